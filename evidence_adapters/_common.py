@@ -1,0 +1,181 @@
+"""Helpers shared by the file-based adapters: streaming CSV, column lookup, value maps, dates.
+
+Private to :mod:`evidence_adapters`; the public surface is the adapter classes.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from checker.errors import Diagnostic
+from checker.registry import did_you_mean
+
+__all__ = ["Columns", "CsvReader", "ValueMap", "parse_day", "parse_instant"]
+
+T = TypeVar("T")
+
+
+@dataclass
+class CsvReader:
+    """Stream a CSV file record by record, remembering the physical line of each record.
+
+    ``rows()`` yields ``(line, cells)`` for every non-blank record, the header included; the
+    line is where the record *starts* (a quoted cell may span lines). Problems reading the
+    file (missing, undecodable, malformed quoting) are appended to ``diags`` and end the
+    iteration: the caller reports them, so nothing is dropped silently.
+
+    Attributes:
+        path: The file to read.
+        file: Its display name for diagnostics and locators.
+        delimiter: The cell separator.
+        encoding: The text encoding (``utf-8-sig`` accepts a byte-order mark).
+        diags: Where reading problems are collected.
+    """
+
+    path: Path
+    file: str
+    delimiter: str = ","
+    encoding: str = "utf-8-sig"
+    diags: list[Diagnostic] = field(default_factory=list)
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        """Yield ``(line, cells)`` for each non-blank record."""
+        try:
+            fh = self.path.open(encoding=self.encoding, newline="")
+        except OSError as exc:
+            self.diags.append(Diagnostic(
+                self.file, 0, 0, "E300", f"cannot read file: {exc.strerror or exc}",
+                "check the path (relative paths are resolved from the config file's folder)",
+            ))
+            return
+        except LookupError as exc:
+            self.diags.append(Diagnostic(self.file, 0, 0, "E300", str(exc),
+                                         "set `encoding` to a Python codec name"))
+            return
+        with fh:
+            reader = csv.reader(fh, delimiter=self.delimiter, strict=True)
+            prev = 0
+            while True:
+                try:
+                    cells = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    self.diags.append(Diagnostic(
+                        self.file, prev + 1, 0, "E308", f"malformed CSV: {exc}",
+                        "check the quoting on this line",
+                    ))
+                    return
+                except UnicodeDecodeError as exc:
+                    self.diags.append(Diagnostic(
+                        self.file, prev + 1, 0, "E300",
+                        f"file is not valid {self.encoding} (byte 0x{exc.object[exc.start]:02x})",
+                        "export the file as UTF-8, or set `encoding` (e.g. cp1252)",
+                    ))
+                    return
+                start, prev = prev + 1, reader.line_num
+                if any(c.strip() for c in cells):
+                    yield start, cells
+
+
+@dataclass
+class Columns:
+    """Where each configured field sits in a CSV header.
+
+    Attributes:
+        file: The display name of the file.
+        header: The header cells, stripped.
+        index: field name → column index, for the columns that were found.
+    """
+
+    file: str
+    header: list[str]
+    index: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def locate(
+        cls, file: str, line: int, header: list[str], wanted: Mapping[str, str | None],
+        diags: list[Diagnostic], *, prefix: str = "columns",
+    ) -> Columns:
+        """Find every configured header; a missing or repeated one is an E301 at ``line``.
+
+        Args:
+            file: Display name for diagnostics.
+            line: The header's line.
+            header: The header cells.
+            wanted: field name → configured header name (None = not configured).
+            diags: Where problems are appended.
+            prefix: The config key the mapping sits under, for messages.
+        """
+        cols = cls(file, [h.strip() for h in header])
+        found = ", ".join(repr(h) for h in cols.header)
+        for fld, name in wanted.items():
+            if name is None:
+                continue
+            hits = [i for i, h in enumerate(cols.header) if h == name]
+            if len(hits) == 1:
+                cols.index[fld] = hits[0]
+            elif not hits:
+                close = did_you_mean(name, cols.header)
+                diags.append(Diagnostic(
+                    file, line, 1, "E301",
+                    f"column {name!r} ({prefix}.{fld}) is not in the header; found: {found}",
+                    close or f"fix `{prefix}.{fld}` in the source config to name a column",
+                ))
+            else:
+                diags.append(Diagnostic(
+                    file, line, hits[1] + 1, "E301",
+                    f"column {name!r} ({prefix}.{fld}) appears {len(hits)} times in the header",
+                    "rename the duplicate columns in the export",
+                ))
+        return cols
+
+    def get(self, cells: list[str], fld: str) -> str:
+        """The stripped cell of ``fld`` ('' when the field is not configured)."""
+        i = self.index.get(fld)
+        return cells[i].strip() if i is not None else ""
+
+    def has(self, fld: str) -> bool:
+        """True when ``fld`` is configured and found."""
+        return fld in self.index
+
+
+class ValueMap(Generic[T]):
+    """A case-insensitive mapping from export values to our values."""
+
+    def __init__(self, mapping: Mapping[str, T]) -> None:
+        self._map = {k.strip().casefold(): v for k, v in mapping.items()}
+        self.keys = sorted(mapping)
+
+    def get(self, value: str) -> T | None:
+        """The mapped value, or None when ``value`` is not mapped."""
+        return self._map.get(value.strip().casefold())
+
+    def __contains__(self, value: object) -> bool:
+        return isinstance(value, str) and value.strip().casefold() in self._map
+
+
+def parse_day(text: str, fmt: str) -> date:
+    """Parse a date cell with a ``strptime`` format.
+
+    Raises:
+        ValueError: the cell does not match the format or is not a real date.
+    """
+    return datetime.strptime(text.strip(), fmt).date()
+
+
+def parse_instant(text: str, fmt: str) -> datetime:
+    """Parse a date or date-time cell; without ``%z`` in the format the value is UTC.
+
+    Raises:
+        ValueError: the cell does not match the format.
+    """
+    dt = datetime.strptime(text.strip(), fmt)
+    if dt.tzinfo is None:
+        return dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
