@@ -1,0 +1,101 @@
+"""The adapter contract and discovery through the ``aimscheck.adapters`` entry points.
+
+An adapter is a class with a snake_case ``name``, a pydantic ``Config`` model (the keys of
+its ``sources:`` entry in ``aimscheck.yaml``, ``extra="forbid"``), the evidence kinds it
+``provides``, and a ``collect()`` that returns an :class:`EvidenceBundle` or raises
+:class:`~checker.errors.EvidenceError` with one diagnostic per problem (file:line for
+files, the URL for services). Adapters are the only code that reads sources.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import datetime
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from .evidence import EvidenceBundle
+from .registry import Registry
+
+__all__ = [
+    "Adapter",
+    "AdapterConfig",
+    "SourceContext",
+    "adapter_registry",
+]
+
+
+class AdapterConfig(BaseModel):
+    """Base of every adapter's config model: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
+class SourceContext:
+    """What an adapter may know about the run.
+
+    Attributes:
+        base_dir: Folder of the config file; relative paths are resolved against it.
+        source_name: The name of this source in the config (defaults to the adapter id).
+        fetched_at: The collection time stamped on provenance.
+        as_of: The evaluation time (adapters must not filter by it; rules do).
+        progress: Whether the adapter may draw progress on a terminal.
+    """
+
+    base_dir: Path
+    source_name: str
+    fetched_at: datetime
+    as_of: datetime
+    progress: bool = False
+
+    def path(self, value: str | Path) -> Path:
+        """Resolve a config path relative to the config file's folder."""
+        p = Path(value)
+        return p if p.is_absolute() else self.base_dir / p
+
+    def display(self, path: Path) -> str:
+        """A path for messages: relative to the config folder when inside it."""
+        try:
+            return str(path.relative_to(self.base_dir))
+        except ValueError:
+            return str(path)
+
+
+class Adapter(ABC):
+    """Base class of evidence adapters."""
+
+    name: ClassVar[str]
+    Config: ClassVar[type[AdapterConfig]]
+    provides: ClassVar[frozenset[str]]
+
+    def __init__(self, config: Any, ctx: SourceContext) -> None:
+        self.config = config
+        self.ctx = ctx
+
+    def kinds(self) -> frozenset[str]:
+        """The evidence kinds this configured source is responsible for."""
+        return self.provides
+
+    @abstractmethod
+    def collect(self) -> EvidenceBundle:
+        """Read the source completely, or raise EvidenceError."""
+
+
+_registry: Registry[type[Adapter]] | None = None
+
+
+def adapter_registry() -> Registry[type[Adapter]]:
+    """Adapters registered in the ``aimscheck.adapters`` entry-point group."""
+    global _registry
+    if _registry is None:
+        reg: Registry[type[Adapter]] = Registry("adapter")
+        for ep in sorted(entry_points(group="aimscheck.adapters"), key=lambda e: e.name):
+            cls = ep.load()
+            reg.add(ep.name, cls)
+        _registry = reg
+    return _registry

@@ -1,0 +1,20 @@
+"""The condition registry. Importing this package registers every built-in check."""
+
+from __future__ import annotations
+
+from . import logic, ownership, releases, reviews, training
+from .base import Check, CheckArgs, EvalContext, Outcome, check_registry, register
+
+__all__ = [
+    "Check",
+    "CheckArgs",
+    "EvalContext",
+    "Outcome",
+    "check_registry",
+    "logic",
+    "ownership",
+    "register",
+    "releases",
+    "reviews",
+    "training",
+]

@@ -1,0 +1,176 @@
+"""The check contract and the check registry.
+
+A check is a class registered under a snake_case name with its own pydantic argument
+model (``extra="forbid"``). Its docstring is user documentation: a one-line summary,
+"Passes when / Fails when / Errors when", and an ``Example:`` block holding a small rule
+that the test-suite validates.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from checker.config import Settings
+from checker.evidence import Person, Release, Subject
+from checker.registry import Registry
+from checker.store import EvidenceStore, Target
+
+__all__ = [
+    "Check",
+    "CheckArgs",
+    "EvalContext",
+    "Outcome",
+    "Status",
+    "check_registry",
+    "combine_all",
+    "locator",
+    "register",
+    "target_id",
+    "target_kind",
+]
+
+Status = Literal["pass", "fail", "error", "warn"]
+
+
+class CheckArgs(BaseModel):
+    """Base of every check's argument model."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A check's verdict on one target.
+
+    Attributes:
+        status: pass, fail, warn (holds now, will not soon) or error (cannot decide).
+        message: One human sentence naming people and dates.
+        evidence: Locators of the records that decided it.
+        act: Handles of the people who must act (e.g. who must sign off), if specific.
+    """
+
+    status: Status
+    message: str
+    evidence: tuple[str, ...] = ()
+    act: tuple[str, ...] = ()
+
+
+@dataclass
+class EvalContext:
+    """Everything a check may read: the store, the as-of time, settings, rule params.
+
+    Attributes:
+        gate_release: In ``gate release`` mode, the release id being released; checks
+            treat it as going to production now.
+    """
+
+    store: EvidenceStore
+    as_of: datetime
+    settings: Settings
+    params: dict[str, Any] = field(default_factory=dict)
+    gate_release: str | None = None
+
+    def person(self, handle: str | None) -> Person | None:
+        """Resolve a handle through the identity index."""
+        return self.store.identity.resolve(handle)
+
+    def who(self, handle: str | None) -> str:
+        """A display of a handle: ``Name <email>`` when it resolves, else the handle."""
+        if not handle:
+            return "nobody"
+        p = self.person(handle)
+        if p is None:
+            return f"unknown person {handle!r}"
+        return f"{p.name} <{p.primary_email}>" if p.primary_email else p.name
+
+
+def locator(record: Any) -> str:
+    """The provenance locator of a record (``file:line``, Jira key …)."""
+    prov = getattr(record, "provenance", None)
+    return prov.locator if prov is not None else "?"
+
+
+def target_kind(target: Target) -> str:
+    """The rule-level kind of a target (``ai_system`` … ``release``, ``incident``)."""
+    if isinstance(target, Subject):
+        return target.kind
+    return type(target).__name__.lower()
+
+
+def target_id(target: Target) -> str:
+    """The id of a target within its kind."""
+    if isinstance(target, Release):
+        return target.id
+    return str(getattr(target, "id", "?"))
+
+
+class Check(ABC):
+    """Base class of every condition.
+
+    Class attributes:
+        name: The registry name (set by :func:`register`).
+        Args: The argument model.
+        needs: Evidence kinds this check reads; if any is incomplete the finding is error.
+        target_kinds: Target kinds the check understands (None = any).
+    """
+
+    name: ClassVar[str] = ""
+    Args: ClassVar[type[CheckArgs]] = CheckArgs
+    needs: ClassVar[frozenset[str]] = frozenset()
+    target_kinds: ClassVar[frozenset[str] | None] = None
+
+    def __init__(self, args: Any) -> None:
+        self.args = args
+
+    def children(self) -> list[Check]:
+        """Nested checks (for all/any/not)."""
+        return []
+
+    def all_needs(self) -> frozenset[str]:
+        """Evidence kinds needed by this check and its children."""
+        out = set(self.needs)
+        for c in self.children():
+            out |= c.all_needs()
+        return frozenset(out)
+
+    @abstractmethod
+    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+        """Decide on one target."""
+
+
+check_registry: Registry[type[Check]] = Registry("check")
+
+
+def register(name: str) -> Any:
+    """Class decorator: register a check under ``name``."""
+
+    def deco(cls: type[Check]) -> type[Check]:
+        cls.name = name
+        check_registry.add(name, cls)
+        return cls
+
+    return deco
+
+
+_RANK = {"error": 3, "fail": 2, "warn": 1, "pass": 0}
+
+
+def combine_all(outcomes: list[Outcome]) -> Outcome:
+    """Conjunction: the worst status wins; messages of the non-passing parts are kept."""
+    if not outcomes:
+        return Outcome("pass", "no condition to check")
+    worst = max(outcomes, key=lambda o: _RANK[o.status]).status
+    if worst == "pass":
+        msgs = [o.message for o in outcomes]
+        chosen = outcomes
+    else:
+        chosen = [o for o in outcomes if o.status != "pass"]
+        msgs = [o.message for o in chosen]
+    evidence = tuple(dict.fromkeys(e for o in outcomes for e in o.evidence))
+    act = tuple(dict.fromkeys(a for o in chosen for a in o.act))
+    return Outcome(worst, "; ".join(dict.fromkeys(msgs)), evidence, act)

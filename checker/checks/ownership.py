@@ -1,0 +1,324 @@
+"""Ownership and people checks: assigned, distinct, individual, active, known."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from pydantic import Field
+
+from checker.evidence import Person, Subject
+from checker.store import Target
+
+from .base import Check, CheckArgs, EvalContext, Outcome, combine_all, locator, register
+
+__all__ = [
+    "OwnerActive",
+    "OwnerAssigned",
+    "OwnerHasRole",
+    "OwnerIsIndividual",
+    "OwnersDistinct",
+    "PeopleKnown",
+    "owner_problem",
+    "shared_mailbox",
+]
+
+
+def _owner(target: Target, role: str) -> str | None:
+    if isinstance(target, Subject):
+        h = target.owners.get(role)
+        return h if h and h.strip() else None
+    return None
+
+
+@lru_cache(maxsize=64)
+def _compiled(patterns: tuple[str, ...]) -> list[re.Pattern[str]]:
+    return [re.compile(p, re.IGNORECASE) for p in patterns]
+
+
+def shared_mailbox(ctx: EvalContext, handle: str, person: Person | None) -> bool:
+    """True when the handle or the person's emails match a shared-mailbox pattern."""
+    pats = _compiled(tuple(ctx.settings.shared_mailbox_patterns))
+    names = [handle, *(person.emails if person else ())]
+    return any(p.search(n) for p in pats for n in names)
+
+
+def owner_problem(ctx: EvalContext, handle: str, *, need_active: bool) -> str | None:
+    """Why ``handle`` cannot be an accountable owner at as-of, or None if it can."""
+    person = ctx.person(handle)
+    if person is None:
+        if ctx.store.identity.is_ambiguous(handle):
+            return f"{handle!r} is ambiguous: more than one person has this handle"
+        return f"unknown person {handle!r}: not found in HR"
+    if person.kind != "individual":
+        return f"{ctx.who(handle)} is a {person.kind}, not an individual"
+    if shared_mailbox(ctx, handle, person):
+        return f"{ctx.who(handle)} looks like a shared mailbox or team account"
+    if need_active:
+        if not person.employed_at(ctx.as_of):
+            if person.hired is not None and ctx.as_of < person.hired:
+                return f"{ctx.who(handle)} is not yet hired (starts {person.hired.date()})"
+            when = f" since {person.terminated.date()}" if person.terminated else ""
+            return f"{ctx.who(handle)} is terminated{when}"
+        if not person.active_at(ctx.as_of):
+            return f"{ctx.who(handle)} is on leave"
+        if person.employment_type == "contractor" and not ctx.settings.allow_contractors:
+            return f"{ctx.who(handle)} is a contractor and contractors may not own subjects"
+    return None
+
+
+class RoleArgs(CheckArgs):
+    """A single owner role."""
+
+    role: str = Field(description="Owner role, e.g. primary, backup, risk_owner.")
+
+
+class RolesArgs(CheckArgs):
+    """Owner roles to check."""
+
+    roles: list[str] = Field(default=["primary", "backup"], min_length=1,
+                             description="Owner roles to check; absent roles are skipped.")
+
+
+_SUBJECT_ONLY = frozenset({"ai_system", "model", "dataset", "risk", "control", "vendor",
+                           "policy", "process"})
+
+
+@register("owner_assigned")
+class OwnerAssigned(Check):
+    """The subject names an owner in a role.
+
+    Passes when ``owners[role]`` is set. Fails when it is missing or empty.
+
+    Example:
+        applies_to: [ai_system]
+        require:
+          - owner_assigned: {role: primary}
+    """
+
+    Args = RoleArgs
+    needs = frozenset({"subject"})
+    target_kinds = _SUBJECT_ONLY
+
+    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+        """Check the role is filled."""
+        role = self.args.role
+        h = _owner(target, role)
+        if h is None:
+            return Outcome("fail", f"no {role} owner named", (locator(target),))
+        return Outcome("pass", f"{role} owner is {ctx.who(h)}", (locator(target),))
+
+
+@register("owners_distinct")
+class OwnersDistinct(Check):
+    """The named owners in the given roles are different people.
+
+    Compared by resolved person (so two emails of one person are the same), else by handle.
+    Passes when all named owners differ. Fails when two roles name the same person.
+
+    Example:
+        applies_to: [risk]
+        require:
+          - owners_distinct: {roles: [primary, backup]}
+    """
+
+    Args = RolesArgs
+    needs = frozenset({"subject", "person"})
+    target_kinds = _SUBJECT_ONLY
+
+    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+        """Compare the owners pairwise."""
+        seen: dict[str, str] = {}
+        for role in self.args.roles:
+            h = _owner(target, role)
+            if h is None:
+                continue
+            p = ctx.person(h)
+            key = f"id:{p.id}" if p else f"h:{h.strip().casefold()}"
+            if key in seen:
+                return Outcome("fail", f"{seen[key]} and {role} owner are the same person: "
+                               f"{ctx.who(h)}", (locator(target),))
+            seen[key] = role
+        return Outcome("pass", "owners are distinct people", (locator(target),))
+
+
+@register("owner_is_individual")
+class OwnerIsIndividual(Check):
+    """Each named owner is a known individual: not a group, service account or shared mailbox.
+
+    Passes when every named owner resolves to an HR person of kind ``individual`` whose
+    handle matches no shared-mailbox pattern. Fails otherwise (an unknown handle fails as
+    an unknown person). Roles with no owner are skipped.
+
+    Example:
+        applies_to: [ai_system, risk]
+        require:
+          - owner_is_individual: {roles: [primary, backup]}
+    """
+
+    Args = RolesArgs
+    needs = frozenset({"subject", "person"})
+    target_kinds = _SUBJECT_ONLY
+
+    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+        """Check each named owner."""
+        outs = []
+        for role in self.args.roles:
+            h = _owner(target, role)
+            if h is None:
+                continue
+            prob = owner_problem(ctx, h, need_active=False)
+            outs.append(Outcome("fail" if prob else "pass",
+                                f"{role} owner: {prob}" if prob else
+                                f"{role} owner {ctx.who(h)} is an individual",
+                                (locator(target), *_ploc(ctx, h)), (h,) if prob else ()))
+        return combine_all(outs)
+
+
+def _ploc(ctx: EvalContext, handle: str) -> tuple[str, ...]:
+    p = ctx.person(handle)
+    return (locator(p),) if p else ()
+
+
+class ActiveArgs(RolesArgs):
+    """Arguments of owner_active."""
+
+
+@register("owner_active")
+class OwnerActive(Check):
+    """Each named owner is a current, present individual on the as-of date.
+
+    Passes when every named owner resolves to an individual who is employed (hired, not
+    terminated) and not on leave at as-of. Fails for an unknown, terminated, not-yet-hired
+    or absent owner. Roles with no owner are skipped.
+
+    Example:
+        applies_to: [ai_system, risk, dataset]
+        require:
+          - owner_active: {roles: [primary, backup]}
+    """
+
+    Args = ActiveArgs
+    needs = frozenset({"subject", "person"})
+    target_kinds = _SUBJECT_ONLY
+
+    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+        """Check each named owner at as-of."""
+        outs = []
+        for role in self.args.roles:
+            h = _owner(target, role)
+            if h is None:
+                continue
+            prob = owner_problem(ctx, h, need_active=True)
+            outs.append(Outcome("fail" if prob else "pass",
+                                f"{role} owner: {prob}" if prob else
+                                f"{role} owner {ctx.who(h)} is active",
+                                (locator(target), *_ploc(ctx, h))))
+        return combine_all(outs)
+
+
+class HasRoleArgs(CheckArgs):
+    """Arguments of owner_has_role."""
+
+    roles: list[str] = Field(default=["primary"], min_length=1,
+                             description="Owner roles to check.")
+    required: dict[str, str] = Field(
+        default_factory=dict,
+        description="Subject kind → the HR-derived role its owners must hold, e.g. "
+        "{risk: ai-risk-owner}. Kinds not listed pass.",
+    )
+
+
+@register("owner_has_role")
+class OwnerHasRole(Check):
+    """Each named owner holds the organisational role the subject kind requires.
+
+    Passes when the kind has no required role, or every named owner in ``roles`` holds it.
+    Fails when an owner lacks it or cannot be resolved.
+
+    Example:
+        applies_to: [risk]
+        require:
+          - owner_has_role: {roles: [primary], required: {risk: ai-risk-owner}}
+    """
+
+    Args = HasRoleArgs
+    needs = frozenset({"subject", "person"})
+    target_kinds = _SUBJECT_ONLY
+
+    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+        """Check the required role of each owner."""
+        assert isinstance(target, Subject)
+        need = self.args.required.get(target.kind)
+        if not need:
+            return Outcome("pass", f"no role required for {target.kind} owners")
+        outs = []
+        for role in self.args.roles:
+            h = _owner(target, role)
+            if h is None:
+                continue
+            p = ctx.person(h)
+            if p is None:
+                outs.append(Outcome("fail", f"{role} owner: unknown person {h!r}",
+                                    (locator(target),)))
+            elif need not in p.roles:
+                outs.append(Outcome("fail", f"{role} owner {ctx.who(h)} does not hold the "
+                                    f"role {need!r}", (locator(target), locator(p))))
+            else:
+                outs.append(Outcome("pass", f"{role} owner holds {need!r}", (locator(p),)))
+        return combine_all(outs)
+
+
+class KnownArgs(CheckArgs):
+    """Arguments of people_known (none)."""
+
+
+def referenced_handles(ctx: EvalContext, target: Target) -> list[tuple[str, str]]:
+    """Every (what, handle) person reference of a target and its decisions."""
+    refs: list[tuple[str, str]] = []
+    if isinstance(target, Subject):
+        refs += [(f"{role} owner", h) for role, h in sorted(target.owners.items()) if h]
+        refs += [(f"{s.role} owner in history", s.owner) for s in target.history if s.owner]
+        for kind_reviews in ("risk_review", "impact_assessment", "policy_review",
+                             "due_diligence"):
+            for rv in ctx.store.reviews_for(target.key, kind_reviews) or ctx.store.reviews_for(
+                    target.id, kind_reviews):
+                refs.append((f"{kind_reviews} reviewer", rv.reviewer))
+    else:
+        for attr in ("registered_by", "deployed_by", "requested_by", "assignee",
+                     "escalated_to", "corrective_action_by", "actioned_by"):
+            h = getattr(target, attr, None)
+            if isinstance(h, str) and h:
+                refs.append((attr.replace("_", " "), h))
+        rid = getattr(target, "id", None)
+        if isinstance(rid, str):
+            refs += [("approver", a.approver) for a in ctx.store.approvals_for(rid)]
+    return refs
+
+
+@register("people_known")
+class PeopleKnown(Check):
+    """Every person the target's evidence refers to resolves to one known person.
+
+    Looks at owners (current and historic), reviewers, approvers, registrants, deployers,
+    assignees. Passes when all resolve. Fails naming each unknown or ambiguous handle.
+
+    Example:
+        applies_to: [ai_system, risk, release]
+        require:
+          - people_known: {}
+    """
+
+    Args = KnownArgs
+    needs = frozenset({"person"})
+
+    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+        """Resolve every reference."""
+        bad = []
+        for what, h in referenced_handles(ctx, target):
+            if ctx.person(h) is None:
+                why = "ambiguous" if ctx.store.identity.is_ambiguous(h) else "unknown person"
+                bad.append(f"{what} {h!r} is {why}")
+        if bad:
+            return Outcome("fail", "; ".join(dict.fromkeys(bad)), (locator(target),))
+        return Outcome("pass", "every referenced person is known", (locator(target),))

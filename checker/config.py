@@ -1,0 +1,152 @@
+"""The run configuration, ``aimscheck.yaml``.
+
+Paths inside the config are relative to the config file. The model below is the format's
+documentation; ``checker/schemas/config.schema.json`` is generated from it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import ConfigError, Diagnostic
+from .yamlsrc import Located, load_yaml_file
+
+__all__ = [
+    "SEVERITIES",
+    "Config",
+    "LoadedConfig",
+    "RuleOverride",
+    "Settings",
+    "load_config",
+    "pydantic_diagnostics",
+]
+
+Severity = Literal["critical", "high", "medium", "low"]
+SEVERITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
+
+DEFAULT_SHARED_PATTERNS = [
+    r"^(team|teams|group|all|ml|ai|data|ops|support|info|admin|security|platform|risk"
+    r"|compliance|noreply|no-reply|do-not-reply)[-._@]",
+    r"[-._](team|group|list|ops|platform|shared)@",
+    r"^(svc|bot|service|system)[-._]",
+    r"[-._](bot|svc)@",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Settings(_Strict):
+    """Organisation-wide settings that checks read."""
+
+    production_stages: list[str] = Field(
+        default=["production"],
+        description="Model-registry stages that mean 'in production' (case-insensitive).",
+    )
+    production_aliases: list[str] = Field(
+        default=["production", "prod", "champion"],
+        description="Model-version aliases that mean 'in production' (case-insensitive).",
+    )
+    shared_mailbox_patterns: list[str] = Field(
+        default=DEFAULT_SHARED_PATTERNS,
+        description="Regular expressions (matched against an owner's email or handle, "
+        "case-insensitively) that reveal a shared mailbox, team or service account.",
+    )
+    allow_contractors: bool = Field(
+        default=True, description="Whether contractors may own subjects."
+    )
+
+
+class RuleOverride(_Strict):
+    """Per-rule settings in the config."""
+
+    enabled: bool = Field(default=True, description="False switches the rule off.")
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="Overrides of the rule's declared params."
+    )
+    severity: Severity | None = Field(default=None, description="Overrides the severity.")
+
+
+class Config(_Strict):
+    """The whole ``aimscheck.yaml``."""
+
+    version: Literal[1] = Field(default=1, description="Config format version.")
+    organisation: str = Field(description="Name of the organisation, shown in reports.")
+    accountable_executive: str = Field(
+        description="Handle (email or employee number) of the accountable executive; the "
+        "last link of every finding-owner chain. Must resolve to an active individual."
+    )
+    rule_packs: list[str] = Field(
+        default=["iso42001"],
+        description="Rule packs: names of installed packs or folders relative to the config.",
+    )
+    sources: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Evidence sources: each has 'adapter' (an installed adapter id), an "
+        "optional 'name', and the adapter's own keys.",
+    )
+    settings: Settings = Field(default_factory=Settings)
+    rules: dict[str, RuleOverride] = Field(
+        default_factory=dict, description="Per-rule overrides, by rule id."
+    )
+    fail_on: Severity = Field(
+        default="low", description="Lowest severity of a failing finding that fails the run."
+    )
+
+
+class LoadedConfig:
+    """A validated config with its file, folder and source positions."""
+
+    def __init__(self, config: Config, path: Path, located: Located) -> None:
+        self.config = config
+        self.path = path
+        self.base_dir = path.parent
+        self.located = located
+
+
+def pydantic_diagnostics(
+    exc: ValidationError, located: Located, base: tuple[str | int, ...], code_prefix: str = "E1"
+) -> list[Diagnostic]:
+    """Turn a pydantic ValidationError into located diagnostics (one per error)."""
+    out: list[Diagnostic] = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        path = (*base, *loc)
+        kind = err["type"]
+        where = ".".join(str(p) for p in loc) or "(top level)"
+        if kind == "extra_forbidden":
+            out.append(located.diag(path, f"{code_prefix}11", f"unknown key {loc[-1]!r}",
+                                    "remove it, or check its spelling", key=True))
+        elif kind == "missing":
+            out.append(located.diag(path[:-1], f"{code_prefix}12",
+                                    f"missing required key {loc[-1]!r}",
+                                    f"add '{loc[-1]}:'"))
+        else:
+            value = err.get("input")
+            shown = repr(value) if not isinstance(value, dict | list) else type(value).__name__
+            out.append(located.diag(path, f"{code_prefix}13",
+                                    f"{where}: {err['msg']} (got {shown[:80]})"))
+    return out
+
+
+def load_config(path: Path) -> LoadedConfig:
+    """Load and validate ``aimscheck.yaml``; raise ConfigError with every problem."""
+    if not path.exists():
+        raise ConfigError(Diagnostic(
+            str(path), 0, 0, "E120", "config file not found",
+            "pass -c PATH, or run 'aimscheck init' to write a starter config",
+        ))
+    located, diags = load_yaml_file(path)
+    if located is None:
+        raise ConfigError(diags)
+    if not isinstance(located.data, dict):
+        raise ConfigError(located.diag((), "E113", "config must be a mapping of keys"))
+    try:
+        config = Config.model_validate(located.data)
+    except ValidationError as exc:
+        raise ConfigError(pydantic_diagnostics(exc, located, ())) from None
+    return LoadedConfig(config, path.resolve(), located)

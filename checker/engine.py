@@ -1,0 +1,156 @@
+"""Pure evaluation of rules × targets at an injected as-of time. No I/O, no clock."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import cast
+
+from .checks.base import EvalContext, Outcome, combine_all, locator, target_id, target_kind
+from .config import SEVERITIES, Config, Severity
+from .evidence import Person, Provenance, Release, Subject
+from .findings import FAILING, Finding, FindingStatus, OwnerRef
+from .owners import OwnerChoice, resolve_owner
+from .rules import CompiledRule
+from .store import EvidenceStore, Target
+
+__all__ = ["evaluate", "exit_code_for", "summarise"]
+
+
+def _name(target: Target) -> str:
+    if isinstance(target, Subject | Person):
+        return target.name
+    if isinstance(target, Release):
+        return f"{target.model} v{target.version}"
+    title = getattr(target, "title", "")
+    return str(title or target_id(target))
+
+
+def _ref(choice: OwnerChoice | None) -> OwnerRef | None:
+    if choice is None:
+        return None
+    p = choice.person
+    return OwnerRef(id=p.id, name=p.name, email=p.primary_email, via=choice.via)
+
+
+def _evaluate_one(rule: CompiledRule, ctx: EvalContext, target: Target) -> Outcome | None:
+    """None means not applicable."""
+    if rule.where:
+        sel = combine_all([c.evaluate(ctx, target) for c in rule.where])
+        if sel.status == "error":
+            return sel
+        if sel.status == "fail":
+            return None
+    return combine_all([c.evaluate(ctx, target) for c in rule.require])
+
+
+def evaluate(
+    rules: Iterable[CompiledRule],
+    store: EvidenceStore,
+    as_of: datetime,
+    config: Config,
+    *,
+    gate_release: str | None = None,
+    only: set[str] | None = None,
+) -> list[Finding]:
+    """Evaluate each rule on each target it applies to.
+
+    Args:
+        rules: Compiled rules.
+        store: The evidence.
+        as_of: The evaluation time (the only "now").
+        config: The run configuration (settings, accountable executive).
+        gate_release: ``model:version`` when running ``gate release``.
+        only: When given, evaluate only targets whose ``kind/id`` is in this set.
+
+    Returns:
+        One finding per (rule, target), sorted by rule id, target kind and id. A rule that
+        matched no target yields one ``warn`` finding saying so.
+    """
+    exec_ = config.accountable_executive
+    findings: list[Finding] = []
+    for rule in rules:
+        missing = sorted(k for k in rule.needs if k in store.incomplete)
+        ctx = EvalContext(store, as_of, config.settings, rule.params, gate_release)
+        matched = 0
+        for kind in rule.applies_to:
+            for target in store.targets(kind):
+                tkey = f"{target_kind(target)}/{target_id(target)}"
+                if only is not None and tkey not in only:
+                    continue
+                if missing:
+                    diag = store.incomplete[missing[0]][0]
+                    out: Outcome | None = Outcome(
+                        "error", f"evidence incomplete ({', '.join(missing)}): "
+                        f"{diag.one_line()}", (locator(target),))
+                else:
+                    out = _evaluate_one(rule, ctx, target)
+                matched += 1
+                owner, deputy = resolve_owner(store, target, rule.finding_owner, exec_, as_of)
+                findings.append(_finding(rule, target, out, owner, deputy, exec_))
+        if matched == 0 and only is None:
+            if missing:
+                diag = store.incomplete[missing[0]][0]
+                out = Outcome("error", f"evidence incomplete ({', '.join(missing)}): "
+                              f"{diag.one_line()}")
+            else:
+                out = Outcome("warn", f"rule matched no {'/'.join(rule.applies_to)} at all: "
+                              "is that evidence missing from the config's sources?")
+            owner, deputy = resolve_owner(store, _NOBODY, [], exec_, as_of)
+            findings.append(_finding(rule, None, out, owner, deputy, exec_))
+    findings.sort(key=lambda f: (f.rule_id, f.target_kind, f.target_id))
+    return findings
+
+
+_NOBODY = Subject.model_construct(
+    kind="process", id="-", name="-", owners={}, history=(), attributes={},
+    provenance=Provenance(adapter="aimscheck", locator="-",
+                          fetched_at=datetime(1970, 1, 1, tzinfo=UTC)))
+
+
+def _finding(rule: CompiledRule, target: Target | None, out: Outcome | None,
+             owner: OwnerChoice | None, deputy: OwnerChoice | None, executive: str) -> Finding:
+    owner_ref = _ref(owner) or OwnerRef(id=executive, name=executive, email=None,
+                                        via="accountable_executive (not found in HR)")
+    status: str = "not_applicable"
+    message = "not applicable"
+    evidence: tuple[str, ...] = ()
+    act: tuple[str, ...] = ()
+    if out is not None:
+        status, message, evidence, act = out.status, out.message, out.evidence, out.act
+    return Finding(
+        rule_id=rule.id, title=rule.title, severity=cast(Severity, rule.severity),
+        status=cast(FindingStatus, status),
+        target_kind=target_kind(target) if target is not None else "rule",
+        target_id=target_id(target) if target is not None else rule.id,
+        target_name=_name(target) if target is not None else rule.title,
+        message=message, owner=owner_ref, deputy=_ref(deputy),
+        evidence=tuple(e for e in evidence if e and e != "?"), references=rule.references,
+        remediation=rule.remediation, rule_file=rule.file, act=act,
+    )
+
+
+def summarise(findings: Iterable[Finding], fail_on: str) -> dict[str, object]:
+    """Counts by status and the number of findings that fail the run."""
+    fl = list(findings)
+    counts = Counter(f.status for f in fl)
+    threshold = SEVERITIES.index(fail_on)
+    failing = [f for f in fl if f.status in FAILING
+               and (f.status == "error" or SEVERITIES.index(f.severity) >= threshold)]
+    return {
+        "total": len(fl),
+        **{s: counts.get(s, 0) for s in ("pass", "warn", "fail", "error", "waived",
+                                          "not_applicable")},
+        "failing": len(failing),
+        "owners": len({f.owner.id for f in failing}),
+    }
+
+
+def exit_code_for(findings: Iterable[Finding], fail_on: str, source_errors: bool) -> int:
+    """3 when evidence was incomplete, 1 when a finding fails at or above fail_on, else 0."""
+    fl = list(findings)
+    if source_errors or any(f.status == "error" for f in fl):
+        return 3
+    s = summarise(fl, fail_on)
+    return 1 if s["failing"] else 0

@@ -1,0 +1,343 @@
+"""The normalised evidence model.
+
+Every record is a frozen pydantic model with ``extra="forbid"``, timezone-aware UTC
+datetimes, and a :class:`Provenance` saying which adapter produced it, where a human can
+find it (a locator such as ``hr/people.csv:14`` or ``AIRISK-12``, and a URL where the
+source has one) and when it was fetched.
+
+People are referred to from other records by **handle**: any string that the identity
+index can resolve (an email in any letter case, an employee number, a Jira accountId, an
+MLflow user id …). Resolution happens once, in :mod:`checker.identity`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from .timeutil import ensure_utc
+
+__all__ = [
+    "EVIDENCE_KINDS",
+    "SUBJECT_KINDS",
+    "Alert",
+    "Approval",
+    "Event",
+    "EvidenceBundle",
+    "EvidenceKind",
+    "Incident",
+    "OwnershipSpan",
+    "Period",
+    "Person",
+    "Provenance",
+    "Release",
+    "Review",
+    "Subject",
+    "SubjectKind",
+    "Training",
+    "UtcDatetime",
+]
+
+UtcDatetime = Annotated[datetime, AfterValidator(ensure_utc)]
+
+SubjectKind = Literal[
+    "ai_system", "model", "dataset", "risk", "control", "vendor", "policy", "process"
+]
+SUBJECT_KINDS: tuple[str, ...] = (
+    "ai_system", "model", "dataset", "risk", "control", "vendor", "policy", "process",
+)
+EvidenceKind = Literal[
+    "person", "subject", "release", "approval", "review", "incident", "training", "event",
+    "alert",
+]
+EVIDENCE_KINDS: tuple[str, ...] = (
+    "person", "subject", "release", "approval", "review", "incident", "training", "event",
+    "alert",
+)
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class Provenance(_Frozen):
+    """Where a record came from.
+
+    Attributes:
+        adapter: The adapter id (``hr_csv``, ``jira`` …).
+        locator: What a human follows to find the record: ``file:line``, a Jira key,
+            ``model/version``, an LRS statement id.
+        url: A link to the record where the source has one.
+        fetched_at: When the adapter read it (UTC).
+    """
+
+    adapter: str
+    locator: str
+    url: str | None = None
+    fetched_at: UtcDatetime
+
+
+class _Record(_Frozen):
+    provenance: Provenance
+
+
+class Period(_Frozen):
+    """A half-open interval ``[start, end)``; ``end`` None means open-ended."""
+
+    start: UtcDatetime
+    end: UtcDatetime | None = None
+    kind: str | None = None
+
+    def contains(self, t: datetime) -> bool:
+        """True when ``t`` falls inside the period."""
+        return self.start <= t and (self.end is None or t < self.end)
+
+
+class Person(_Record):
+    """A human (or a group or service account pretending to be one) known to HR/IdP.
+
+    Employment is the half-open interval ``[hired, terminated)``; ``terminated`` is the
+    first instant the person is no longer employed (adapters convert a "last day" to the
+    midnight after it).
+    """
+
+    id: str = Field(min_length=1)
+    name: str
+    emails: tuple[str, ...] = ()
+    handles: tuple[str, ...] = ()
+    employee_number: str | None = None
+    kind: Literal["individual", "group", "service"] = "individual"
+    status: Literal["active", "on_leave", "terminated"] = "active"
+    employment_type: Literal["employee", "contractor"] = "employee"
+    hired: UtcDatetime | None = None
+    terminated: UtcDatetime | None = None
+    leave: tuple[Period, ...] = ()
+    department: str | None = None
+    title: str | None = None
+    manager: str | None = None
+    roles: tuple[str, ...] = ()
+
+    @property
+    def primary_email(self) -> str | None:
+        """The first email, if any."""
+        return self.emails[0] if self.emails else None
+
+    def employed_at(self, t: datetime) -> bool:
+        """True when ``t`` lies in the employment interval."""
+        if self.hired is not None and t < self.hired:
+            return False
+        if self.terminated is not None:
+            return t < self.terminated
+        return self.status != "terminated"
+
+    def on_leave_at(self, t: datetime) -> bool:
+        """True when ``t`` lies in a leave period."""
+        return any(p.contains(t) for p in self.leave)
+
+    def active_at(self, t: datetime) -> bool:
+        """Employed and not on leave at ``t``.
+
+        A person whose HR status is ``on_leave`` with no dated leave period is treated as
+        absent now (the status is a statement about the export date).
+        """
+        if not self.employed_at(t):
+            return False
+        if self.on_leave_at(t):
+            return False
+        return not (self.status == "on_leave" and not self.leave)
+
+    def absences(self) -> list[tuple[datetime | None, datetime | None, str]]:
+        """Intervals in which the person is not available: before hire, leave, after exit."""
+        out: list[tuple[datetime | None, datetime | None, str]] = []
+        if self.hired is not None:
+            out.append((None, self.hired, "not yet hired"))
+        out.extend((p.start, p.end, f"on leave ({p.kind})" if p.kind else "on leave")
+                   for p in self.leave)
+        if self.terminated is not None:
+            out.append((self.terminated, None, "terminated"))
+        return out
+
+
+class OwnershipSpan(_Frozen):
+    """``owner`` held ``role`` on a subject from ``start`` until ``end`` (None = still)."""
+
+    role: str
+    owner: str | None
+    start: UtcDatetime
+    end: UtcDatetime | None = None
+    source: str | None = None
+
+
+class Subject(_Record):
+    """An accountable thing: AI system, model, dataset, risk, control, vendor, policy, process.
+
+    ``owners`` maps a role (``primary``, ``backup``, ``risk_owner`` …) to a person handle;
+    ``history`` records who held which role when. ``attributes`` holds everything else
+    (``system`` — the AI system a risk or model belongs to, ``risk_tier``, ``lifecycle``,
+    ``version`` …).
+    """
+
+    kind: SubjectKind
+    id: str = Field(min_length=1)
+    name: str
+    owners: dict[str, str] = Field(default_factory=dict)
+    history: tuple[OwnershipSpan, ...] = ()
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """``kind/id``, unique across subjects."""
+        return f"{self.kind}/{self.id}"
+
+
+class Release(_Record):
+    """A model version and where it is in its lifecycle."""
+
+    model: str
+    version: str
+    system: str | None = None
+    stage: str | None = None
+    aliases: tuple[str, ...] = ()
+    registered_by: str | None = None
+    registered_at: UtcDatetime | None = None
+    deployed_by: str | None = None
+    deployed_at: UtcDatetime | None = None
+    requested_by: str | None = None
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        """``model:version``."""
+        return f"{self.model}:{self.version}"
+
+
+class Approval(_Record):
+    """Someone's decision about a subject or a release.
+
+    ``subject`` is a subject id (``kind/id`` or bare id) or a release id (``model:version``);
+    ``model``/``version`` name the exact release an approval is for.
+    """
+
+    id: str
+    subject: str
+    model: str | None = None
+    version: str | None = None
+    decision: Literal["approved", "rejected"] = "approved"
+    approver: str
+    decided_at: UtcDatetime
+    requested_by: str | None = None
+    kind: str = "release"
+
+
+class Review(_Record):
+    """A review: risk review, impact assessment, policy review, due diligence, audit …."""
+
+    id: str
+    subject: str
+    kind: str
+    reviewer: str
+    reviewed_at: UtcDatetime
+    outcome: str | None = None
+    approver: str | None = None
+    approved_at: UtcDatetime | None = None
+    version: str | None = None
+    attendees: tuple[str, ...] = ()
+
+
+class Incident(_Record):
+    """An AI incident and its handling timestamps."""
+
+    id: str
+    title: str = ""
+    system: str | None = None
+    severity: Literal["critical", "high", "medium", "low"]
+    opened_at: UtcDatetime
+    assignee: str | None = None
+    acknowledged_at: UtcDatetime | None = None
+    escalated_to: str | None = None
+    escalated_at: UtcDatetime | None = None
+    resolved_at: UtcDatetime | None = None
+    closed_at: UtcDatetime | None = None
+    corrective_action_by: str | None = None
+    corrective_action_at: UtcDatetime | None = None
+
+
+class Training(_Record):
+    """A training completion (or failed attempt)."""
+
+    person: str
+    course: str
+    completed_at: UtcDatetime
+    expires_at: UtcDatetime | None = None
+    passed: bool = True
+
+
+class Event(_Record):
+    """A change trigger: model version registered, data source changed, launch."""
+
+    id: str
+    subject: str
+    type: str
+    occurred_at: UtcDatetime
+    actor: str | None = None
+
+
+class Alert(_Record):
+    """A monitoring alert and who actioned it."""
+
+    id: str
+    subject: str
+    raised_at: UtcDatetime
+    severity: Literal["critical", "high", "medium", "low"] = "medium"
+    actioned_by: str | None = None
+    actioned_at: UtcDatetime | None = None
+
+
+class EvidenceBundle(BaseModel):
+    """What one adapter returns: records of any kinds, plus the kinds it was asked for.
+
+    ``kinds`` lists every evidence kind the adapter is responsible for, even when it found
+    no record of a kind, so that an error in the source can mark those kinds incomplete.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    kinds: frozenset[str] = frozenset()
+    people: list[Person] = Field(default_factory=list)
+    subjects: list[Subject] = Field(default_factory=list)
+    releases: list[Release] = Field(default_factory=list)
+    approvals: list[Approval] = Field(default_factory=list)
+    reviews: list[Review] = Field(default_factory=list)
+    incidents: list[Incident] = Field(default_factory=list)
+    trainings: list[Training] = Field(default_factory=list)
+    events: list[Event] = Field(default_factory=list)
+    alerts: list[Alert] = Field(default_factory=list)
+
+    def extend(self, other: EvidenceBundle) -> None:
+        """Append every record of ``other`` to this bundle."""
+        self.kinds = self.kinds | other.kinds
+        self.people.extend(other.people)
+        self.subjects.extend(other.subjects)
+        self.releases.extend(other.releases)
+        self.approvals.extend(other.approvals)
+        self.reviews.extend(other.reviews)
+        self.incidents.extend(other.incidents)
+        self.trainings.extend(other.trainings)
+        self.events.extend(other.events)
+        self.alerts.extend(other.alerts)
+
+
+#: Which bundle list holds each record kind (used by the jsonl adapter and case files).
+RECORD_TYPES: dict[str, tuple[str, type[_Record]]] = {
+    "person": ("people", Person),
+    "subject": ("subjects", Subject),
+    "release": ("releases", Release),
+    "approval": ("approvals", Approval),
+    "review": ("reviews", Review),
+    "incident": ("incidents", Incident),
+    "training": ("trainings", Training),
+    "event": ("events", Event),
+    "alert": ("alerts", Alert),
+}

@@ -1,0 +1,89 @@
+"""Findings and the scan result that every reporter reads."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "FAILING",
+    "SCHEMA_VERSION",
+    "Finding",
+    "FindingStatus",
+    "OwnerRef",
+    "ScanResult",
+    "SourceStatus",
+]
+
+SCHEMA_VERSION = "1.0"
+
+FindingStatus = Literal["pass", "warn", "fail", "error", "waived", "not_applicable"]
+FAILING: frozenset[str] = frozenset({"fail", "error"})
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class OwnerRef(_Frozen):
+    """A named individual and how they were chosen (the role token)."""
+
+    id: str
+    name: str
+    email: str | None = None
+    via: str
+
+
+class Finding(_Frozen):
+    """One verdict of one rule on one target."""
+
+    rule_id: str
+    title: str
+    severity: Literal["critical", "high", "medium", "low"]
+    status: FindingStatus
+    target_kind: str
+    target_id: str
+    target_name: str
+    message: str
+    owner: OwnerRef
+    deputy: OwnerRef | None = None
+    evidence: tuple[str, ...] = ()
+    references: dict[str, list[str]] = Field(default_factory=dict)
+    remediation: str = ""
+    rule_file: str = ""
+    act: tuple[str, ...] = ()
+
+    @property
+    def target(self) -> str:
+        """``kind/id``."""
+        return f"{self.target_kind}/{self.target_id}"
+
+
+class SourceStatus(_Frozen):
+    """The outcome of collecting one source."""
+
+    name: str
+    adapter: str
+    status: Literal["ok", "error"]
+    kinds: tuple[str, ...]
+    records: int
+    diagnostics: tuple[str, ...] = ()
+
+
+class ScanResult(_Frozen):
+    """Everything a reporter needs: metadata, sources, findings and the summary."""
+
+    schema_version: str = SCHEMA_VERSION
+    tool: str = "aimscheck"
+    tool_version: str
+    organisation: str
+    as_of: str
+    mode: str = "scan"
+    gate: dict[str, str] | None = None
+    fail_on: str = "low"
+    rule_packs: tuple[str, ...] = ()
+    sources: tuple[SourceStatus, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    summary: dict[str, Any] = Field(default_factory=dict)
+    exit_code: int = 0

@@ -1,0 +1,93 @@
+"""Role tokens and finding-owner resolution.
+
+A role token names people relative to a target:
+
+- an owner role of the subject (``primary``, ``backup``, ``risk_owner`` …);
+- ``system.<role>`` / ``model.<role>``: that role on the target's AI system or model;
+- a person field of the target (``assignee``, ``registered_by``, ``deployed_by``,
+  ``escalated_to``, ``actioned_by``); ``person`` for a person target itself and
+  ``manager`` for their manager;
+- ``accountable_executive``: the configured accountable executive.
+
+The finding owner is the first token whose person is a resolvable, active individual;
+the chain always ends at the accountable executive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from .evidence import Person, Release, Subject
+from .store import EvidenceStore, Target
+
+__all__ = ["OwnerChoice", "handles_for", "resolve_owner"]
+
+_FIELDS = ("assignee", "registered_by", "deployed_by", "requested_by", "escalated_to",
+           "actioned_by", "corrective_action_by")
+
+
+def handles_for(store: EvidenceStore, target: Target, token: str, executive: str) -> list[str]:
+    """The handles a role token names for ``target`` (possibly none)."""
+    if token == "accountable_executive":
+        return [executive]
+    if isinstance(target, Person):
+        if token == "person":
+            return [target.id]
+        if token == "manager":
+            return [target.manager] if target.manager else []
+        return []
+    if "." in token:
+        scope, role = token.split(".", 1)
+        other: Subject | None = None
+        if scope == "system":
+            other = store.system_of(target)
+        elif scope == "model" and isinstance(target, Release):
+            other = store.subject(target.model, "model")
+        elif scope == "subject" and not isinstance(target, Subject):
+            other = store.subject(getattr(target, "subject", None))
+        if other is None:
+            return []
+        return handles_for(store, other, role, executive)
+    if isinstance(target, Subject):
+        h = target.owners.get(token)
+        return [h] if h else []
+    if token in _FIELDS:
+        h = getattr(target, token, None)
+        return [h] if isinstance(h, str) and h else []
+    return []
+
+
+@dataclass(frozen=True)
+class OwnerChoice:
+    """A resolved finding owner: the person and the token that led to them."""
+
+    person: Person
+    via: str
+
+
+def _usable(p: Person | None, as_of: datetime) -> bool:
+    return p is not None and p.kind == "individual" and p.active_at(as_of)
+
+
+def resolve_owner(
+    store: EvidenceStore, target: Target, chain: list[str], executive: str, as_of: datetime,
+) -> tuple[OwnerChoice | None, OwnerChoice | None]:
+    """First and second distinct usable people along ``chain`` (+ the executive)."""
+    tokens = [*chain, "accountable_executive"] if "accountable_executive" not in chain else chain
+    found: list[OwnerChoice] = []
+    for token in tokens:
+        for h in handles_for(store, target, token, executive):
+            p = store.identity.resolve(h)
+            if p is not None and _usable(p, as_of) and all(
+                    f.person.id != p.id for f in found):
+                found.append(OwnerChoice(p, token))
+                if len(found) == 2:
+                    return found[0], found[1]
+    if not found:
+        # Fall back to the executive even when absent: a finding always names a person.
+        p = store.identity.resolve(executive)
+        if p is not None:
+            return OwnerChoice(p, "accountable_executive"), None
+        return None, None
+    return found[0], None

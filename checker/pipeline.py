@@ -1,0 +1,276 @@
+"""The pipeline as plain functions: load → validate → plan → collect → evaluate → report.
+
+The CLI is a thin layer over these; so are tests and the rule-case harness.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from . import __version__
+from .adapters import Adapter, SourceContext, adapter_registry
+from .config import LoadedConfig, pydantic_diagnostics
+from .engine import evaluate, exit_code_for, summarise
+from .errors import (
+    ConfigError,
+    Diagnostic,
+    EvidenceError,
+    redact,
+)
+from .evidence import RECORD_TYPES, EvidenceBundle
+from .findings import Finding, ScanResult, SourceStatus
+from .registry import UnknownName
+from .rules import CompiledRule, compile_rules, load_packs
+from .store import EvidenceStore
+from .timeutil import format_ts
+
+__all__ = [
+    "Collected",
+    "GateSpec",
+    "build_sources",
+    "collect",
+    "load_rules_for",
+    "run_scan",
+]
+
+
+@dataclass
+class Collected:
+    """The outcome of the collect stage."""
+
+    bundle: EvidenceBundle
+    statuses: list[SourceStatus]
+    incomplete: dict[str, list[Diagnostic]]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> bool:
+        """True when any source failed."""
+        return any(s.status == "error" for s in self.statuses)
+
+
+@dataclass(frozen=True)
+class GateSpec:
+    """``gate release --model M --version V``."""
+
+    model: str
+    version: str
+
+    @property
+    def release_id(self) -> str:
+        """``model:version``."""
+        return f"{self.model}:{self.version}"
+
+
+def load_rules_for(loaded: LoadedConfig) -> list[CompiledRule]:
+    """Load, validate and compile the config's rule packs (no evidence is read)."""
+    cfg = loaded.config
+    rules = load_packs(cfg.rule_packs, loaded.base_dir)
+    return compile_rules(rules, cfg, loaded.located)
+
+
+def build_sources(loaded: LoadedConfig, as_of: datetime, *, progress: bool = False
+                  ) -> list[tuple[str, Adapter]]:
+    """Instantiate every configured source; ConfigError lists every bad entry."""
+    reg = adapter_registry()
+    out: list[tuple[str, Adapter]] = []
+    diags: list[Diagnostic] = []
+    names: set[str] = set()
+    fetched_at = datetime.now(UTC)
+    for i, raw in enumerate(loaded.config.sources):
+        entry = dict(raw)
+        adapter_name = entry.pop("adapter", None)
+        name = str(entry.pop("name", adapter_name or f"source{i}"))
+        if not isinstance(adapter_name, str):
+            diags.append(loaded.located.diag(("sources", i), "E121",
+                                             "source has no 'adapter' key",
+                                             "available: " + ", ".join(reg.names())))
+            continue
+        try:
+            cls = reg.get(adapter_name)
+        except UnknownName as exc:
+            diags.append(loaded.located.diag(("sources", i, "adapter"), "E121",
+                                             f"unknown adapter {adapter_name!r}",
+                                             exc.hint or "available: " + ", ".join(reg.names())))
+            continue
+        if name in names:
+            diags.append(loaded.located.diag(("sources", i, "name"), "E122",
+                                             f"duplicate source name {name!r}",
+                                             "give each source a distinct 'name'"))
+        names.add(name)
+        try:
+            cfg = cls.Config.model_validate(entry)
+        except ValidationError as exc:
+            diags.extend(pydantic_diagnostics(exc, loaded.located, ("sources", i)))
+            continue
+        ctx = SourceContext(loaded.base_dir, name, fetched_at, as_of, progress)
+        out.append((name, cls(cfg, ctx)))
+    if diags:
+        raise ConfigError(sorted(diags))
+    return out
+
+
+def _count(b: EvidenceBundle) -> int:
+    return sum(len(getattr(b, attr)) for attr, _ in RECORD_TYPES.values())
+
+
+def collect(sources: list[tuple[str, Adapter]], needed: frozenset[str] | None = None
+            ) -> Collected:
+    """Run each adapter; a failing source marks its kinds incomplete (fail closed)."""
+    bundle = EvidenceBundle()
+    statuses: list[SourceStatus] = []
+    incomplete: dict[str, list[Diagnostic]] = {}
+    timings: dict[str, float] = {}
+    for name, adapter in sources:
+        kinds = adapter.kinds()
+        if needed is not None and not (kinds & needed):
+            continue
+        t0 = time.perf_counter()
+        try:
+            got = adapter.collect()
+        except EvidenceError as exc:
+            for k in sorted(kinds):
+                incomplete.setdefault(k, []).extend(exc.diagnostics)
+            statuses.append(SourceStatus(
+                name=name, adapter=adapter.name, status="error", kinds=tuple(sorted(kinds)),
+                records=0, diagnostics=tuple(d.one_line() for d in exc.diagnostics)))
+            continue
+        except Exception as exc:
+            d = Diagnostic(name, 0, 0, "E900",
+                           redact(f"adapter {adapter.name!r} crashed: {type(exc).__name__}: "
+                                  f"{exc}"), "this is a bug in the adapter; please report it")
+            for k in sorted(kinds):
+                incomplete.setdefault(k, []).append(d)
+            statuses.append(SourceStatus(name=name, adapter=adapter.name, status="error",
+                                         kinds=tuple(sorted(kinds)), records=0,
+                                         diagnostics=(d.one_line(),)))
+            continue
+        finally:
+            timings[name] = time.perf_counter() - t0
+        bundle.extend(got)
+        statuses.append(SourceStatus(name=name, adapter=adapter.name, status="ok",
+                                     kinds=tuple(sorted(kinds | got.kinds)),
+                                     records=_count(got)))
+    return Collected(bundle, statuses, incomplete, timings)
+
+
+def _duplicate_diags(store: EvidenceStore) -> list[Diagnostic]:
+    out = []
+    for first, dup in store.duplicate_subjects:
+        out.append(Diagnostic(dup.provenance.locator, 0, 0, "E310",
+                              f"duplicate subject {dup.key!r}",
+                              f"also defined at {first.provenance.locator}"))
+    for first_p, dup_p in store.identity.duplicates:
+        if first_p != dup_p:
+            out.append(Diagnostic(dup_p.provenance.locator, 0, 0, "E311",
+                                  f"duplicate person id {dup_p.id!r}",
+                                  f"also defined at {first_p.provenance.locator}"))
+    return out
+
+
+def run_scan(
+    loaded: LoadedConfig,
+    rules: list[CompiledRule],
+    as_of: datetime,
+    *,
+    gate: GateSpec | None = None,
+    progress: bool = False,
+    collected: Collected | None = None,
+) -> tuple[ScanResult, dict[str, Any]]:
+    """Collect (unless given), evaluate and summarise; return the result and timings."""
+    cfg = loaded.config
+    timings: dict[str, Any] = {}
+    if gate is not None:
+        rules = [r for r in rules if "release" in r.gates]
+    t0 = time.perf_counter()
+    if collected is None:
+        needed = frozenset().union(*(r.needs for r in rules)) if rules else frozenset()
+        needed = needed | {"person", "subject", "release"}
+        collected = collect(build_sources(loaded, as_of, progress=progress), needed)
+    t1 = time.perf_counter()
+    incomplete = dict(collected.incomplete)
+    store = EvidenceStore(collected.bundle, incomplete)
+    for d in _duplicate_diags(store):
+        kind = "subject" if d.code == "E310" else "person"
+        store.incomplete.setdefault(kind, []).append(d)
+    statuses = list(collected.statuses)
+    if store.duplicate_subjects or store.identity.duplicates:
+        statuses.append(SourceStatus(name="(merge)", adapter="store", status="error",
+                                     kinds=("person", "subject"), records=0,
+                                     diagnostics=tuple(d.one_line()
+                                                       for d in _duplicate_diags(store))))
+    only: set[str] | None = None
+    gate_info: dict[str, str] | None = None
+    if gate is not None:
+        only, gate_info = _gate_scope(store, gate, cfg.accountable_executive)
+    t2 = time.perf_counter()
+    findings: list[Finding] = evaluate(rules, store, as_of, cfg,
+                                       gate_release=gate.release_id if gate else None, only=only)
+    if gate is not None and gate_info and gate_info.get("found") == "no":
+        findings = _release_missing(findings, gate, store, cfg.accountable_executive, as_of)
+    t3 = time.perf_counter()
+    source_errors = any(s.status == "error" for s in statuses)
+    code = exit_code_for(findings, cfg.fail_on, source_errors)
+    result = ScanResult(
+        tool_version=__version__, organisation=cfg.organisation, as_of=format_ts(as_of),
+        mode="gate" if gate else "scan", gate=gate_info, fail_on=cfg.fail_on,
+        rule_packs=tuple(cfg.rule_packs), sources=tuple(statuses), findings=tuple(findings),
+        summary=summarise(findings, cfg.fail_on), exit_code=code,
+    )
+    timings.update(collect=t1 - t0, index=t2 - t1, evaluate=t3 - t2,
+                   sources=collected.timings)
+    return result, timings
+
+
+def _gate_scope(store: EvidenceStore, gate: GateSpec, executive: str
+                ) -> tuple[set[str], dict[str, str]]:
+    """Targets a release touches: itself, its model, its AI system and that system's risks."""
+    info = {"type": "release", "model": gate.model, "version": gate.version}
+    rel = store.release(gate.model, gate.version)
+    if rel is None:
+        info["found"] = "no"
+        return set(), info
+    info["found"] = "yes"
+    scope = {f"release/{rel.id}"}
+    model = store.subject(rel.model, "model")
+    if model is not None:
+        scope.add(model.key)
+    system = store.system_of(rel)
+    if system is not None:
+        scope.add(system.key)
+        info["system"] = system.id
+        for child in store.children(system.id):
+            if child.kind in ("risk", "model"):
+                scope.add(child.key)
+    return scope, info
+
+
+def _release_missing(findings: list[Finding], gate: GateSpec, store: EvidenceStore,
+                     executive: str, as_of: datetime) -> list[Finding]:
+    from .findings import OwnerRef
+    from .owners import resolve_owner
+
+    owner, _ = resolve_owner(store, store.subject(gate.model, "model") or _nobody(), ["primary"],
+                             executive, as_of)
+    ref = (OwnerRef(id=owner.person.id, name=owner.person.name, email=owner.person.primary_email,
+                    via=owner.via) if owner else
+           OwnerRef(id=executive, name=executive, via="accountable_executive"))
+    return [*findings, Finding(
+        rule_id="AIMS-GATE-000", title="The release being gated exists in the evidence",
+        severity="critical", status="error", target_kind="release",
+        target_id=gate.release_id, target_name=f"{gate.model} v{gate.version}",
+        message=f"release {gate.release_id} was not found in any source; the gate cannot "
+                "open on missing evidence", owner=ref,
+        remediation="Check the model name and version, and that the model registry source "
+                    "is configured.")]
+
+
+def _nobody() -> Any:
+    from .engine import _NOBODY
+
+    return _NOBODY

@@ -1,0 +1,73 @@
+"""JUnit XML: one testsuite per rule, one testcase per target.
+
+``fail`` → ``<failure>``, ``error`` → ``<error>``, ``not_applicable``/``waived`` →
+``<skipped>``; ``warn`` passes with the warning in ``system-out``. The owner and deputy of
+each finding are in the failure text and also as testsuite properties
+(``owner:<kind/id>``, ``deputy:<kind/id>``), since the JUnit schema has no per-testcase
+properties.
+"""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from junit_xml import TestCase, TestSuite, to_xml_report_string
+
+from checker.findings import Finding, OwnerRef, ScanResult
+
+from .base import Reporter, register_reporter
+
+__all__ = ["JUnitReporter"]
+
+
+def _who(o: OwnerRef | None) -> str:
+    if o is None:
+        return "none"
+    return f"{o.name} <{o.email}>" if o.email else o.name
+
+
+def _details(f: Finding) -> str:
+    lines = [f"{f.status.upper()} {f.rule_id} {f.target}: {f.message}",
+             f"owner: {_who(f.owner)} (via {f.owner.via})",
+             f"deputy: {_who(f.deputy)}"]
+    if f.evidence:
+        lines.append("evidence: " + ", ".join(f.evidence))
+    if f.status in ("fail", "error") and f.remediation:
+        lines.append(f"remediation: {f.remediation}")
+    return "\n".join(lines)
+
+
+@register_reporter("junit")
+class JUnitReporter(Reporter):
+    """Findings as JUnit XML for CI test reporters."""
+
+    extension = "xml"
+
+    def render(self, result: ScanResult) -> str:
+        """Build one suite per rule."""
+        suites = []
+        for rule_id, group in groupby(result.findings, key=lambda f: f.rule_id):
+            cases = []
+            props: dict[str, str] = {}
+            for f in group:
+                tc = TestCase(name=f.target, classname=f"aimscheck.{rule_id}",
+                              file=f.rule_file or None)
+                text = _details(f)
+                if f.status == "fail":
+                    tc.add_failure_info(message=f"{f.message} — owner: {_who(f.owner)}",
+                                        output=text, failure_type=f.severity)
+                elif f.status == "error":
+                    tc.add_error_info(message=f"{f.message} — owner: {_who(f.owner)}",
+                                      output=text, error_type="evidence")
+                elif f.status in ("not_applicable", "waived"):
+                    tc.add_skipped_info(message=f.status.replace("_", " "), output=text)
+                else:
+                    tc.stdout = text
+                props[f"owner:{f.target}"] = _who(f.owner)
+                if f.deputy is not None:
+                    props[f"deputy:{f.target}"] = _who(f.deputy)
+                cases.append(tc)
+            title = next((f.title for f in result.findings if f.rule_id == rule_id), "")
+            suites.append(TestSuite(name=f"{rule_id} {title}", test_cases=cases,
+                                    properties=props, package="aimscheck"))
+        return str(to_xml_report_string(suites, prettyprint=True, encoding="utf-8"))

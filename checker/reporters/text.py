@@ -1,0 +1,90 @@
+"""Readable terminal output: who must act, grouped by named owner, then a summary line."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from checker.findings import Finding, ScanResult
+
+from .base import Reporter, register_reporter
+
+__all__ = ["TextReporter"]
+
+_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+
+
+def _person(f: Finding) -> str:
+    o = f.owner
+    return f"{o.name} <{o.email}>" if o.email else o.name
+
+
+@register_reporter("text")
+class TextReporter(Reporter):
+    """Failing findings grouped by owner ("who must act"), warnings, sources, summary."""
+
+    extension = "txt"
+
+    def render(self, result: ScanResult) -> str:
+        """Render the report."""
+        out: list[str] = []
+        title = "aimscheck gate" if result.mode == "gate" else "aimscheck scan"
+        out.append(f"{title} — {result.organisation} — as of {result.as_of}")
+        if result.gate:
+            g = result.gate
+            out.append(f"release {g.get('model')} version {g.get('version')}"
+                       + (f" (AI system {g['system']})" if g.get("system") else ""))
+        out.append("")
+        out.append("Sources")
+        for s in result.sources:
+            mark = "ok   " if s.status == "ok" else "ERROR"
+            out.append(f"  {mark} {s.name} ({s.adapter}): {s.records} records"
+                       f" [{', '.join(s.kinds)}]")
+            for diag in s.diagnostics[:20]:
+                out.append(f"        {diag}")
+            if len(s.diagnostics) > 20:
+                out.append(f"        … and {len(s.diagnostics) - 20} more")
+        failing = [f for f in result.findings if f.status in ("fail", "error")]
+        by_owner: dict[str, list[Finding]] = defaultdict(list)
+        for f in failing:
+            by_owner[_person(f)].append(f)
+        out.append("")
+        if failing:
+            out.append("Who must act")
+            for who in sorted(by_owner, key=lambda w: (-len(by_owner[w]), w)):
+                items = sorted(by_owner[who], key=lambda f: (_ORDER[f.severity], f.rule_id,
+                                                            f.target))
+                out.append(f"  {who} — {len(items)} finding{'s' if len(items) != 1 else ''}")
+                for f in items:
+                    out.append(f"    {f.status.upper():5} {f.severity:8} {f.rule_id} "
+                               f"{f.target}: {f.message}")
+                    if f.evidence:
+                        out.append(f"          evidence: {', '.join(f.evidence[:4])}")
+                    if f.deputy is not None:
+                        dep = f.deputy
+                        out.append(f"          deputy: {dep.name}"
+                                   + (f" <{dep.email}>" if dep.email else ""))
+                    out.append(f"          fix: {f.remediation}")
+                out.append("")
+        else:
+            out.append("Nobody needs to act: no failing findings.")
+            out.append("")
+        warns = [f for f in result.findings if f.status == "warn"]
+        if warns:
+            out.append("Warnings (do not fail the run)")
+            for f in warns:
+                out.append(f"  WARN  {f.rule_id} {f.target}: {f.message} — {_person(f)}")
+            out.append("")
+        summ = result.summary
+        verdict = {0: "PASS", 1: "FAIL", 3: "ERROR (evidence incomplete)"}.get(
+            result.exit_code, "ERROR")
+        if result.mode == "gate":
+            verdict = {0: "RELEASE", 1: "BLOCK", 3: "BLOCK (evidence incomplete)"}.get(
+                result.exit_code, "BLOCK")
+        out.append(
+            f"{verdict}: {summ.get('total', 0)} findings — {summ.get('pass', 0)} pass, "
+            f"{summ.get('fail', 0)} fail, {summ.get('error', 0)} error, "
+            f"{summ.get('warn', 0)} warn, "
+            f"{summ.get('not_applicable', 0)} n/a; {summ.get('owners', 0)} "
+            f"{'person' if summ.get('owners') == 1 else 'people'} must act "
+            f"(fail-on {result.fail_on}, exit {result.exit_code})")
+        return "\n".join(out) + "\n"

@@ -1,0 +1,217 @@
+"""The evidence store: every record indexed for O(1) or O(log n) lookups.
+
+Built once per run; checks never scan all records per subject.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from .errors import Diagnostic
+from .evidence import (
+    SUBJECT_KINDS,
+    Alert,
+    Approval,
+    Event,
+    EvidenceBundle,
+    Incident,
+    Person,
+    Release,
+    Review,
+    Subject,
+    Training,
+)
+from .identity import IdentityIndex
+
+__all__ = ["EvidenceStore", "Target"]
+
+Target = Subject | Release | Incident | Alert | Person
+
+
+def _norm(ref: str) -> str:
+    return ref.strip().casefold()
+
+
+class EvidenceStore:
+    """Indexed, read-only view of all evidence.
+
+    Attributes:
+        identity: The identity index over all people.
+        incomplete: evidence kind → the diagnostics that made it incomplete. A rule that
+            needs an incomplete kind yields ``error`` findings, never ``pass``.
+    """
+
+    def __init__(
+        self,
+        bundle: EvidenceBundle,
+        incomplete: Mapping[str, list[Diagnostic]] | None = None,
+    ) -> None:
+        self.incomplete: dict[str, list[Diagnostic]] = dict(incomplete or {})
+        self.identity = IdentityIndex(bundle.people)
+        self.duplicate_subjects: list[tuple[Subject, Subject]] = []
+
+        self._subjects: dict[str, Subject] = {}
+        self._subject_by_bare: dict[str, list[Subject]] = defaultdict(list)
+        by_kind: dict[str, list[Subject]] = defaultdict(list)
+        self._children: dict[str, list[Subject]] = defaultdict(list)
+        for s in bundle.subjects:
+            key = _norm(s.key)
+            if key in self._subjects:
+                self.duplicate_subjects.append((self._subjects[key], s))
+                continue
+            self._subjects[key] = s
+            self._subject_by_bare[_norm(s.id)].append(s)
+            by_kind[s.kind].append(s)
+            system = s.attributes.get("system")
+            if isinstance(system, str) and s.kind != "ai_system":
+                self._children[_norm(system)].append(s)
+        self._by_kind = {k: sorted(v, key=lambda s: s.id) for k, v in by_kind.items()}
+
+        self._releases: dict[str, Release] = {}
+        self._releases_by_system: dict[str, list[Release]] = defaultdict(list)
+        for r in bundle.releases:
+            self._releases[_norm(r.id)] = r
+            if r.system:
+                self._releases_by_system[_norm(r.system)].append(r)
+        self._release_list = sorted(self._releases.values(), key=lambda r: (r.model, r.version))
+
+        self._approvals: dict[str, list[Approval]] = defaultdict(list)
+        for a in sorted(bundle.approvals, key=lambda a: (a.decided_at, a.id)):
+            keys = {_norm(a.subject)}
+            if a.model and a.version:
+                keys.add(_norm(f"{a.model}:{a.version}"))
+            for k in keys:
+                self._approvals[k].append(a)
+
+        self._reviews: dict[tuple[str, str], list[Review]] = defaultdict(list)
+        for rv in sorted(bundle.reviews, key=lambda r: (r.reviewed_at, r.id)):
+            self._reviews[(_norm(rv.subject), rv.kind)].append(rv)
+        self._review_list = sorted(bundle.reviews, key=lambda r: (r.reviewed_at, r.id))
+
+        self._training: dict[tuple[str, str], list[Training]] = defaultdict(list)
+        self.unresolved_training: list[Training] = []
+        for t in sorted(bundle.trainings, key=lambda t: t.completed_at):
+            p = self.identity.resolve(t.person)
+            if p is None:
+                self.unresolved_training.append(t)
+                continue
+            self._training[(p.id, _norm(t.course))].append(t)
+
+        self._events: dict[str, list[Event]] = defaultdict(list)
+        for e in sorted(bundle.events, key=lambda e: (e.occurred_at, e.id)):
+            self._events[_norm(e.subject)].append(e)
+
+        self._incidents = sorted(bundle.incidents, key=lambda i: i.id)
+        self._alerts = sorted(bundle.alerts, key=lambda a: a.id)
+
+    # -- subjects ---------------------------------------------------------------------
+    def subject(self, ref: str | None, kind: str | None = None) -> Subject | None:
+        """Resolve ``kind/id`` or a bare id (unique across kinds, or of ``kind``)."""
+        if not ref:
+            return None
+        r = _norm(ref)
+        if "/" in r and r.split("/", 1)[0] in SUBJECT_KINDS:
+            return self._subjects.get(r)
+        if kind is not None:
+            return self._subjects.get(f"{kind}/{r}")
+        cands = self._subject_by_bare.get(r, [])
+        return cands[0] if len(cands) == 1 else None
+
+    def subjects(self, kind: str) -> list[Subject]:
+        """All subjects of ``kind``, sorted by id."""
+        return self._by_kind.get(kind, [])
+
+    def children(self, system_id: str, kind: str | None = None) -> list[Subject]:
+        """Subjects linked to an AI system through ``attributes.system``."""
+        out = self._children.get(_norm(system_id), [])
+        return [s for s in out if kind is None or s.kind == kind]
+
+    # -- releases ---------------------------------------------------------------------
+    def release(self, model: str, version: str) -> Release | None:
+        """The release ``model:version``."""
+        return self._releases.get(_norm(f"{model}:{version}"))
+
+    def releases(self) -> list[Release]:
+        """All releases, sorted by model and version."""
+        return self._release_list
+
+    def releases_of_system(self, system_id: str) -> list[Release]:
+        """Releases of an AI system."""
+        return self._releases_by_system.get(_norm(system_id), [])
+
+    def system_of(self, target: Subject | Release | Incident | Alert) -> Subject | None:
+        """The AI system a target belongs to (itself for an AI system)."""
+        if isinstance(target, Subject):
+            if target.kind == "ai_system":
+                return target
+            sys_ref = target.attributes.get("system")
+            if isinstance(sys_ref, str):
+                return self.subject(sys_ref, "ai_system")
+            return None
+        if isinstance(target, Release):
+            if target.system:
+                return self.subject(target.system, "ai_system")
+            model = self.subject(target.model, "model")
+            return self.system_of(model) if model else None
+        if isinstance(target, Incident):
+            return self.subject(target.system, "ai_system") if target.system else None
+        sub = self.subject(target.subject)
+        return self.system_of(sub) if sub is not None else None
+
+    # -- decisions and records --------------------------------------------------------
+    def approvals_for(self, ref: str) -> list[Approval]:
+        """Approvals whose subject (or model:version) is ``ref``, oldest first."""
+        return self._approvals.get(_norm(ref), [])
+
+    def reviews_for(self, ref: str, kind: str) -> list[Review]:
+        """Reviews of ``kind`` for a subject, oldest first."""
+        return self._reviews.get((_norm(ref), kind), [])
+
+    def reviews(self, kind: str | None = None) -> list[Review]:
+        """All reviews (optionally of one kind), oldest first."""
+        if kind is None:
+            return self._review_list
+        return [r for r in self._review_list if r.kind == kind]
+
+    def last_review_before(self, ref: str, kind: str, t: datetime) -> Review | None:
+        """The latest review of ``kind`` at or before ``t`` (binary search)."""
+        lst = self.reviews_for(ref, kind)
+        i = bisect_right(lst, t, key=lambda r: r.reviewed_at)
+        return lst[i - 1] if i else None
+
+    def trainings(self, person: Person, course: str) -> list[Training]:
+        """A person's records for a course, oldest first."""
+        return self._training.get((person.id, _norm(course)), [])
+
+    def events_for(self, ref: str) -> list[Event]:
+        """Change events of a subject, oldest first."""
+        return self._events.get(_norm(ref), [])
+
+    def incidents(self) -> list[Incident]:
+        """All incidents, by id."""
+        return self._incidents
+
+    def alerts(self) -> list[Alert]:
+        """All alerts, by id."""
+        return self._alerts
+
+    def people(self) -> list[Person]:
+        """All people, by id."""
+        return self.identity.people()
+
+    def targets(self, kind: str) -> Iterable[Target]:
+        """Everything a rule may apply to, by target kind."""
+        if kind in SUBJECT_KINDS:
+            return self.subjects(kind)
+        if kind == "release":
+            return self.releases()
+        if kind == "incident":
+            return self.incidents()
+        if kind == "alert":
+            return self.alerts()
+        if kind == "person":
+            return self.people()
+        raise KeyError(kind)

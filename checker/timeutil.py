@@ -1,0 +1,55 @@
+"""Time parsing and interval arithmetic. Everything is timezone-aware UTC inside."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+__all__ = ["UTC", "day_end", "day_start", "ensure_utc", "format_ts", "parse_as_of", "parse_ts"]
+
+
+def ensure_utc(value: datetime) -> datetime:
+    """Return ``value`` in UTC; a naive datetime is refused (ValueError)."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"timestamp {value.isoformat()} has no time-zone offset")
+    return value.astimezone(UTC)
+
+
+def day_start(d: date) -> datetime:
+    """Midnight UTC at the start of ``d``."""
+    return datetime.combine(d, time.min, tzinfo=UTC)
+
+
+def day_end(d: date) -> datetime:
+    """Midnight UTC at the end of ``d`` (the exclusive end of that day)."""
+    return day_start(d) + timedelta(days=1)
+
+
+def parse_ts(text: str, *, date_only_ok: bool = True) -> datetime:
+    """Parse an ISO 8601 timestamp (or a date) into aware UTC.
+
+    Accepts ``Z``, ``+02:00`` and the Jira form ``+0200``. A date alone means midnight UTC.
+    A timestamp without an offset is refused: its meaning would depend on the machine.
+
+    Raises:
+        ValueError: the text is not a valid date or timestamp, or has no offset.
+    """
+    s = text.strip()
+    if not s:
+        raise ValueError("empty timestamp")
+    if len(s) == 10 and date_only_ok:
+        return day_start(date.fromisoformat(s))
+    try:
+        dt = datetime.fromisoformat(s.replace("Z", "+00:00") if s.endswith("Z") else s)
+    except ValueError:
+        dt = datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%f%z")
+    return ensure_utc(dt)
+
+
+def parse_as_of(text: str) -> datetime:
+    """Parse ``--as-of``: a timestamp with an offset, or a date meaning 00:00 UTC that day."""
+    return parse_ts(text)
+
+
+def format_ts(value: datetime) -> str:
+    """Render a timestamp as ``YYYY-MM-DDTHH:MM:SSZ`` (UTC, seconds precision)."""
+    return value.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
