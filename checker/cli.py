@@ -380,3 +380,7 @@ def init(output: Path, force: bool) -> None:
                                     "use --force to overwrite it"))
     write_atomic(output, STARTER)
     click.echo(f"wrote {output}")
+
+
+# Commands of other areas (reports, evidence locker, history …) register themselves here.
+from . import commands as _commands  # noqa: E402,F401  # imported for its side effect

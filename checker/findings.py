@@ -65,7 +65,7 @@ class SourceStatus(_Frozen):
 
     name: str
     adapter: str
-    status: Literal["ok", "error"]
+    status: Literal["ok", "error", "skipped"]
     kinds: tuple[str, ...]
     records: int
     diagnostics: tuple[str, ...] = ()

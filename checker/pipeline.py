@@ -129,6 +129,10 @@ def collect(sources: list[tuple[str, Adapter]], needed: frozenset[str] | None = 
     for name, adapter in sources:
         kinds = adapter.kinds()
         if needed is not None and not (kinds & needed):
+            statuses.append(SourceStatus(
+                name=name, adapter=adapter.name, status="skipped", kinds=tuple(sorted(kinds)),
+                records=0, diagnostics=("not read: no selected rule needs "
+                                        + ", ".join(sorted(kinds)),)))
             continue
         t0 = time.perf_counter()
         try:

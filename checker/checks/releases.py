@@ -97,7 +97,13 @@ class ReleaseApproved(Check):
         assert isinstance(target, Release)
         a: ApprovedArgs = self.args
         r = target
-        signers = self._signers(ctx, r)
+        excluded: dict[str, str] = {}
+        for f in a.distinct_from:
+            h = getattr(r, f, None)
+            if isinstance(h, str) and h:
+                p = ctx.person(h)
+                excluded[p.id if p else h.casefold()] = f.removesuffix("_by")
+        signers = self._signers(ctx, r, excluded)
         must = (" — sign-off needed from " + " or ".join(ctx.who(h) for h in signers)
                 if signers else "")
         deadline = r.deployed_at
@@ -108,12 +114,6 @@ class ReleaseApproved(Check):
                                "not recorded, so the approval order cannot be checked",
                                (locator(r),), signers)
             deadline = ctx.as_of
-        excluded: dict[str, str] = {}
-        for f in a.distinct_from:
-            h = getattr(r, f, None)
-            if isinstance(h, str) and h:
-                p = ctx.person(h)
-                excluded[p.id if p else h.casefold()] = f.replace("_", " ")
         approvals = [x for x in ctx.store.approvals_for(r.id) if self._matches(x, r)]
         valid: dict[str, Approval] = {}
         problems: list[str] = []
@@ -154,11 +154,14 @@ class ReleaseApproved(Check):
             return True
         return (ap.model or "").casefold() == r.model.casefold() and ap.version == r.version
 
-    def _signers(self, ctx: EvalContext, r: Release) -> tuple[str, ...]:
+    def _signers(self, ctx: EvalContext, r: Release, excluded: dict[str, str]
+                 ) -> tuple[str, ...]:
+        """Who should sign: the first token naming someone not barred from approving."""
         out: list[str] = []
         for token in self.args.signers:
             for h in handles_for(ctx.store, r, token, ""):
-                if h and h not in out:
+                p = ctx.person(h)
+                if h and h not in out and (p is None or p.id not in excluded):
                     out.append(h)
             if out:
                 break

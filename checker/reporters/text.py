@@ -36,7 +36,7 @@ class TextReporter(Reporter):
         out.append("")
         out.append("Sources")
         for s in result.sources:
-            mark = "ok   " if s.status == "ok" else "ERROR"
+            mark = {"ok": "ok   ", "skipped": "skip "}.get(s.status, "ERROR")
             out.append(f"  {mark} {s.name} ({s.adapter}): {s.records} records"
                        f" [{', '.join(s.kinds)}]")
             for diag in s.diagnostics[:20]:
