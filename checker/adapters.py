@@ -10,6 +10,7 @@ files, the URL for services). Adapters are the only code that reads sources.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from importlib.metadata import entry_points
@@ -45,6 +46,9 @@ class SourceContext:
         fetched_at: The collection time stamped on provenance.
         as_of: The evaluation time (adapters must not filter by it; rules do).
         progress: Whether the adapter may draw progress on a terminal.
+        recorder: Receives every raw payload as received (file bytes, HTTP response bodies
+            — never request headers or tokens) for the evidence locker; None when not
+            recording.
     """
 
     base_dir: Path
@@ -52,6 +56,18 @@ class SourceContext:
     fetched_at: datetime
     as_of: datetime
     progress: bool = False
+    recorder: Callable[[str, bytes], None] | None = None
+
+    def record(self, name: str, payload: bytes) -> None:
+        """Hand a raw payload to the evidence locker (a no-op unless recording).
+
+        Args:
+            name: A relative, stable name for the payload, e.g. ``people.csv`` or
+                ``search/page-0003.json``.
+            payload: The bytes exactly as received.
+        """
+        if self.recorder is not None:
+            self.recorder(name, payload)
 
     def path(self, value: str | Path) -> Path:
         """Resolve a config path relative to the config file's folder."""
