@@ -172,9 +172,28 @@ def load_rule_file(path: Path, pack: str, display: str | None = None
                     f"{ref!r} is not an ISO/IEC 42001 clause leaf or Annex A control id",
                     "use a leaf clause such as '5.3' or a control such as 'A.3.2' "
                     "(objectives like A.6.1 and A.n.1 are not controls)"))
+    rule = LoadedRule(data, located, path, pack)
     if diags:
+        # Report semantic problems (unknown checks, bad arguments) in the same run as the
+        # schema problems: a rule author fixes everything at once.
+        diags.extend(_semantic_diags(rule))
         return None, diags
-    return LoadedRule(data, located, path, pack), []
+    return rule, []
+
+
+def _semantic_diags(rule: LoadedRule) -> list[Diagnostic]:
+    """Condition diagnostics of a rule that failed the schema, where they can be found."""
+    out: list[Diagnostic] = []
+    params = rule.data.get("params")
+    params = dict(params) if isinstance(params, dict) else {}
+    for section in ("where", "require"):
+        conds = rule.data.get(section)
+        if not isinstance(conds, list):
+            continue
+        for i, c in enumerate(conds):
+            if isinstance(c, dict) and len(c) == 1:
+                _compile_cond(c, rule, params, (section, i), out)
+    return out
 
 
 def _display(path: Path) -> str:

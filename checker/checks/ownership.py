@@ -147,8 +147,8 @@ class OwnerIsIndividual(Check):
     """Each named owner is a known individual: not a group, service account or shared mailbox.
 
     Passes when every named owner resolves to an HR person of kind ``individual`` whose
-    handle matches no shared-mailbox pattern. Fails otherwise (an unknown handle fails as
-    an unknown person). Roles with no owner are skipped.
+    handle matches no shared-mailbox pattern. Fails when an owner is a group, a service
+    account, a shared mailbox or unknown. Roles with no owner are skipped.
 
     Example:
         applies_to: [ai_system, risk]
@@ -189,8 +189,8 @@ class OwnerActive(Check):
     """Each named owner is a current, present individual on the as-of date.
 
     Passes when every named owner resolves to an individual who is employed (hired, not
-    terminated) and not on leave at as-of. Fails for an unknown, terminated, not-yet-hired
-    or absent owner. Roles with no owner are skipped.
+    terminated) and not on leave at as-of. Fails when an owner is unknown, terminated, not
+    yet hired or absent. Roles with no owner are skipped.
 
     Example:
         applies_to: [ai_system, risk, dataset]
@@ -301,7 +301,8 @@ class PeopleKnown(Check):
     """Every person the target's evidence refers to resolves to one known person.
 
     Looks at owners (current and historic), reviewers, approvers, registrants, deployers,
-    assignees. Passes when all resolve. Fails naming each unknown or ambiguous handle.
+    assignees. Passes when all resolve. Fails when a handle is unknown or ambiguous, naming
+    each one.
 
     Example:
         applies_to: [ai_system, risk, release]

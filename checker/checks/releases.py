@@ -31,7 +31,7 @@ class ReleaseInProduction(Check):
     """The release is in production (a production stage or alias) or is being gated.
 
     Passes when the stage or an alias is configured as production, or ``gate release`` is
-    deciding this very release. Fails otherwise. Mostly used in ``where``.
+    deciding this very release. Fails when it is not. Mostly used in ``where``.
 
     Example:
         applies_to: [release]

@@ -1,0 +1,158 @@
+"""End to end through the installed `aimscheck` command, the way CI and users run it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from junitparser import Error, Failure, JUnitXml, Skipped
+
+from tests.conftest import AS_OF, DEMO, REPO, Runner
+
+CONFIG = DEMO / "aimscheck.yaml"
+SCHEMA = json.loads((REPO / "checker" / "schemas" / "findings.schema.json").read_text("utf-8"))
+
+
+def test_demo_scan_names_owners_and_exits_1(run_cli: Runner) -> None:
+    res = run_cli("scan", "-c", CONFIG, "--as-of", AS_OF)
+    assert res.returncode == 1, res.stderr
+    out = res.stdout
+    assert "Who must act" in out
+    # deliberate gaps of the demo, each with the named person who must act
+    assert "Daniel Okafor <daniel.okafor@northwind.example>" in out
+    assert "AIMS-OWN-002 ai_system/support-chatbot: no backup owner named" in out
+    assert "AIMS-OWN-004 risk/RSK-007" in out and "Marco Rossi" in out
+    assert out.rstrip().splitlines()[-1].startswith("FAIL: ")
+    assert "Traceback" not in res.stderr
+
+
+def test_json_validates_and_is_byte_identical(run_cli: Runner, tmp_path: Path) -> None:
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    for path in (a, b):
+        res = run_cli("scan", "-c", CONFIG, "--as-of", AS_OF, "--format", "json", "-o", path)
+        assert res.returncode == 1, res.stderr
+    assert a.read_bytes() == b.read_bytes()
+    data = json.loads(a.read_text("utf-8"))
+    jsonschema.Draft202012Validator(SCHEMA).validate(data)
+    assert data["schema_version"] == "1.0"
+    assert data["as_of"] == "2026-11-30T00:00:00Z"
+    failing = [f for f in data["findings"] if f["status"] == "fail"]
+    assert failing
+    for f in data["findings"]:  # names, not teams: every finding names an individual
+        assert f["owner"]["name"] and f["owner"]["id"], f
+        assert "@" in (f["owner"]["email"] or "@"), f
+
+
+def test_json_from_stdout_also_validates(run_cli: Runner) -> None:
+    res = run_cli("scan", "-c", CONFIG, "--as-of", AS_OF, "--format", "json")
+    jsonschema.Draft202012Validator(SCHEMA).validate(json.loads(res.stdout))
+
+
+def test_junit_counts_match_findings(run_cli: Runner, tmp_path: Path) -> None:
+    xml, js = tmp_path / "report.xml", tmp_path / "f.json"
+    res = run_cli("scan", "-c", CONFIG, "--as-of", AS_OF, "--format", "junit", "-o", xml,
+                  "--format", "json", "-o", js)
+    assert res.returncode == 1, res.stderr
+    findings = json.loads(js.read_text("utf-8"))["findings"]
+    suites = list(JUnitXml.fromfile(str(xml)))
+    assert len(suites) == len({f["rule_id"] for f in findings})
+    cases = [c for s in suites for c in s]
+    assert len(cases) == len(findings)
+
+    def count(kind: type) -> int:
+        return sum(1 for c in cases for r in c.result if isinstance(r, kind))
+
+    assert count(Failure) == sum(f["status"] == "fail" for f in findings)
+    assert count(Error) == sum(f["status"] == "error" for f in findings)
+    assert count(Skipped) == sum(f["status"] in ("not_applicable", "waived") for f in findings)
+    props = {p.name: p.value for s in suites for p in s.properties()}
+    assert props["owner:ai_system/support-chatbot"].startswith("Daniel Okafor")
+
+
+@pytest.mark.parametrize(("version", "code"), [("12", 0), ("13", 1)])
+def test_gate_release(run_cli: Runner, version: str, code: int) -> None:
+    res = run_cli("gate", "release", "-c", CONFIG, "--as-of", AS_OF,
+                  "--model", "credit-risk-scorer", "--version", version)
+    assert res.returncode == code, res.stdout + res.stderr
+    if code == 1:
+        assert "Zoë Müller" in res.stdout  # the risk owner who must sign off
+        assert "no approval recorded for credit-risk-scorer:13" in res.stdout
+
+
+def test_gate_unknown_release_fails_closed(run_cli: Runner) -> None:
+    res = run_cli("gate", "release", "-c", CONFIG, "--as-of", AS_OF,
+                  "--model", "credit-risk-scorer", "--version", "99")
+    assert res.returncode == 3
+
+
+def _hr(config: Path) -> Path:
+    return config.parent / "hr" / "people.csv"
+
+
+def test_hr_missing_column_exits_3_with_location(run_cli: Runner, demo_copy: Path,
+                                                  tmp_path: Path) -> None:
+    hr = _hr(demo_copy)
+    lines = hr.read_text("utf-8-sig").splitlines()
+    lines[0] = lines[0].replace("work_email", "email_address")
+    hr.write_text("\n".join(lines) + "\n", "utf-8")
+    out = tmp_path / "f.json"
+    res = run_cli("scan", "-c", demo_copy, "--as-of", AS_OF, "--format", "json", "-o", out,
+                  "--format", "text")
+    assert res.returncode == 3, res.stdout + res.stderr
+    assert "hr/people.csv:1" in res.stdout
+    assert "work_email" in res.stdout
+    data = json.loads(out.read_text("utf-8"))
+    needing_people = {"AIMS-OWN-003", "AIMS-OWN-004", "AIMS-TRN-001", "AIMS-IDN-001",
+                      "AIMS-REL-001"}
+    for f in data["findings"]:
+        if f["rule_id"] in needing_people:
+            assert f["status"] != "pass", f
+
+
+def test_hr_bad_date_row_exits_3_with_line(run_cli: Runner, demo_copy: Path) -> None:
+    hr = _hr(demo_copy)
+    lines = hr.read_text("utf-8-sig").splitlines()
+    header = lines[0].split(",")
+    col = header.index("hire_date")
+    row = lines[5].split(",")
+    row[col] = "2023-13-45"
+    lines[5] = ",".join(row)
+    hr.write_text("\n".join(lines) + "\n", "utf-8")
+    res = run_cli("scan", "-c", demo_copy, "--as-of", AS_OF)
+    assert res.returncode == 3, res.stdout + res.stderr
+    assert "hr/people.csv:6" in res.stdout
+    assert "PASS" not in res.stdout.splitlines()[-1]
+
+
+def test_rules_test_runs_every_case(run_cli: Runner) -> None:
+    res = run_cli("rules", "test", "rules/")
+    assert res.returncode == 0, res.stdout[-2000:]
+    assert res.stdout.rstrip().endswith("0 failed")
+
+
+def test_rules_list_and_init(run_cli: Runner, tmp_path: Path) -> None:
+    res = run_cli("rules", "list", "-c", CONFIG)
+    assert res.returncode == 0
+    assert "AIMS-OWN-001" in res.stdout
+    res = run_cli("init", "-o", tmp_path / "aimscheck.yaml")
+    assert res.returncode == 0
+    again = run_cli("init", "-o", tmp_path / "aimscheck.yaml")
+    assert again.returncode == 2
+    assert "--force" in again.stderr
+
+
+def test_bad_as_of_and_unknown_format_are_usage_errors(run_cli: Runner) -> None:
+    res = run_cli("scan", "-c", CONFIG, "--as-of", "30/11/2026")
+    assert res.returncode == 2
+    assert "E001" in res.stderr
+    res = run_cli("scan", "-c", CONFIG, "--as-of", AS_OF, "--format", "jsn")
+    assert res.returncode == 2
+    assert "did you mean 'json'" in res.stderr
+
+
+def test_missing_config_is_exit_2(run_cli: Runner, tmp_path: Path) -> None:
+    res = run_cli("scan", "-c", tmp_path / "nope.yaml")
+    assert res.returncode == 2
+    assert "aimscheck init" in res.stderr
