@@ -4,15 +4,20 @@ A handle is compared after stripping whitespace, a ``mailto:`` prefix and letter
 ``Jane.Doe@Example.com``, `` jane.doe@example.com `` and ``mailto:jane.doe@example.com``
 are the same. A handle claimed by two different people is *ambiguous* and resolves to
 nobody (a finding, never a guess): different people are never merged.
+
+Every email also yields the handle ``sha1:<hex>``, the SHA-1 of ``mailto:`` + the lower-cased
+address: that is how xAPI identifies an actor by ``mbox_sha1sum`` without revealing the
+address, and the xAPI adapter (which cannot see HR) emits it as the training's person.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 
 from .evidence import Person
 
-__all__ = ["IdentityIndex", "normalise_handle"]
+__all__ = ["IdentityIndex", "mbox_sha1_handle", "normalise_handle"]
 
 
 def normalise_handle(handle: str) -> str:
@@ -21,6 +26,15 @@ def normalise_handle(handle: str) -> str:
     if h[:7].lower() == "mailto:":
         h = h[7:]
     return h.casefold()
+
+
+def mbox_sha1_handle(email: str) -> str:
+    """The ``sha1:<hex>`` handle of an email: SHA-1 of ``mailto:`` + the lower-cased address."""
+    address = email.strip()
+    if address[:7].lower() == "mailto:":
+        address = address[7:]
+    address = address.lower()
+    return "sha1:" + hashlib.sha1(f"mailto:{address}".encode()).hexdigest()
 
 
 class IdentityIndex:
@@ -36,7 +50,8 @@ class IdentityIndex:
                 self.duplicates.append((self._by_id[person.id], person))
                 continue
             self._by_id[person.id] = person
-            keys = {person.id, *person.emails, *person.handles}
+            keys = {person.id, *person.emails, *person.handles,
+                    *(mbox_sha1_handle(e) for e in person.emails if e.strip())}
             if person.employee_number:
                 keys.add(person.employee_number)
             for raw in keys:
