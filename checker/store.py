@@ -5,7 +5,7 @@ Built once per run; checks never scan all records per subject.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -104,6 +104,14 @@ class EvidenceStore:
         for e in sorted(bundle.events, key=lambda e: (e.occurred_at, e.id)):
             self._events[_norm(e.subject)].append(e)
 
+        # person id → (subject, role) for every current owner role (training by role)
+        self._owned: dict[str, list[tuple[Subject, str]]] = defaultdict(list)
+        for s in self._subjects.values():
+            for role, h in sorted(s.owners.items()):
+                p = self.identity.resolve(h)
+                if p is not None:
+                    self._owned[p.id].append((s, role))
+
         self._incidents = sorted(bundle.incidents, key=lambda i: i.id)
         self._alerts = sorted(bundle.alerts, key=lambda a: a.id)
 
@@ -189,6 +197,27 @@ class EvidenceStore:
     def events_for(self, ref: str) -> list[Event]:
         """Change events of a subject, oldest first."""
         return self._events.get(_norm(ref), [])
+
+    def events_between(self, refs: Iterable[str], after: datetime, before: datetime,
+                       types: Iterable[str] | None = None) -> list[Event]:
+        """Events of any of ``refs`` with ``after < occurred_at < before``, oldest first.
+
+        Binary search per subject; ``types`` (when given) filters by ``Event.type``.
+        """
+        wanted = None if types is None else set(types)
+        out: dict[str, Event] = {}
+        for ref in dict.fromkeys(_norm(r) for r in refs if r):
+            lst = self._events.get(ref, [])
+            i = bisect_right(lst, after, key=lambda e: e.occurred_at)
+            j = bisect_left(lst, before, key=lambda e: e.occurred_at)
+            for e in lst[i:j]:
+                if wanted is None or e.type in wanted:
+                    out[e.id] = e
+        return sorted(out.values(), key=lambda e: (e.occurred_at, e.id))
+
+    def owned_by(self, person: Person) -> list[tuple[Subject, str]]:
+        """Subjects (and the owner role) a person currently owns, by subject key."""
+        return self._owned.get(person.id, [])
 
     def incidents(self) -> list[Incident]:
         """All incidents, by id."""

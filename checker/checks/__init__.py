@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import logic, ownership, releases, reviews, training
+from . import continuity, logic, ownership, releases, reviews, training
 from .base import Check, CheckArgs, EvalContext, Outcome, check_registry, register
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "EvalContext",
     "Outcome",
     "check_registry",
+    "continuity",
     "logic",
     "ownership",
     "register",

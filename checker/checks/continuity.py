@@ -1,0 +1,404 @@
+"""Ownership over time: coverage gaps, upcoming departures and handovers.
+
+These checks read ``Subject.history`` (who held which owner role from when to when) together
+with the current ``owners`` and each person's employment and leave dates. All arithmetic is
+done on half-open UTC intervals (:mod:`checker.intervals`), so the same evidence written with
+different time-zone offsets gives the same answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pydantic import Field
+
+from checker.evidence import OwnershipSpan, Person, Subject
+from checker.intervals import Interval, clip, complement, subtract, union
+from checker.store import Target
+
+from .base import Check, CheckArgs, EvalContext, Outcome, combine_all, locator, register
+from .training import training_outcome
+
+__all__ = [
+    "HandoverContiguous",
+    "HandoverQualified",
+    "OwnerCoverage",
+    "SuccessorNamed",
+    "fmt_time",
+    "role_timeline",
+]
+
+_SUBJECTS = frozenset({"ai_system", "model", "dataset", "risk", "control", "vendor", "policy",
+                       "process"})
+
+
+def fmt_time(t: datetime) -> str:
+    """A date when ``t`` is midnight UTC, else ``YYYY-MM-DD HH:MMZ``."""
+    if t.hour == t.minute == t.second == t.microsecond == 0:
+        return t.strftime("%Y-%m-%d")
+    return t.strftime("%Y-%m-%d %H:%MZ")
+
+
+def _fmt_gap(iv: Interval) -> str:
+    days = iv.duration / timedelta(days=1)
+    n, unit = (days, "day") if days >= 1 else (iv.duration.total_seconds() / 3600, "hour")
+    size = f"{n:g} {unit}" + ("" if n == 1 else "s")
+    return f"{fmt_time(iv.start)} to {fmt_time(iv.end)} ({size})"
+
+
+@dataclass(frozen=True)
+class Holding:
+    """``owner`` (a handle, None = explicitly nobody) held a role during ``[start, end)``."""
+
+    owner: str | None
+    start: datetime | None
+    end: datetime | None
+    recorded: bool
+
+
+def role_timeline(subject: Subject, role: str) -> list[Holding]:
+    """Who held ``role`` when: the recorded history plus the current owner.
+
+    The current owner is taken to hold the role from the end of the last closed history
+    span of that role (or since forever when the role has no history), unless an open
+    history span already says so.
+    """
+    spans: list[OwnershipSpan] = sorted((s for s in subject.history if s.role == role),
+                                        key=lambda s: (s.start, s.end is None))
+    out = [Holding(s.owner, s.start, s.end, True) for s in spans]
+    current = subject.owners.get(role)
+    if current and current.strip():
+        same_open = any(s.end is None and (s.owner or "").casefold() == current.casefold()
+                        for s in spans)
+        if not same_open:
+            ends = [s.end for s in spans if s.end is not None]
+            opens = [s.start for s in spans if s.end is None]
+            since = max([*ends, *opens]) if (ends or opens) else None
+            out.append(Holding(current, since, None, False))
+    return out
+
+
+def _employed(p: Person, window: Interval) -> list[Interval]:
+    if p.status == "terminated" and p.terminated is None:
+        return []
+    iv = clip(p.hired, p.terminated, window)
+    return [iv] if iv else []
+
+
+def _active(p: Person, window: Interval) -> list[Interval]:
+    leave = [iv for per in p.leave if (iv := clip(per.start, per.end, window))]
+    return subtract(_employed(p, window), leave)
+
+
+def _usable(ctx: EvalContext, handle: str | None) -> Person | None:
+    if not handle:
+        return None
+    p = ctx.person(handle)
+    if p is None or p.kind != "individual":
+        return None
+    return p
+
+
+def _state(ctx: EvalContext, handle: str | None, t: datetime) -> str:
+    """Why ``handle`` was not available at ``t``."""
+    if not handle:
+        return "nobody named"
+    p = ctx.person(handle)
+    if p is None:
+        return f"{handle!r} is not a known person"
+    who = ctx.who(handle)
+    if p.kind != "individual":
+        return f"{who} is a {p.kind}"
+    if p.hired is not None and t < p.hired:
+        return f"{who} not yet hired (starts {fmt_time(p.hired)})"
+    if not p.employed_at(t):
+        return f"{who} terminated" + (f" on {fmt_time(p.terminated)}" if p.terminated else "")
+    if p.on_leave_at(t):
+        return f"{who} on leave"
+    return f"{who} available"
+
+
+def _holders_at(timeline: list[Holding], t: datetime) -> list[str | None]:
+    return [h.owner for h in timeline
+            if (h.start is None or h.start <= t) and (h.end is None or t < h.end)]
+
+
+class CoverageArgs(CheckArgs):
+    """Arguments of owner_coverage."""
+
+    period_days: int = Field(default=365, ge=1,
+                             description="Assessment period: this many days up to as-of.")
+    in_post_role: str = Field(
+        default="primary",
+        description="Role that must always be held by someone employed (leave is allowed).")
+    roles: list[str] = Field(
+        default=["primary", "backup"], min_length=1,
+        description="Roles of which at least one holder must be present (employed and not "
+        "on leave) at every instant of the period.")
+
+
+@register("owner_coverage")
+class OwnerCoverage(Check):
+    """Someone was accountable for the subject at every instant of the assessment period.
+
+    Builds, for each role, who held it when (ownership history plus current owners) and
+    intersects that with each holder's employment and leave dates, over the half-open
+    period ``[as-of − period_days, as-of)``.
+
+    Passes when the ``in_post_role`` always had an employed individual holder and at every
+    instant at least one holder of ``roles`` was present. Fails listing every interval
+    (with dates) in which the role was vacant or its holder was terminated, not yet hired,
+    unknown or not an individual; and every interval in which all the roles' holders were
+    absent (including on leave). Errors never: missing history means the current owners
+    are taken to have held their roles throughout.
+
+    Example:
+        applies_to: [ai_system, risk]
+        require:
+          - owner_coverage: {period_days: 365, in_post_role: primary, roles: [primary, backup]}
+    """
+
+    Args = CoverageArgs
+    needs = frozenset({"subject", "person"})
+    target_kinds = _SUBJECTS
+
+    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+        """Compute the uncovered intervals."""
+        assert isinstance(target, Subject)
+        a: CoverageArgs = self.args
+        window = Interval(ctx.as_of - timedelta(days=a.period_days), ctx.as_of)
+        ev = [locator(target)]
+        problems: list[str] = []
+
+        def covered(role: str, *, present: bool) -> list[Interval]:
+            out: list[Interval] = []
+            for h in role_timeline(target, role):
+                p = _usable(ctx, h.owner)
+                span = clip(h.start, h.end, window)
+                if p is None or span is None:
+                    continue
+                ev.append(locator(p))
+                avail = _active(p, span) if present else _employed(p, span)
+                out.extend(avail)
+            return union(out)
+
+        in_post = covered(a.in_post_role, present=False)
+        timeline = role_timeline(target, a.in_post_role)
+        for gap in complement(in_post, window):
+            why = "; ".join(dict.fromkeys(_state(ctx, h, gap.start)
+                                          for h in _holders_at(timeline, gap.start) or [None]))
+            problems.append(f"no {a.in_post_role} owner in post {_fmt_gap(gap)}: {why}")
+        present = union(iv for role in a.roles for iv in covered(role, present=True))
+        for gap in complement(present, window):
+            whys = []
+            for role in a.roles:
+                holders = _holders_at(role_timeline(target, role), gap.start) or [None]
+                whys.append(f"{role}: " + ", ".join(_state(ctx, h, gap.start) for h in holders))
+            problems.append(f"no {' or '.join(a.roles)} owner present {_fmt_gap(gap)} "
+                            f"({'; '.join(whys)})")
+        evidence = tuple(dict.fromkeys(ev))
+        if problems:
+            return Outcome("fail", "; ".join(problems), evidence)
+        return Outcome("pass", f"covered from {fmt_time(window.start)} to "
+                       f"{fmt_time(window.end)}", evidence)
+
+
+class SuccessorArgs(CheckArgs):
+    """Arguments of successor_named."""
+
+    within_days: int = Field(default=30, ge=1,
+                             description="Look this many days ahead of as-of for departures.")
+    roles: list[str] = Field(default=["primary", "backup"], min_length=1,
+                             description="Owner roles whose holders are looked at.")
+
+
+@register("successor_named")
+class SuccessorNamed(Check):
+    """Owners who will leave soon have a successor named in the ownership history.
+
+    A departure is a termination or the start of a leave period after as-of and no later
+    than ``within_days`` after it. A successor is a history span of the same role, held by
+    someone else, that covers the departure instant.
+
+    Passes when no current owner departs in the window, or each departing owner has a
+    successor. Warns (never fails: it still holds today) when one departs without a
+    successor, naming the date. Errors never.
+
+    Example:
+        applies_to: [ai_system, risk]
+        require:
+          - successor_named: {within_days: 30, roles: [primary, backup]}
+    """
+
+    Args = SuccessorArgs
+    needs = frozenset({"subject", "person"})
+    target_kinds = _SUBJECTS
+
+    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+        """Look for departures and successors."""
+        assert isinstance(target, Subject)
+        a: SuccessorArgs = self.args
+        horizon = ctx.as_of + timedelta(days=a.within_days)
+        outs: list[Outcome] = []
+        for role in a.roles:
+            h = target.owners.get(role)
+            p = _usable(ctx, h)
+            if p is None:
+                continue
+            departures: list[tuple[datetime, str]] = []
+            if p.terminated is not None and ctx.as_of < p.terminated <= horizon:
+                departures.append((p.terminated, "leaves the company"))
+            departures += [(per.start, f"goes on leave ({per.kind})" if per.kind
+                            else "goes on leave")
+                           for per in p.leave if ctx.as_of < per.start <= horizon]
+            if not departures:
+                continue
+            when, what = min(departures)
+            succ = [s for s in target.history
+                    if s.role == role and s.owner and s.start <= when
+                    and (s.end is None or when < s.end)
+                    and (q := ctx.person(s.owner)) is not None and q.id != p.id]
+            ev = (locator(target), locator(p))
+            if succ:
+                outs.append(Outcome("pass", f"{role} owner {ctx.who(h)} {what} on "
+                                    f"{fmt_time(when)}; successor {ctx.who(succ[0].owner)}",
+                                    ev))
+            else:
+                outs.append(Outcome("warn", f"{role} owner {ctx.who(h)} {what} on "
+                                    f"{fmt_time(when)} and no successor is named", ev, (p.id,)))
+        if not outs:
+            return Outcome("pass", f"no owner departs within {a.within_days} days",
+                           (locator(target),))
+        return combine_all(outs)
+
+
+class HandoverArgs(CheckArgs):
+    """Arguments of handover_contiguous."""
+
+    roles: list[str] = Field(default=["primary"], min_length=1,
+                             description="Owner roles whose history is checked.")
+    tolerance_days: float = Field(
+        default=0, ge=0,
+        description="Largest gap allowed between one holder's end and the next one's start.")
+
+
+@register("handover_contiguous")
+class HandoverContiguous(Check):
+    """Each recorded change of owner left no gap in the role.
+
+    Spans are half-open: an owner whose span ends at ``2026-03-02`` and a successor whose
+    span starts at ``2026-03-02`` leave no gap; a field cleared on Monday and set on Friday
+    is a four-day gap. A span with no owner (a cleared field) covers nothing.
+
+    Passes when, between the first and last recorded span of each role, every gap is at
+    most ``tolerance_days``. Fails naming each gap with its dates and the owners on both
+    sides. Errors never.
+
+    Example:
+        applies_to: [ai_system, risk]
+        require:
+          - handover_contiguous: {roles: [primary], tolerance_days: 0}
+    """
+
+    Args = HandoverArgs
+    needs = frozenset({"subject"})
+    target_kinds = _SUBJECTS
+
+    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+        """Walk each role's recorded spans in time order."""
+        assert isinstance(target, Subject)
+        a: HandoverArgs = self.args
+        tol = timedelta(days=a.tolerance_days)
+        problems: list[str] = []
+        handovers = 0
+        for role in a.roles:
+            spans = sorted((s for s in target.history if s.role == role and s.owner),
+                           key=lambda s: s.start)
+            reach: datetime | None = None  # where coverage so far ends
+            open_ended = False  # an earlier span never ended: no later gap possible
+            prev: OwnershipSpan | None = None
+            for s in spans:
+                if prev is not None:
+                    handovers += 1
+                    if not open_ended and reach is not None and s.start - reach > tol:
+                        gap = Interval(reach, s.start)
+                        problems.append(f"{role} role vacant {_fmt_gap(gap)} between "
+                                        f"{ctx.who(prev.owner)} and {ctx.who(s.owner)}")
+                if s.end is None:
+                    open_ended = True
+                else:
+                    reach = s.end if reach is None else max(reach, s.end)
+                prev = s
+        ev = (locator(target),)
+        if problems:
+            return Outcome("fail", "; ".join(problems), ev)
+        return Outcome("pass", f"{handovers} recorded handover(s), none with a gap", ev)
+
+
+class QualifiedArgs(CheckArgs):
+    """Arguments of handover_qualified."""
+
+    roles: list[str] = Field(default=["primary", "backup"], min_length=1,
+                             description="Owner roles whose takeovers are checked.")
+    courses: list[str] = Field(default_factory=list,
+                               description="Courses the new owner must hold at takeover.")
+    validity_days: int | None = Field(
+        default=365, ge=1,
+        description="Validity of a completion without an expiry date (None = no expiry).")
+
+
+@register("handover_qualified")
+class HandoverQualified(Check):
+    """Whoever took over an owner role was active and trained at the moment of takeover.
+
+    A takeover is every recorded history span of a role except the role's first one. The
+    new owner must be a known individual, employed and not on leave at the span's start,
+    and hold a valid, passed completion of each course at that instant.
+
+    Passes when every takeover qualifies (or there was none). Fails naming the takeover,
+    its date and what was missing. Errors never; unknown owners fail.
+
+    Example:
+        applies_to: [ai_system, risk]
+        require:
+          - handover_qualified: {roles: [primary], courses: [ai-governance-basics]}
+    """
+
+    Args = QualifiedArgs
+    needs = frozenset({"subject", "person", "training"})
+    target_kinds = _SUBJECTS
+
+    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+        """Judge each takeover at its start."""
+        assert isinstance(target, Subject)
+        a: QualifiedArgs = self.args
+        problems: list[str] = []
+        ev: list[str] = [locator(target)]
+        act: list[str] = []
+        count = 0
+        for role in a.roles:
+            spans = sorted((s for s in target.history if s.role == role and s.owner),
+                           key=lambda s: s.start)
+            for s in spans[1:]:
+                count += 1
+                at = s.start
+                p = ctx.person(s.owner)
+                label = f"{role} takeover by {ctx.who(s.owner)} on {fmt_time(at)}"
+                if p is None or p.kind != "individual":
+                    problems.append(f"{label}: {_state(ctx, s.owner, at)}")
+                    continue
+                ev.append(locator(p))
+                if not p.active_at(at):
+                    problems.append(f"{label}: {_state(ctx, s.owner, at)} at takeover")
+                for course in a.courses:
+                    o = training_outcome(ctx, p, course, at, validity_days=a.validity_days)
+                    ev.extend(o.evidence)
+                    if o.status == "fail":
+                        problems.append(f"{label}: not trained at takeover ({o.message})")
+                        act.append(p.id)
+        evidence = tuple(dict.fromkeys(ev))
+        if problems:
+            return Outcome("fail", "; ".join(problems), evidence, tuple(dict.fromkeys(act)))
+        return Outcome("pass", f"{count} takeover(s), each by an active, trained owner",
+                       evidence)
