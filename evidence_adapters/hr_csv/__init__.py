@@ -16,16 +16,26 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, model_validator
+import yaml
+from pydantic import Field, field_validator, model_validator
 
-from checker.adapters import Adapter, AdapterConfig
+from checker.adapters import Adapter, AdapterConfig, SourceContext
 from checker.errors import Diagnostic, EvidenceError
 from checker.evidence import EvidenceBundle, Period, Person, Provenance
 from checker.identity import normalise_handle
 from checker.timeutil import day_end, day_start
 from evidence_adapters._common import Columns, CsvReader, ValueMap, parse_day
+from evidence_adapters._presets import apply_preset, load_preset, preset_names
+from evidence_adapters._roles import RoleRule, derive_roles
 
-__all__ = ["HrColumns", "HrCsvAdapter", "HrCsvConfig", "LeaveColumns", "LeaveConfig"]
+__all__ = [
+    "HrColumns",
+    "HrCsvAdapter",
+    "HrCsvConfig",
+    "LeaveColumns",
+    "LeaveConfig",
+    "read_leave",
+]
 
 Status = Literal["active", "on_leave", "terminated"]
 Kind = Literal["individual", "group", "service"]
@@ -39,6 +49,10 @@ DEFAULT_KIND_VALUES: dict[str, Kind] = {
 }
 DEFAULT_EMPLOYMENT_TYPE_VALUES: dict[str, EmploymentType] = {
     "employee": "employee", "contractor": "contractor",
+}
+DEFAULT_FLAG_VALUES: dict[str, bool] = {
+    "1": True, "true": True, "yes": True, "y": True,
+    "0": False, "false": False, "no": False, "n": False,
 }
 
 
@@ -57,12 +71,17 @@ class HrColumns(AdapterConfig):
     last_name: str | None = Field(None, description="Column with the last name.")
     employee_number: str | None = None
     status: str | None = Field(None, description="Employment status; see `status_values`.")
+    on_leave: str | None = Field(
+        None, description="An on-leave flag (see `flag_values`); true turns an active status "
+                          "into on_leave (Workday's On_Leave).")
     hired: str | None = Field(None, description="Hire date (first day).")
     terminated: str | None = Field(None, description="Termination date (last day worked).")
     kind: str | None = Field(None, description="Account kind; see `kind_values`.")
     employment_type: str | None = Field(None, description="See `employment_type_values`.")
     department: str | None = None
     title: str | None = None
+    management_level: str | None = Field(
+        None, description="Management level, for `roles_from` rules.")
     manager: str | None = Field(None, description="Manager handle (email or id).")
     roles: str | None = Field(None, description="Roles, separated by `roles_separator`.")
     handles: tuple[str, ...] = Field((), description="Columns holding further handles.")
@@ -96,6 +115,9 @@ class LeaveConfig(AdapterConfig):
 class HrCsvConfig(AdapterConfig):
     """Config of an ``hr_csv`` source (the keys of its ``sources:`` entry)."""
 
+    preset: str | None = Field(
+        None, description="A vendor preset (workday, bamboohr, personio): column names, "
+                          "value mappings and date format; explicit keys override it.")
     path: str = Field(description="The people export, relative to the config file.")
     columns: HrColumns
     status_values: dict[str, Status] = Field(
@@ -113,8 +135,27 @@ class HrCsvConfig(AdapterConfig):
     date_format: str = Field("%Y-%m-%d", description="strptime format of date cells.")
     delimiter: str = Field(",", min_length=1, max_length=1)
     encoding: str = Field("utf-8-sig", description="utf-8-sig accepts a byte-order mark.")
+    flag_values: dict[str, bool] = Field(
+        default_factory=lambda: dict(DEFAULT_FLAG_VALUES),
+        description="Flag cell value → true/false (case-insensitive), for `columns.on_leave`.",
+    )
     roles_separator: str = Field(";", min_length=1)
+    roles_from: tuple[RoleRule, ...] = Field(
+        (), description="Roles derived from HR attributes (title regex, department, "
+                        "management level, explicit people); see evidence_adapters/_roles.py.")
     leave: LeaveConfig | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _preset(cls, data: Any) -> Any:
+        return apply_preset("hr_csv", data)
+
+    @field_validator("preset")
+    @classmethod
+    def _known_preset(cls, v: str | None) -> str | None:
+        if v is not None and v not in preset_names("hr_csv"):
+            load_preset("hr_csv", v)  # raises with the available names
+        return v
 
 
 @dataclass
@@ -132,6 +173,7 @@ class _Maps:
     status: ValueMap[Status]
     kind: ValueMap[Kind]
     employment_type: ValueMap[EmploymentType]
+    flag: ValueMap[bool]
 
 
 class HrCsvAdapter(Adapter):
@@ -140,6 +182,25 @@ class HrCsvAdapter(Adapter):
     name: ClassVar[str] = "hr_csv"
     Config: ClassVar[type[AdapterConfig]] = HrCsvConfig
     provides: ClassVar[frozenset[str]] = frozenset({"person"})
+
+    @staticmethod
+    def preset_names() -> list[str]:
+        """The vendor presets this adapter ships (used by ``aimscheck init --hr``)."""
+        return preset_names("hr_csv")
+
+    @staticmethod
+    def preset_source_yaml(preset: str, indent: int = 4) -> str:
+        """A ``sources:`` entry spelling out a preset's mapping, for a starter config.
+
+        Raises:
+            ValueError: unknown preset.
+        """
+        data = load_preset("hr_csv", preset)
+        body = yaml.safe_dump({"preset": preset, "path": "hr/people.csv", **data},
+                              sort_keys=False, allow_unicode=True, width=88)
+        pad = " " * indent
+        out = [f"{pad[:-2]}- adapter: hr_csv"] + [pad + ln for ln in body.splitlines()]
+        return "\n".join(out) + "\n"
 
     def collect(self) -> EvidenceBundle:
         """Read the people (and leave) exports completely.
@@ -153,7 +214,8 @@ class HrCsvAdapter(Adapter):
         diags: list[Diagnostic] = []
         rows = self._read_people(cfg, diags)
         if cfg.leave is not None:
-            self._read_leave(cfg, cfg.leave, rows, diags)
+            read_leave(self.ctx, cfg.leave, rows, diags, date_format=cfg.date_format,
+                       delimiter=cfg.delimiter, encoding=cfg.encoding)
         if diags:
             raise EvidenceError(sorted(diags))
         people = [Person(**fields, leave=tuple(leave)) for fields, leave in rows.values()]
@@ -166,7 +228,7 @@ class HrCsvAdapter(Adapter):
         file = self.ctx.display(path)
         reader = CsvReader(path, file, cfg.delimiter, cfg.encoding, diags)
         maps = _Maps(ValueMap(cfg.status_values), ValueMap(cfg.kind_values),
-                     ValueMap(cfg.employment_type_values))
+                     ValueMap(cfg.employment_type_values), ValueMap(cfg.flag_values))
         c = cfg.columns
         wanted = {k: v for k, v in c.model_dump().items() if k != "handles"}
         wanted.update({f"handles[{i}]": h for i, h in enumerate(c.handles)})
@@ -251,6 +313,8 @@ class HrCsvAdapter(Adapter):
         kind = mapped("kind", maps.kind, "kind_values", "individual")
         etype = mapped("employment_type", maps.employment_type, "employment_type_values",
                        "employee")
+        if mapped("on_leave", maps.flag, "flag_values", "") and status == "active":
+            status = "on_leave"
         if len(row.diags) > before:
             return None
         if c.name is not None:
@@ -262,6 +326,14 @@ class HrCsvAdapter(Adapter):
         handles = tuple(dict.fromkeys(
             v for i in range(len(c.handles)) if (v := cols.get(cells, f"handles[{i}]"))
         ))
+        if cfg.roles_from:
+            roles = derive_roles(
+                cfg.roles_from, existing=roles,
+                handles=[pid, email, cols.get(cells, "employee_number"), *handles],
+                title=cols.get(cells, "title") or None,
+                department=cols.get(cells, "department") or None,
+                management_level=cols.get(cells, "management_level") or None,
+            )
         return {
             "provenance": Provenance(adapter=self.name, locator=f"{row.file}:{row.line}",
                                      fetched_at=self.ctx.fetched_at),
@@ -281,79 +353,87 @@ class HrCsvAdapter(Adapter):
             "roles": roles,
         }
 
-    def _read_leave(
-        self, cfg: HrCsvConfig, leave: LeaveConfig,
-        rows: dict[str, tuple[dict[str, Any], list[Period]]], diags: list[Diagnostic],
-    ) -> None:
-        path = self.ctx.path(leave.path)
-        file = self.ctx.display(path)
-        fmt = leave.date_format or cfg.date_format
-        reader = CsvReader(path, file, leave.delimiter or cfg.delimiter,
-                           leave.encoding or cfg.encoding, diags)
-        lookup: dict[str, str] = {}
-        for pid, (fields, _) in rows.items():
-            handles: list[str | None] = [pid, *fields["emails"], *fields["handles"],
-                                         fields["employee_number"]]
-            for h in handles:
-                if h:
-                    lookup.setdefault(normalise_handle(h), pid)
-        lc = leave.columns
-        cols: Columns | None = None
-        for line, cells in reader.rows():
-            if cols is None:
-                errs: list[Diagnostic] = []
-                cols = Columns.locate(file, line, cells, lc.model_dump(), errs,
-                                      prefix="leave.columns")
-                diags.extend(errs)
-                if errs:
-                    return
-                continue
-            if len(cells) != len(cols.header):
-                diags.append(Diagnostic(
-                    file, line, 0, "E308",
-                    f"row has {len(cells)} cells, the header has {len(cols.header)}",
-                ))
-                continue
-            who = cols.get(cells, "person")
-            days: list[date | None] = []
-            bad = False
-            for fld in ("start", "end"):
-                value = cols.get(cells, fld)
-                if not value:
-                    days.append(None)
-                    continue
-                try:
-                    days.append(parse_day(value, fmt))
-                except ValueError:
-                    bad = True
-                    diags.append(Diagnostic(
-                        file, line, 0, "E303",
-                        f"leave {fld} {value!r} is not a date in format {fmt!r}",
-                        "fix the cell, or set `leave.date_format`",
-                    ))
-            if bad:
-                continue
-            start, end = days
-            if start is None:
-                diags.append(Diagnostic(file, line, 0, "E305", "empty leave start date"))
-                continue
-            if end is not None and end < start:
-                diags.append(Diagnostic(
-                    file, line, 0, "E303", f"leave ends ({end}) before it starts ({start})",
-                ))
-                continue
-            owner = lookup.get(normalise_handle(who)) if who else None
-            if owner is None:
-                diags.append(Diagnostic(
-                    file, line, 0, "E312",
-                    f"leave row for {who!r}, who is not in the people export",
-                    "the leave export and the people export must cover the same people",
-                ))
-                continue
-            rows[owner][1].append(Period(
-                start=day_start(start),
-                end=day_end(end) if end is not None else None,
-                kind=cols.get(cells, "type") or None,
+
+def read_leave(
+    ctx: SourceContext, leave: LeaveConfig,
+    rows: dict[str, tuple[dict[str, Any], list[Period]]], diags: list[Diagnostic], *,
+    date_format: str = "%Y-%m-%d", delimiter: str = ",", encoding: str = "utf-8-sig",
+) -> None:
+    """Add the periods of a leave export to ``rows`` (person id → (Person fields, leave)).
+
+    Shared by ``hr_csv`` and ``scim``: a leave row names its person by any handle of the
+    person fields (id, email, employee number, further handles). Problems are appended to
+    ``diags`` with file and line.
+    """
+    path = ctx.path(leave.path)
+    file = ctx.display(path)
+    fmt = leave.date_format or date_format
+    reader = CsvReader(path, file, leave.delimiter or delimiter,
+                       leave.encoding or encoding, diags)
+    lookup: dict[str, str] = {}
+    for pid, (fields, _) in rows.items():
+        handles: list[str | None] = [pid, *fields["emails"], *fields["handles"],
+                                     fields["employee_number"]]
+        for h in handles:
+            if h:
+                lookup.setdefault(normalise_handle(h), pid)
+    lc = leave.columns
+    cols: Columns | None = None
+    for line, cells in reader.rows():
+        if cols is None:
+            errs: list[Diagnostic] = []
+            cols = Columns.locate(file, line, cells, lc.model_dump(), errs,
+                                  prefix="leave.columns")
+            diags.extend(errs)
+            if errs:
+                return
+            continue
+        if len(cells) != len(cols.header):
+            diags.append(Diagnostic(
+                file, line, 0, "E308",
+                f"row has {len(cells)} cells, the header has {len(cols.header)}",
             ))
-        if cols is None and not diags:
-            diags.append(Diagnostic(file, 1, 0, "E300", "file is empty (no header row)"))
+            continue
+        who = cols.get(cells, "person")
+        days: list[date | None] = []
+        bad = False
+        for fld in ("start", "end"):
+            value = cols.get(cells, fld)
+            if not value:
+                days.append(None)
+                continue
+            try:
+                days.append(parse_day(value, fmt))
+            except ValueError:
+                bad = True
+                diags.append(Diagnostic(
+                    file, line, 0, "E303",
+                    f"leave {fld} {value!r} is not a date in format {fmt!r}",
+                    "fix the cell, or set `leave.date_format`",
+                ))
+        if bad:
+            continue
+        start, end = days
+        if start is None:
+            diags.append(Diagnostic(file, line, 0, "E305", "empty leave start date"))
+            continue
+        if end is not None and end < start:
+            diags.append(Diagnostic(
+                file, line, 0, "E303", f"leave ends ({end}) before it starts ({start})",
+            ))
+            continue
+        owner = lookup.get(normalise_handle(who)) if who else None
+        if owner is None:
+            diags.append(Diagnostic(
+                file, line, 0, "E312",
+                f"leave row for {who!r}, who is not in the people export",
+                "the leave export and the people export must cover the same people",
+            ))
+            continue
+        rows[owner][1].append(Period(
+            start=day_start(start),
+            end=day_end(end) if end is not None else None,
+            kind=cols.get(cells, "type") or None,
+        ))
+    if cols is None and not diags:
+        diags.append(Diagnostic(file, 1, 0, "E300", "file is empty (no header row)"))
