@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import continuity, logic, ownership, releases, reviews, training
+from . import continuity, logic, ownership, releases, reviews, signoff, training
 from .base import Check, CheckArgs, EvalContext, Outcome, check_registry, register
 
 __all__ = [
@@ -17,5 +17,6 @@ __all__ = [
     "register",
     "releases",
     "reviews",
+    "signoff",
     "training",
 ]
