@@ -49,6 +49,8 @@ class SourceContext:
         recorder: Receives every raw payload as received (file bytes, HTTP response bodies
             — never request headers or tokens) for the evidence locker; None when not
             recording.
+        only_models: A hint that the run needs only these registered models (set by
+            ``gate release``); a registry adapter may then read just them. None = all.
     """
 
     base_dir: Path
@@ -57,6 +59,7 @@ class SourceContext:
     as_of: datetime
     progress: bool = False
     recorder: Callable[[str, bytes], None] | None = None
+    only_models: frozenset[str] | None = None
 
     def record(self, name: str, payload: bytes) -> None:
         """Hand a raw payload to the evidence locker (a no-op unless recording).

@@ -14,8 +14,14 @@ __all__ = ["ReleaseApproved", "ReleaseInProduction", "in_production"]
 
 
 def in_production(ctx: EvalContext, r: Release) -> bool:
-    """True when the release is in a production stage or alias, or is being gated now."""
+    """True when the release is in a production stage or alias, or is being gated now.
+
+    An adapter with its own production stages/aliases (e.g. ``mlflow``) marks the release
+    with ``attributes.production: true``; that counts too, besides the global settings.
+    """
     if ctx.gate_release is not None and ctx.gate_release.casefold() == r.id.casefold():
+        return True
+    if r.attributes.get("production") is True:
         return True
     stages = {s.casefold() for s in ctx.settings.production_stages}
     aliases = {a.casefold() for a in ctx.settings.production_aliases}

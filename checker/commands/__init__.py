@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 
 MODULES: list[str] = [
+    "evidence",
 ]
 
 for _name in MODULES:

@@ -21,7 +21,13 @@ from pydantic import Field, model_validator
 from checker.adapters import Adapter, AdapterConfig
 from checker.errors import Diagnostic, EvidenceError
 from checker.evidence import EvidenceBundle, Provenance, Training
-from evidence_adapters._common import Columns, CsvReader, ValueMap, parse_instant
+from evidence_adapters._common import (
+    Columns,
+    CsvReader,
+    ValueMap,
+    parse_instant,
+    record_file,
+)
 
 __all__ = ["LmsColumns", "LmsCsvAdapter", "LmsCsvConfig"]
 
@@ -104,6 +110,7 @@ class LmsCsvAdapter(Adapter):
         path = self.ctx.path(cfg.path)
         file = self.ctx.display(path)
         diags: list[Diagnostic] = []
+        record_file(self.ctx, path, file)
         reader = CsvReader(path, file, cfg.delimiter, cfg.encoding, diags)
         statuses = ValueMap(cfg.status_values)
         flags = ValueMap(cfg.passed_values)

@@ -41,6 +41,10 @@ class RegisterConfig(AdapterConfig):
     """Config of a ``register`` source (the keys of its ``sources:`` entry)."""
 
     path: str = Field(description="The register YAML file, relative to the config file.")
+    exclude: list[str] = Field(
+        default_factory=list,
+        description="Sections not to read, e.g. [models] when a model registry source "
+                    "(mlflow) provides the models.")
 
 
 class RegisterAdapter(Adapter):
@@ -64,7 +68,7 @@ class RegisterAdapter(Adapter):
         doc, diags = load_yaml_file(path, self.ctx.display(path))
         if doc is None:
             raise EvidenceUnavailable(diags)
-        parser = _Parser(doc, self.name, self.ctx.fetched_at)
+        parser = _Parser(doc, self.name, self.ctx.fetched_at, frozenset(cfg.exclude))
         subjects = parser.parse()
         if parser.diags:
             raise EvidenceError(sorted(parser.diags))
@@ -72,8 +76,10 @@ class RegisterAdapter(Adapter):
 
 
 class _Parser:
-    def __init__(self, doc: Located, adapter: str, fetched_at: datetime) -> None:
+    def __init__(self, doc: Located, adapter: str, fetched_at: datetime,
+                 exclude: frozenset[str] = frozenset()) -> None:
         self.doc = doc
+        self.exclude = exclude
         self.adapter = adapter
         self.fetched_at = fetched_at
         self.diags: list[Diagnostic] = []
@@ -95,7 +101,7 @@ class _Parser:
                          did_you_mean(section, list(SECTIONS))
                          or f"sections are {', '.join(SECTIONS)}", key=True)
                 continue
-            if entries is None:
+            if entries is None or section in self.exclude:
                 continue
             if not isinstance(entries, list):
                 self.err((section,), "E308",

@@ -1,0 +1,308 @@
+"""The ``mlflow`` adapter: models and releases from an MLflow Model Registry.
+
+Reads the tracking server's REST API 2.0 (``registered-models/search`` and
+``model-versions/search``, paged to the end with ``page_token``), or the same responses
+saved in a folder (``offline``). Registered models become ``model`` subjects: owners by role
+from tags (``owner.primary``, ``owner.backup``, ``owner.risk_owner`` …), the AI system, the
+third-party flag and the risk tier from tags. Model versions become releases: registered by
+(``user_id``, else a ``registered_by`` tag, else the source run's user) and at
+(``creation_timestamp``), source run, stage, aliases, and deployed by/at from the tags the
+deploy pipeline sets. All tag names are configurable; see ``README.md`` beside this file.
+
+Why not the ``mlflow`` client package: it pulls in the whole ML stack (pandas, numpy,
+pyarrow, scikit-learn, SQLAlchemy, Flask …, ≈ 850 MB) and pins much of it, which a compliance
+tool that only reads two documented search endpoints should not impose on its users.
+
+Fail closed: any page that cannot be fetched or parsed, a truncated saved listing or a
+malformed tag value raises :class:`~checker.errors.EvidenceError` (E360–E379); nothing is
+half-read into a pass.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from checker.adapters import Adapter, AdapterConfig
+from checker.errors import Diagnostic, EvidenceError, EvidenceUnavailable
+from checker.evidence import EvidenceBundle, Provenance, Release, Subject
+from checker.timeutil import parse_ts
+
+from ._client import HttpReader, OfflineReader, Reader
+from ._config import MlflowConfig, TagNames
+
+__all__ = ["MlflowAdapter", "MlflowConfig", "TagNames"]
+
+_TRUE = {"true", "yes", "1", "y"}
+_FALSE = {"false", "no", "0", "n", ""}
+
+
+class _Raw(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class _Tag(_Raw):
+    key: str
+    value: str = ""
+
+
+class _Alias(_Raw):
+    alias: str
+    version: str
+
+
+class _RawModel(_Raw):
+    name: str
+    creation_timestamp: int | None = None
+    description: str | None = None
+    user_id: str | None = None
+    tags: list[_Tag] = Field(default_factory=list)
+    aliases: list[_Alias] = Field(default_factory=list)
+
+
+class _RawVersion(_Raw):
+    name: str
+    version: str
+    creation_timestamp: int | None = None
+    user_id: str | None = None
+    current_stage: str | None = None
+    source: str | None = None
+    run_id: str | None = None
+    status: str | None = None
+    tags: list[_Tag] = Field(default_factory=list)
+    aliases: list[str] = Field(default_factory=list)
+
+
+def _epoch_ms(ms: int | None) -> datetime | None:
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def _quote_filter(value: str) -> str | None:
+    """An MLflow filter string literal, or None when the value cannot be quoted safely."""
+    if "'" in value and '"' in value:
+        return None
+    return f'"{value}"' if "'" in value else f"'{value}'"
+
+
+class MlflowAdapter(Adapter):
+    """Model subjects and releases from an MLflow tracking server or saved responses."""
+
+    name: ClassVar[str] = "mlflow"
+    Config: ClassVar[type[AdapterConfig]] = MlflowConfig
+    provides: ClassVar[frozenset[str]] = frozenset({"subject", "release"})
+
+    def kinds(self) -> frozenset[str]:
+        """Releases, and model subjects unless ``subjects: false``."""
+        cfg: MlflowConfig = self.config
+        return self.provides if cfg.subjects else frozenset({"release"})
+
+    def _reader(self) -> Reader:
+        cfg: MlflowConfig = self.config
+        if cfg.offline is not None:
+            folder = self.ctx.path(cfg.offline)
+            return OfflineReader(folder, self.ctx.display(folder), source=self.ctx.source_name,
+                                 record=self.ctx.record)
+        uri = cfg.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
+        if not uri or not uri.startswith(("http://", "https://")):
+            raise EvidenceUnavailable(Diagnostic(
+                self.ctx.source_name, 0, 0, "E367",
+                "no tracking server: `tracking_uri` is not set" if not uri else
+                f"tracking_uri {uri!r} is not an http(s) URL",
+                "set `tracking_uri` (or MLFLOW_TRACKING_URI) to the server's base URL, or "
+                "`offline` to a folder of saved responses"))
+        return HttpReader(uri, source=self.ctx.source_name, token_env=cfg.token_env,
+                          username_env=cfg.username_env, password_env=cfg.password_env,
+                          timeout=cfg.timeout, retries=cfg.retries, record=self.ctx.record)
+
+    def collect(self) -> EvidenceBundle:
+        """Read every registered model and model version (or only the gated model's).
+
+        Raises:
+            EvidenceUnavailable: the server cannot be reached, refuses the credentials, or
+                the offline folder is missing (E360, E361, E365, E367).
+            EvidenceError: a page is not the documented JSON (E362), a saved listing is
+                truncated (E364), a registrant cannot be determined (E368), a tag holds a
+                value of the wrong form (E363).
+        """
+        cfg: MlflowConfig = self.config
+        reader = self._reader()
+        try:
+            return self._collect(cfg, reader)
+        finally:
+            close = getattr(reader, "close", None)
+            if close is not None:
+                close()
+
+    def _collect(self, cfg: MlflowConfig, reader: Reader) -> EvidenceBundle:
+        only = self.ctx.only_models
+        name_filter: str | None = None
+        if only is not None and len(only) == 1 and not isinstance(reader, OfflineReader):
+            name_filter = _quote_filter(next(iter(only)))
+        wanted = {m.casefold() for m in only} if only is not None else None
+
+        model_params: dict[str, Any] = {"max_results": cfg.page_size}
+        # MLflow's filter grammar has AND but no parentheses.
+        filters = [f for f in (cfg.filter, f"name = {name_filter}" if name_filter else None)
+                   if f]
+        if filters:
+            model_params["filter"] = " AND ".join(filters)
+        diags: list[Diagnostic] = []
+        models: dict[str, _RawModel] = {}
+        for body in reader.pages("registered-models/search", model_params):
+            for raw in body.get("registered_models") or []:
+                m = self._parse(_RawModel, raw, "registered model", diags)
+                if m is None or (wanted is not None and m.name.casefold() not in wanted):
+                    continue
+                models[m.name] = m
+
+        version_params: dict[str, Any] = {"max_results": cfg.page_size}
+        if name_filter:
+            version_params["filter"] = f"name = {name_filter}"
+        versions: list[_RawVersion] = []
+        for body in reader.pages("model-versions/search", version_params):
+            for raw in body.get("model_versions") or []:
+                v = self._parse(_RawVersion, raw, "model version", diags)
+                if v is None or (wanted is not None and v.name.casefold() not in wanted):
+                    continue
+                if cfg.filter and v.name not in models:
+                    continue  # the model is outside the configured filter
+                versions.append(v)
+
+        bundle = EvidenceBundle(kinds=self.kinds())
+        if cfg.subjects:
+            for m in sorted(models.values(), key=lambda m: m.name):
+                bundle.subjects.append(self._subject(cfg.tags, m, reader))
+        aliases: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for m in models.values():
+            for a in m.aliases:
+                aliases[(m.name, a.version)].append(a.alias)
+        run_users: dict[str, str | None] = {}
+        for v in sorted(versions, key=lambda v: (v.name, _vkey(v.version))):
+            if (v.status or "READY") == "FAILED_REGISTRATION":
+                continue
+            rel = self._release(cfg, v, models.get(v.name), aliases, reader, run_users, diags)
+            if rel is not None:
+                bundle.releases.append(rel)
+        if diags:
+            raise EvidenceError(sorted(diags))
+        return bundle
+
+    def _parse(self, model: type[Any], raw: Any, what: str, diags: list[Diagnostic]) -> Any:
+        try:
+            return model.model_validate(raw)
+        except ValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            where = ".".join(str(p) for p in first["loc"])
+            name = raw.get("name", "?") if isinstance(raw, dict) else "?"
+            diags.append(Diagnostic(f"{self.ctx.source_name}: {name}", 0, 0, "E362",
+                                    f"{what} does not have the documented shape: {where}: "
+                                    f"{first['msg']}"))
+            return None
+
+    def _prov(self, reader: Reader, locator: str, path: str | None) -> Provenance:
+        url = None
+        if isinstance(reader, HttpReader) and path is not None:
+            url = f"{reader.base}/#/models/{path}"
+        return Provenance(adapter=self.name, locator=locator, url=url,
+                          fetched_at=self.ctx.fetched_at)
+
+    def _subject(self, names: TagNames, m: _RawModel, reader: Reader) -> Subject:
+        tags = {t.key: t.value.strip() for t in m.tags}
+        owners: dict[str, str] = {}
+        for key, value in tags.items():
+            if names.owner_prefix and key.startswith(names.owner_prefix) and value:
+                owners[key[len(names.owner_prefix):]] = value
+        for role, key in names.owners.items():
+            if tags.get(key):
+                owners.setdefault(role, tags[key])
+        attributes: dict[str, Any] = {}
+        if tags.get(names.system):
+            attributes["system"] = tags[names.system]
+        if tags.get(names.lifecycle):
+            attributes["lifecycle"] = tags[names.lifecycle]
+        if tags.get(names.risk_tier):
+            attributes["risk_tier"] = tags[names.risk_tier]
+        flag = tags.get(names.third_party)
+        if flag is not None:
+            attributes["third_party"] = flag.casefold() in _TRUE
+        if m.description:
+            attributes["description"] = m.description
+        attributes["registry"] = "mlflow"
+        attributes["tags"] = dict(sorted(tags.items()))
+        return Subject(provenance=self._prov(reader, m.name, quote(m.name, safe="")),
+                       kind="model", id=m.name, name=tags.get(names.display_name) or m.name,
+                       owners=owners, attributes=attributes)
+
+    def _release(self, cfg: MlflowConfig, v: _RawVersion, m: _RawModel | None,
+                 aliases: dict[tuple[str, str], list[str]], reader: Reader,
+                 run_users: dict[str, str | None], diags: list[Diagnostic]) -> Release | None:
+        names = cfg.tags
+        tags = {t.key: t.value.strip() for t in v.tags}
+        model_tags = {t.key: t.value.strip() for t in (m.tags if m else [])}
+        loc = f"{v.name}/{v.version}"
+        where = f"{self.ctx.source_name}: {loc}"
+        before = len(diags)
+
+        def when(tag: str) -> datetime | None:
+            text = tags.get(tag)
+            if not text:
+                return None
+            try:
+                if text.isdigit():
+                    return datetime.fromtimestamp(int(text) / 1000, tz=UTC)
+                return parse_ts(text, date_only_ok=False)
+            except (ValueError, OverflowError) as exc:
+                diags.append(Diagnostic(where, 0, 0, "E363",
+                                        f"tag {tag!r} = {text!r} is not a timestamp: {exc}",
+                                        "the deploy pipeline must write ISO 8601 with an "
+                                        "offset (2026-10-05T09:00:00+02:00) or epoch ms"))
+                return None
+
+        registrant = (v.user_id or "").strip() or tags.get(names.registered_by) or None
+        if registrant is None and cfg.run_user and v.run_id:
+            if v.run_id not in run_users:
+                body = reader.run(v.run_id)
+                info = ((body or {}).get("run") or {}).get("info") or {}
+                run_users[v.run_id] = (str(info.get("user_id") or "").strip() or None)
+            registrant = run_users[v.run_id]
+            if registrant is None:
+                diags.append(Diagnostic(where, 0, 0, "E368",
+                                        f"the registrant is unknown: no user_id, no "
+                                        f"{names.registered_by!r} tag, and source run "
+                                        f"{v.run_id} has no user",
+                                        f"set the {names.registered_by!r} tag on the version "
+                                        "(separation of duties needs the registrant)"))
+        stage = v.current_stage if v.current_stage and v.current_stage != "None" else None
+        version_aliases = tuple(sorted({*v.aliases, *aliases.get((v.name, v.version), [])}))
+        attributes: dict[str, Any] = {"registry": "mlflow"}
+        if v.run_id:
+            attributes["run_id"] = v.run_id
+        if v.source:
+            attributes["source"] = v.source
+        if v.status:
+            attributes["status"] = v.status
+        prod_stages = {s.casefold() for s in cfg.production_stages}
+        prod_aliases = {a.casefold() for a in cfg.production_aliases}
+        if ((stage or "").casefold() in prod_stages
+                or any(a.casefold() in prod_aliases for a in version_aliases)):
+            attributes["production"] = True
+        deployed_at = when(names.deployed_at)
+        if len(diags) > before:
+            return None
+        return Release(
+            provenance=self._prov(reader, loc, f"{quote(v.name, safe='')}/versions/{v.version}"),
+            model=v.name, version=v.version,
+            system=tags.get(names.system) or model_tags.get(names.system) or None,
+            stage=stage, aliases=version_aliases,
+            registered_by=registrant, registered_at=_epoch_ms(v.creation_timestamp),
+            deployed_by=tags.get(names.deployed_by) or None, deployed_at=deployed_at,
+            requested_by=tags.get(names.requested_by) or None, attributes=attributes)
+
+
+def _vkey(version: str) -> tuple[int, str]:
+    return (int(version), "") if version.isdigit() else (1 << 62, version)

@@ -1,0 +1,87 @@
+"""The ``mlflow`` source config: where the registry is, how to log in, which tags mean what."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from checker.adapters import AdapterConfig
+
+__all__ = ["MlflowConfig", "TagNames"]
+
+
+class TagNames(AdapterConfig):
+    """Names of the registered-model and model-version tags the adapter reads."""
+
+    owner_prefix: str = Field(
+        "owner.", description="Registered-model tags `<prefix><role>` name the owner of each "
+                              "role, e.g. `owner.primary`, `owner.backup`, `owner.risk_owner`.")
+    owners: dict[str, str] = Field(
+        default_factory=dict,
+        description="Extra role → tag name mappings for tags without the prefix, e.g. "
+                    "{primary: owner} for a legacy single `owner` tag.")
+    system: str = Field("ai_system", description="The AI system (register id) of a model; a "
+                                                 "version tag of the same name overrides it.")
+    third_party: str = Field("third_party", description="true/false: a vendor (third-party) "
+                                                        "model.")
+    risk_tier: str = Field("risk_tier", description="The model's risk tier.")
+    lifecycle: str = Field("lifecycle", description="The model's lifecycle state.")
+    display_name: str = Field("display_name", description="A human-readable model name "
+                                                          "(default: the registered name).")
+    registered_by: str = Field(
+        "registered_by", description="Version tag naming the registrant, used when the server "
+                                     "does not record `user_id` (OSS MLflow without auth).")
+    deployed_by: str = Field("deployed_by", description="Version tag the deploy pipeline sets: "
+                                                        "who deployed the version.")
+    deployed_at: str = Field("deployed_at", description="Version tag the deploy pipeline sets: "
+                                                        "when (ISO 8601 with offset, or epoch ms).")
+    requested_by: str = Field("requested_by", description="Version tag: who requested the "
+                                                          "release.")
+
+
+class MlflowConfig(AdapterConfig):
+    """Config of an ``mlflow`` source (the keys of its ``sources:`` entry).
+
+    Exactly one of ``tracking_uri`` (a live server; default from ``MLFLOW_TRACKING_URI``)
+    and ``offline`` (a folder of saved REST responses) is used.
+    """
+
+    tracking_uri: str | None = Field(
+        None, description="Base URL of the tracking server, e.g. https://mlflow.example.com. "
+                          "Default: the MLFLOW_TRACKING_URI environment variable.")
+    offline: str | None = Field(
+        None, description="Folder of saved REST responses (registered-models/search/page-*.json, "
+                          "model-versions/search/page-*.json, runs/get/<run_id>.json), relative "
+                          "to the config file. Replaces `tracking_uri`.")
+    token_env: str = Field("MLFLOW_TRACKING_TOKEN",
+                           description="Environment variable holding a bearer token.")
+    username_env: str = Field("MLFLOW_TRACKING_USERNAME",
+                              description="Environment variable holding the basic-auth user.")
+    password_env: str = Field("MLFLOW_TRACKING_PASSWORD",
+                              description="Environment variable holding the basic-auth password.")
+    filter: str | None = Field(
+        None, description="An MLflow search filter for registered models, e.g. "
+                          "\"tags.ai_system != ''\" (versions of other models are ignored).")
+    page_size: int = Field(1000, ge=1, le=1000, description="max_results per page (≤ 1000).")
+    timeout: float = Field(30.0, gt=0, description="Seconds per request.")
+    retries: int = Field(2, ge=0, le=10, description="Retries of a failed request (connection "
+                                                     "errors, HTTP 429 and 5xx), with backoff.")
+    run_user: bool = Field(
+        True, description="When a version records no registrant (no user_id, no tag), use the "
+                          "user of its source run (one runs/get request per run).")
+    tags: TagNames = Field(default_factory=TagNames, description="Tag names.")
+    production_aliases: list[str] = Field(
+        default_factory=list,
+        description="Aliases that mean production for this registry, in addition to the "
+                    "global settings.production_aliases.")
+    production_stages: list[str] = Field(
+        default_factory=list,
+        description="Stages that mean production for this registry, in addition to the "
+                    "global settings.production_stages.")
+    subjects: bool = Field(True, description="Emit each registered model as a `model` subject "
+                                             "(false when the AIMS register already lists them).")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> MlflowConfig:
+        if self.tracking_uri is not None and self.offline is not None:
+            raise ValueError("give `tracking_uri` or `offline`, not both")
+        return self
