@@ -6,10 +6,12 @@ config or rule-file error; 3 evidence could not be collected (fail closed).
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
 import tempfile
+import time
 import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -118,6 +120,28 @@ def _emit(result: ScanResult, formats: tuple[str, ...], outputs: tuple[str, ...]
             click.echo(f"wrote {fmts[i]} report to {outs[i]}", err=True)
 
 
+def _emit_timed(result: ScanResult, formats: tuple[str, ...], outputs: tuple[str, ...],
+                timings: dict[str, Any], started: float, ran: float) -> None:
+    """Emit the reports; with ``AIMSCHECK_TIMINGS=1`` also print the stage timings.
+
+    The timings go to stderr as one JSON line (seconds): ``setup`` (config and rules),
+    ``collect`` (adapters: load and normalise), ``index`` (the evidence store),
+    ``evaluate``, ``summarise`` (the rest of building the result), ``report`` (render and
+    write) and ``total`` (after interpreter start-up). Benchmarks read them.
+    """
+    before = time.perf_counter()
+    _emit(result, formats, outputs)
+    if os.environ.get("AIMSCHECK_TIMINGS") == "1":
+        now = time.perf_counter()
+        stages: dict[str, float] = {k: timings[k] for k in ("collect", "index", "evaluate")
+                                    if k in timings}
+        out: dict[str, Any] = {"setup": ran - started, **stages,
+               "summarise": before - ran - sum(stages.values()),
+               "report": now - before, "total": now - started,
+               "sources": timings.get("sources", {})}
+        click.echo("aimscheck-timings: " + json.dumps(out, sort_keys=True), err=True)
+
+
 def _common(fn: F) -> F:
     fn = click.option("-c", "--config", "config_path", default="aimscheck.yaml",
                       show_default=True, type=click.Path(dir_okay=False, path_type=Path),
@@ -147,6 +171,10 @@ def _progress(flag: bool | None) -> bool:
 @click.version_option(__version__, prog_name="aimscheck")
 def main() -> None:
     """ISO/IEC 42001 accountability checks: named owners for every AI system, risk and release."""
+    # A scan builds millions of long-lived evidence objects and almost no reference cycles;
+    # with the default thresholds the cyclic collector re-walks them all again and again
+    # (measured: 2-2.5x the run time at 10k-100k employees; benchmarks/RESULTS.md).
+    gc.set_threshold(200_000, 50, 1_000)
 
 
 @main.command()
@@ -155,12 +183,14 @@ def main() -> None:
 def scan(config_path: Path, as_of: str | None, formats: tuple[str, ...],
          outputs: tuple[str, ...], fail_on: str | None, progress: bool | None) -> None:
     """Scan all evidence against all rules; findings grouped by who must act."""
+    started = time.perf_counter()
     loaded = load_config(config_path)
     if fail_on:
         loaded.config = loaded.config.model_copy(update={"fail_on": fail_on})
     rules = load_rules_for(loaded)
-    result, _ = run_scan(loaded, rules, _as_of(as_of), progress=_progress(progress))
-    _emit(result, formats, outputs)
+    ran = time.perf_counter()
+    result, timings = run_scan(loaded, rules, _as_of(as_of), progress=_progress(progress))
+    _emit_timed(result, formats, outputs, timings, started, ran)
     sys.exit(result.exit_code)
 
 
@@ -178,13 +208,15 @@ def gate_release(model: str, version: str, config_path: Path, as_of: str | None,
                  formats: tuple[str, ...], outputs: tuple[str, ...], fail_on: str | None,
                  progress: bool | None) -> None:
     """Decide one release: exit 0 to release, 1 to block, 3 when evidence is missing."""
+    started = time.perf_counter()
     loaded = load_config(config_path)
     if fail_on:
         loaded.config = loaded.config.model_copy(update={"fail_on": fail_on})
     rules = load_rules_for(loaded)
-    result, _ = run_scan(loaded, rules, _as_of(as_of), gate=GateSpec(model, version),
-                         progress=_progress(progress))
-    _emit(result, formats, outputs)
+    ran = time.perf_counter()
+    result, timings = run_scan(loaded, rules, _as_of(as_of), gate=GateSpec(model, version),
+                               progress=_progress(progress))
+    _emit_timed(result, formats, outputs, timings, started, ran)
     sys.exit(result.exit_code)
 
 
