@@ -9,9 +9,14 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "FAILING",
     "SCHEMA_VERSION",
+    "CoverageRow",
     "Finding",
     "FindingStatus",
+    "HistoryPoint",
+    "MatrixOwner",
+    "MatrixRow",
     "OwnerRef",
+    "OwnerStatus",
     "ScanResult",
     "SourceStatus",
 ]
@@ -71,6 +76,55 @@ class SourceStatus(_Frozen):
     diagnostics: tuple[str, ...] = ()
 
 
+class CoverageRow(_Frozen):
+    """One ISO/IEC 42001 clause leaf or Annex A control and the rules that check it."""
+
+    id: str
+    title: str
+    family: Literal["clause", "annex_a"]
+    status: Literal["automated", "partial", "manual"]
+    rules: tuple[str, ...] = ()
+
+
+OwnerStatus = Literal["active", "on_leave", "terminated", "untrained", "unknown"]
+
+
+class MatrixOwner(_Frozen):
+    """The holder of one owner role on a subject and their status at the as-of."""
+
+    role: str
+    handle: str
+    person_id: str | None = None
+    name: str | None = None
+    email: str | None = None
+    status: OwnerStatus
+    detail: str = ""
+
+
+class MatrixRow(_Frozen):
+    """One row of the accountability matrix: a subject and its owners by role."""
+
+    kind: str
+    id: str
+    name: str
+    locator: str = ""
+    owners: tuple[MatrixOwner, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """``kind/id``."""
+        return f"{self.kind}/{self.id}"
+
+
+class HistoryPoint(_Frozen):
+    """Readiness of an earlier (or this) scan, for readiness over time."""
+
+    as_of: str
+    readiness: float = Field(description="(pass + warn) / (total − not_applicable), in %.")
+    failing: int
+    total: int
+
+
 class ScanResult(_Frozen):
     """Everything a reporter needs: metadata, sources, findings and the summary."""
 
@@ -87,3 +141,8 @@ class ScanResult(_Frozen):
     findings: tuple[Finding, ...] = ()
     summary: dict[str, Any] = Field(default_factory=dict)
     exit_code: int = 0
+    coverage: tuple[CoverageRow, ...] = ()
+    matrix: tuple[MatrixRow, ...] = ()
+    links: dict[str, str] = Field(
+        default_factory=dict, description="Evidence locator → URL, where the source has one.")
+    history: tuple[HistoryPoint, ...] = ()

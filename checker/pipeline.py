@@ -24,6 +24,7 @@ from .errors import (
 )
 from .evidence import RECORD_TYPES, EvidenceBundle
 from .findings import Finding, ScanResult, SourceStatus
+from .matrix import build_matrix, coverage_rows, evidence_links
 from .registry import UnknownName
 from .rules import CompiledRule, compile_rules, load_packs
 from .store import EvidenceStore
@@ -74,13 +75,9 @@ def load_rules_for(loaded: LoadedConfig) -> list[CompiledRule]:
     return compile_rules(rules, cfg, loaded.located)
 
 
-def build_sources(loaded: LoadedConfig, as_of: datetime, *, progress: bool = False,
-                  only_models: frozenset[str] | None = None) -> list[tuple[str, Adapter]]:
-    """Instantiate every configured source; ConfigError lists every bad entry.
-
-    ``only_models`` is passed to each adapter as a hint (``gate release``): a model
-    registry adapter may read just those models.
-    """
+def build_sources(loaded: LoadedConfig, as_of: datetime, *, progress: bool = False
+                  ) -> list[tuple[str, Adapter]]:
+    """Instantiate every configured source; ConfigError lists every bad entry."""
     reg = adapter_registry()
     out: list[tuple[str, Adapter]] = []
     diags: list[Diagnostic] = []
@@ -112,8 +109,7 @@ def build_sources(loaded: LoadedConfig, as_of: datetime, *, progress: bool = Fal
         except ValidationError as exc:
             diags.extend(pydantic_diagnostics(exc, loaded.located, ("sources", i)))
             continue
-        ctx = SourceContext(loaded.base_dir, name, fetched_at, as_of, progress,
-                            only_models=only_models)
+        ctx = SourceContext(loaded.base_dir, name, fetched_at, as_of, progress)
         out.append((name, cls(cfg, ctx)))
     if diags:
         raise ConfigError(sorted(diags))
@@ -200,9 +196,7 @@ def run_scan(
     if collected is None:
         needed = frozenset().union(*(r.needs for r in rules)) if rules else frozenset()
         needed = needed | {"person", "subject", "release"}
-        hint = frozenset({gate.model}) if gate is not None else None
-        collected = collect(build_sources(loaded, as_of, progress=progress, only_models=hint),
-                            needed)
+        collected = collect(build_sources(loaded, as_of, progress=progress), needed)
     t1 = time.perf_counter()
     incomplete = dict(collected.incomplete)
     store = EvidenceStore(collected.bundle, incomplete)
@@ -232,6 +226,8 @@ def run_scan(
         mode="gate" if gate else "scan", gate=gate_info, fail_on=cfg.fail_on,
         rule_packs=tuple(cfg.rule_packs), sources=tuple(statuses), findings=tuple(findings),
         summary=summarise(findings, cfg.fail_on), exit_code=code,
+        coverage=coverage_rows(rules), matrix=build_matrix(store, rules, as_of, cfg.settings),
+        links=evidence_links(collected.bundle, {e for f in findings for e in f.evidence}),
     )
     timings.update(collect=t1 - t0, index=t2 - t1, evaluate=t3 - t2,
                    sources=collected.timings)
@@ -240,11 +236,7 @@ def run_scan(
 
 def _gate_scope(store: EvidenceStore, gate: GateSpec, executive: str
                 ) -> tuple[set[str], dict[str, str]]:
-    """Targets a release touches: itself, its model, its AI system and that system's risks.
-
-    Sibling models of the same AI system are not touched by this release (and a registry
-    adapter given the ``only_models`` hint does not even read them), so they stay out.
-    """
+    """Targets a release touches: itself, its model, its AI system and that system's risks."""
     info = {"type": "release", "model": gate.model, "version": gate.version}
     rel = store.release(gate.model, gate.version)
     if rel is None:
@@ -260,7 +252,7 @@ def _gate_scope(store: EvidenceStore, gate: GateSpec, executive: str
         scope.add(system.key)
         info["system"] = system.id
         for child in store.children(system.id):
-            if child.kind == "risk":
+            if child.kind in ("risk", "model"):
                 scope.add(child.key)
     return scope, info
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 
 MODULES: list[str] = [
-    "evidence",
+    "reports",
 ]
 
 for _name in MODULES:

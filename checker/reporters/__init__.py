@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from . import jsonout, junit, text
+from . import html, jsonout, junit, markdown, oscal, sarif, text
 from .base import Reporter, register_reporter, reporter_registry
 
-__all__ = ["Reporter", "jsonout", "junit", "register_reporter", "reporter_registry", "text"]
+__all__ = [
+    "Reporter",
+    "html",
+    "jsonout",
+    "junit",
+    "markdown",
+    "oscal",
+    "register_reporter",
+    "reporter_registry",
+    "sarif",
+    "text",
+]

@@ -1,0 +1,178 @@
+"""Helpers shared by the reporters for people: verdicts, readiness, worklists, locations."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from checker.findings import FAILING, CoverageRow, Finding, OwnerRef, ScanResult
+
+__all__ = [
+    "SEVERITY_ORDER",
+    "ClauseGroup",
+    "Readiness",
+    "Worklist",
+    "clause_groups",
+    "definition_site",
+    "failing",
+    "readiness",
+    "readiness_pct",
+    "verdict",
+    "who",
+    "worklists",
+]
+
+SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+
+#: ``path/to/file.ext:LINE`` — a locator that points at a line of a file.
+_FILE_LINE = re.compile(r"^(?P<path>[^\s:]+\.[A-Za-z0-9]+):(?P<line>[1-9][0-9]*)$")
+
+
+def verdict(result: ScanResult) -> str:
+    """PASS/FAIL/ERROR (or RELEASE/BLOCK for a gate) from the exit code."""
+    if result.mode == "gate":
+        return {0: "RELEASE", 1: "BLOCK", 3: "BLOCK (evidence incomplete)"}.get(
+            result.exit_code, "BLOCK")
+    return {0: "PASS", 1: "FAIL", 3: "ERROR (evidence incomplete)"}.get(
+        result.exit_code, "ERROR")
+
+
+def who(o: OwnerRef | None) -> str:
+    """``Name <email>`` (or the name, or ``none``)."""
+    if o is None:
+        return "none"
+    return f"{o.name} <{o.email}>" if o.email else o.name
+
+
+def _finding_key(f: Finding) -> tuple[int, str, str]:
+    return (SEVERITY_ORDER[f.severity], f.rule_id, f.target)
+
+
+def failing(result: ScanResult) -> list[Finding]:
+    """Failing findings (fail, error) by severity, then rule, then target."""
+    return sorted((f for f in result.findings if f.status in FAILING), key=_finding_key)
+
+
+def definition_site(f: Finding, result: ScanResult | None = None) -> tuple[str, int] | None:
+    """Where the finding's subject is defined, as ``(path, line)``.
+
+    The subject's own locator from the accountability matrix when it is a ``path:line``
+    (a register entry), else the first ``path:line`` evidence locator.
+    """
+    if result is not None:
+        key = f.target
+        for row in result.matrix:
+            if row.key == key:
+                m = _FILE_LINE.match(row.locator)
+                if m:
+                    return m["path"], int(m["line"])
+                break
+    for loc in f.evidence:
+        m = _FILE_LINE.match(loc)
+        if m:
+            return m["path"], int(m["line"])
+    return None
+
+
+@dataclass
+class Readiness:
+    """One coverage row with the counts of findings that cite it."""
+
+    row: CoverageRow
+    passed: int = 0
+    failed: int = 0
+    warned: int = 0
+
+    @property
+    def checked(self) -> int:
+        """Findings that decided something (pass, warn, fail, error)."""
+        return self.passed + self.failed + self.warned
+
+
+def readiness(result: ScanResult) -> list[Readiness]:
+    """Each coverage row with pass/warn/fail counts from the findings' ISO 42001 references."""
+    rows = {r.id: Readiness(r) for r in result.coverage}
+    for f in result.findings:
+        for ref in f.references.get("iso42001", []):
+            rd = rows.get(ref)
+            if rd is None:
+                continue
+            if f.status == "pass":
+                rd.passed += 1
+            elif f.status == "warn":
+                rd.warned += 1
+            elif f.status in FAILING:
+                rd.failed += 1
+    return list(rows.values())
+
+
+@dataclass
+class ClauseGroup:
+    """A top-level clause (``5``) or Annex A objective (``A.3``) and its readiness."""
+
+    id: str
+    family: str
+    passed: int = 0
+    failed: int = 0
+    automated: int = 0
+    partial: int = 0
+    manual: int = 0
+
+    @property
+    def ratio(self) -> float | None:
+        """Share of checked findings that hold (None when nothing was checked)."""
+        n = self.passed + self.failed
+        return self.passed / n if n else None
+
+
+def _group_id(ref: str) -> str:
+    parts = ref.split(".")
+    return ".".join(parts[:2]) if ref.startswith("A.") else parts[0]
+
+
+def clause_groups(rows: list[Readiness]) -> list[ClauseGroup]:
+    """Readiness rolled up to clauses 4–10 and Annex A objectives A.2–A.10."""
+    out: dict[str, ClauseGroup] = {}
+    for rd in rows:
+        gid = _group_id(rd.row.id)
+        g = out.setdefault(gid, ClauseGroup(gid, rd.row.family))
+        g.passed += rd.passed + rd.warned
+        g.failed += rd.failed
+        setattr(g, rd.row.status, getattr(g, rd.row.status) + 1)
+    return list(out.values())
+
+
+@dataclass
+class Worklist:
+    """What one named person must fix."""
+
+    owner: OwnerRef
+    items: list[Finding] = field(default_factory=list)
+
+
+def worklists(result: ScanResult) -> list[Worklist]:
+    """Failing findings per finding owner: most items first, each list by severity, rule.
+
+    Findings carry no dates, so "oldest first" falls back to severity, then rule id.
+    """
+    by: dict[str, Worklist] = {}
+    for f in failing(result):
+        by.setdefault(f.owner.id, Worklist(f.owner)).items.append(f)
+    return sorted(by.values(), key=lambda w: (-len(w.items), w.owner.name, w.owner.id))
+
+
+def group_by_rule(findings: list[Finding]) -> dict[str, list[Finding]]:
+    """Findings by rule id, keys sorted."""
+    out: dict[str, list[Finding]] = defaultdict(list)
+    for f in findings:
+        out[f.rule_id].append(f)
+    return dict(sorted(out.items()))
+
+
+def readiness_pct(summary: dict[str, Any]) -> float:
+    """``(pass + warn) / (total − not_applicable)`` in %, as the scan history computes it."""
+    applicable = int(summary.get("total", 0)) - int(summary.get("not_applicable", 0))
+    ok = int(summary.get("pass", 0)) + int(summary.get("warn", 0))
+    return round(100.0 * ok / applicable, 2) if applicable else 100.0

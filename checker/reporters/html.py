@@ -1,0 +1,107 @@
+"""The HTML self-assessment: one self-contained file an AIMS manager walks an auditor through.
+
+Readiness per ISO/IEC 42001 clause and Annex A control, the owner worklist, the
+accountability matrix, every failing finding with its evidence, and inline SVG charts.
+Rendered by Jinja2 with autoescaping from ``checker/templates/report.html.j2``; nothing is
+fetched when the page opens (no scripts, fonts, images or stylesheets from elsewhere).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from checker.findings import ScanResult
+
+from ._common import (
+    clause_groups,
+    definition_site,
+    failing,
+    readiness,
+    verdict,
+    who,
+    worklists,
+)
+from .base import Reporter, register_reporter
+
+__all__ = ["HtmlReporter", "evidence_href"]
+
+_STATUS_LABEL = {"active": "active", "on_leave": "on leave", "terminated": "terminated",
+                 "untrained": "untrained", "unknown": "unknown"}
+
+
+def evidence_href(locator: str, links: dict[str, str]) -> str | None:
+    """The URL to link a locator to: its record's URL, or the locator if it is a URL.
+
+    Only ``http``/``https`` URLs are linked, so evidence can never inject a script URL.
+    """
+    url = links.get(locator) or locator
+    return url if url.startswith(("https://", "http://")) else None
+
+
+@dataclass
+class _Bar:
+    label: str
+    y: int
+    width: float
+    text: str
+    cls: str
+
+
+def _bars(result: ScanResult, width: int) -> tuple[list[_Bar], int]:
+    bars: list[_Bar] = []
+    y = 0
+    for g in clause_groups(readiness(result)):
+        label = ("Clause " if g.family == "clause" else "") + g.id
+        r = g.ratio
+        if r is None:
+            bars.append(_Bar(label, y, 0, f"not checked ({g.manual} manual)", "manual"))
+        else:
+            n = g.passed + g.failed
+            cls = "good" if r >= 0.95 else "fair" if r >= 0.8 else "poor"
+            bars.append(_Bar(label, y, round(r * width, 1),
+                             f"{round(r * 100)}% ({g.passed}/{n} hold)", cls))
+        y += 22
+    return bars, y
+
+
+def _history(result: ScanResult, width: int, height: int) -> list[dict[str, Any]]:
+    pts = result.history
+    out: list[dict[str, Any]] = []
+    for i, p in enumerate(pts):
+        ratio = max(0.0, min(1.0, p.readiness / 100))
+        x = width / 2 if len(pts) == 1 else i * width / (len(pts) - 1)
+        out.append({"x": round(x, 1), "y": round(height - ratio * height, 1),
+                    "label": p.as_of[:10], "pct": f"{p.readiness:g}", "failing": p.failing})
+    return out
+
+
+@register_reporter("html")
+class HtmlReporter(Reporter):
+    """The self-assessment report as one self-contained HTML page."""
+
+    extension = "html"
+
+    def render(self, result: ScanResult) -> str:
+        """Render the template."""
+        env = Environment(loader=PackageLoader("checker", "templates"),
+                          autoescape=select_autoescape(default=True, default_for_string=True),
+                          undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                          keep_trailing_newline=True)
+        bars, bars_h = _bars(result, 360)
+        fails = failing(result)
+        rows = readiness(result)
+        page = env.get_template("report.html.j2").render(
+            r=result, verdict=verdict(result), who=who,
+            clauses=[x for x in rows if x.row.family == "clause"],
+            controls=[x for x in rows if x.row.family == "annex_a"],
+            bars=bars, bars_h=bars_h, history=_history(result, 560, 140),
+            worklists=worklists(result), fails=fails,
+            site=lambda f: definition_site(f, result),
+            href=lambda loc: evidence_href(loc, result.links),
+            status_label=_STATUS_LABEL,
+            warns=[f for f in result.findings if f.status == "warn"],
+        )
+        return str(page)

@@ -1,0 +1,94 @@
+"""A Markdown summary sized for a pull-request comment or a CI job summary.
+
+Verdict, counts, and the failing findings with their owners in one table. Links only
+where the evidence has an http(s) URL; everything else is plain text, so it reads the same
+where links are not rendered. Text from evidence is escaped: Markdown punctuation, ``|``
+(which would break the table) and HTML (which GitHub would render) become literal text.
+"""
+
+from __future__ import annotations
+
+import re
+
+from checker.findings import Finding, ScanResult
+
+from ._common import failing, verdict, who
+from .base import Reporter, register_reporter
+
+__all__ = ["MarkdownReporter", "md_escape"]
+
+#: Inline Markdown punctuation; block syntax (``#``, ``-``) cannot start inside a table cell
+#: or after our own line prefixes, so only these need escaping.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+_MAX_ROWS = 50
+
+
+def md_escape(text: str) -> str:
+    """Make evidence text literal in GitHub-flavoured Markdown, on one table-safe line."""
+    text = " ".join(text.split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def _evidence(f: Finding, links: dict[str, str]) -> str:
+    parts = []
+    for loc in f.evidence[:3]:
+        url = links.get(loc) or loc
+        if url.startswith(("https://", "http://")) and not re.search(r"[\s()<>]", url):
+            parts.append(f"[{md_escape(loc)}]({url})")
+        else:
+            parts.append(md_escape(loc))
+    if len(f.evidence) > 3:
+        parts.append(f"+{len(f.evidence) - 3}")
+    return ", ".join(parts)
+
+
+@register_reporter("markdown")
+class MarkdownReporter(Reporter):
+    """Verdict, counts and failing findings with owners, as GitHub-flavoured Markdown."""
+
+    extension = "md"
+
+    def render(self, result: ScanResult) -> str:
+        """Render the summary."""
+        s = result.summary
+        v = verdict(result)
+        icon = "✅" if result.exit_code == 0 else "❌"
+        title = "aimscheck gate" if result.mode == "gate" else "aimscheck scan"
+        out = [f"### {icon} {title}: {v}", ""]
+        out.append(f"{md_escape(result.organisation)}, as of {result.as_of} "
+                   f"(fail-on {result.fail_on}, exit {result.exit_code})")
+        if result.gate:
+            g = result.gate
+            out.append("")
+            out.append(f"Release {md_escape(str(g.get('model')))} version "
+                       f"{md_escape(str(g.get('version')))}")
+        out.append("")
+        out.append("| total | pass | fail | error | warn | n/a | people must act |")
+        out.append("|---:|---:|---:|---:|---:|---:|---:|")
+        out.append(f"| {s.get('total', 0)} | {s.get('pass', 0)} | {s.get('fail', 0)} | "
+                   f"{s.get('error', 0)} | {s.get('warn', 0)} | {s.get('not_applicable', 0)} | "
+                   f"{s.get('owners', 0)} |")
+        bad = [x for x in result.sources if x.status == "error"]
+        if bad:
+            out.append("")
+            out.append("**Evidence incomplete** (fail closed): "
+                       + ", ".join(md_escape(f"{x.name} ({x.adapter})") for x in bad))
+        fails = failing(result)
+        out.append("")
+        if not fails:
+            out.append("Nobody needs to act: no failing findings.")
+            return "\n".join(out) + "\n"
+        out.append("| | severity | rule | subject | finding | owner | deputy | evidence |")
+        out.append("|---|---|---|---|---|---|---|---|")
+        for f in fails[:_MAX_ROWS]:
+            mark = "❌" if f.status == "fail" else "⚠️ error"
+            out.append(
+                f"| {mark} | {f.severity} | {md_escape(f.rule_id)} | {md_escape(f.target)} | "
+                f"{md_escape(f.message)} | {md_escape(who(f.owner))} | "
+                f"{md_escape(who(f.deputy)) if f.deputy else '—'} | {_evidence(f, result.links)} |")
+        if len(fails) > _MAX_ROWS:
+            out.append("")
+            out.append(f"… and {len(fails) - _MAX_ROWS} more failing findings; see the full "
+                       "report (`aimscheck report --format html`).")
+        return "\n".join(out) + "\n"
