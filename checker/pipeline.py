@@ -75,9 +75,13 @@ def load_rules_for(loaded: LoadedConfig) -> list[CompiledRule]:
     return compile_rules(rules, cfg, loaded.located)
 
 
-def build_sources(loaded: LoadedConfig, as_of: datetime, *, progress: bool = False
-                  ) -> list[tuple[str, Adapter]]:
-    """Instantiate every configured source; ConfigError lists every bad entry."""
+def build_sources(loaded: LoadedConfig, as_of: datetime, *, progress: bool = False,
+                  only_models: frozenset[str] | None = None) -> list[tuple[str, Adapter]]:
+    """Instantiate every configured source; ConfigError lists every bad entry.
+
+    ``only_models`` is passed to each adapter as a hint (``gate release``): a model
+    registry adapter may read just those models.
+    """
     reg = adapter_registry()
     out: list[tuple[str, Adapter]] = []
     diags: list[Diagnostic] = []
@@ -109,7 +113,8 @@ def build_sources(loaded: LoadedConfig, as_of: datetime, *, progress: bool = Fal
         except ValidationError as exc:
             diags.extend(pydantic_diagnostics(exc, loaded.located, ("sources", i)))
             continue
-        ctx = SourceContext(loaded.base_dir, name, fetched_at, as_of, progress)
+        ctx = SourceContext(loaded.base_dir, name, fetched_at, as_of, progress,
+                            only_models=only_models)
         out.append((name, cls(cfg, ctx)))
     if diags:
         raise ConfigError(sorted(diags))
@@ -196,7 +201,9 @@ def run_scan(
     if collected is None:
         needed = frozenset().union(*(r.needs for r in rules)) if rules else frozenset()
         needed = needed | {"person", "subject", "release"}
-        collected = collect(build_sources(loaded, as_of, progress=progress), needed)
+        hint = frozenset({gate.model}) if gate is not None else None
+        collected = collect(build_sources(loaded, as_of, progress=progress, only_models=hint),
+                            needed)
     t1 = time.perf_counter()
     incomplete = dict(collected.incomplete)
     store = EvidenceStore(collected.bundle, incomplete)
@@ -236,7 +243,11 @@ def run_scan(
 
 def _gate_scope(store: EvidenceStore, gate: GateSpec, executive: str
                 ) -> tuple[set[str], dict[str, str]]:
-    """Targets a release touches: itself, its model, its AI system and that system's risks."""
+    """Targets a release touches: itself, its model, its AI system and that system's risks.
+
+    Sibling models of the same AI system are not touched by this release (and a registry
+    adapter given the ``only_models`` hint does not even read them), so they stay out.
+    """
     info = {"type": "release", "model": gate.model, "version": gate.version}
     rel = store.release(gate.model, gate.version)
     if rel is None:
@@ -252,7 +263,7 @@ def _gate_scope(store: EvidenceStore, gate: GateSpec, executive: str
         scope.add(system.key)
         info["system"] = system.id
         for child in store.children(system.id):
-            if child.kind in ("risk", "model"):
+            if child.kind == "risk":
                 scope.add(child.key)
     return scope, info
 

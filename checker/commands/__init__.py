@@ -11,6 +11,7 @@ import importlib
 
 MODULES: list[str] = [
     "reports",
+    "evidence",
 ]
 
 for _name in MODULES:
