@@ -27,6 +27,7 @@ from .findings import ScanResult
 from .pipeline import GateSpec, load_rules_for, run_scan
 from .registry import UnknownName
 from .reporters import reporter_registry
+from .scanrun import extended_scan, scan_options
 from .timeutil import parse_as_of
 
 __all__ = ["main"]
@@ -179,9 +180,11 @@ def main() -> None:
 
 @main.command()
 @_common
+@scan_options
 @_guard
 def scan(config_path: Path, as_of: str | None, formats: tuple[str, ...],
-         outputs: tuple[str, ...], fail_on: str | None, progress: bool | None) -> None:
+         outputs: tuple[str, ...], fail_on: str | None, progress: bool | None,
+         **locker: Any) -> None:
     """Scan all evidence against all rules; findings grouped by who must act."""
     started = time.perf_counter()
     loaded = load_config(config_path)
@@ -189,7 +192,12 @@ def scan(config_path: Path, as_of: str | None, formats: tuple[str, ...],
         loaded.config = loaded.config.model_copy(update={"fail_on": fail_on})
     rules = load_rules_for(loaded)
     ran = time.perf_counter()
-    result, timings = run_scan(loaded, rules, _as_of(as_of), progress=_progress(progress))
+    if any(locker.values()) or loaded.config.waivers:  # evidence locker, history, waivers
+        result, timings = extended_scan(loaded, rules, _as_of(as_of) if as_of else None,
+                                        progress=_progress(progress),
+                                        now=lambda: _as_of(None), **locker)
+    else:
+        result, timings = run_scan(loaded, rules, _as_of(as_of), progress=_progress(progress))
     _emit_timed(result, formats, outputs, timings, started, ran)
     sys.exit(result.exit_code)
 

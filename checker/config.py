@@ -96,6 +96,10 @@ class Config(_Strict):
     fail_on: Severity = Field(
         default="low", description="Lowest severity of a failing finding that fails the run."
     )
+    waivers: str | None = Field(
+        default=None, description="A waivers file (relative to the config), applied to every "
+        "scan; 'scan --waivers FILE' overrides it. Format: see checker/waivers.py."
+    )
 
 
 class LoadedConfig:

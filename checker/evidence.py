@@ -71,12 +71,17 @@ class Provenance(_Frozen):
             ``model/version``, an LRS statement id.
         url: A link to the record where the source has one.
         fetched_at: When the adapter read it (UTC).
+        effective_at: When the fact held in the source (UTC), where the source says so —
+            e.g. the "as of" date of an HR export or the last-modified time of a record.
+            Separate from ``fetched_at`` (the collection date): a snapshot pulled today of
+            an export dated last week has ``effective_at`` last week. None when unknown.
     """
 
     adapter: str
     locator: str
     url: str | None = None
     fetched_at: UtcDatetime
+    effective_at: UtcDatetime | None = None
 
 
 class _Record(_Frozen):

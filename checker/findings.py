@@ -19,6 +19,7 @@ __all__ = [
     "OwnerStatus",
     "ScanResult",
     "SourceStatus",
+    "WaiverRef",
 ]
 
 SCHEMA_VERSION = "1.0"
@@ -40,6 +41,26 @@ class OwnerRef(_Frozen):
     via: str
 
 
+class WaiverRef(_Frozen):
+    """The waiver that was matched to a finding (see :mod:`checker.waivers`).
+
+    ``state`` is ``active`` (the finding is ``waived``), ``expiring`` (waived, but the
+    waiver ends within the warning window) or ``invalid`` (the waiver no longer holds and
+    the finding stays failing; ``problem`` says why).
+    """
+
+    id: str
+    approved_by: str = Field(description="Name and email of the approver.")
+    approver_id: str | None = None
+    requested_by: str
+    reason: str
+    start: str = Field(description="First day the waiver holds (YYYY-MM-DD).")
+    expiry: str = Field(description="Last day the waiver holds (YYYY-MM-DD), inclusive.")
+    risk_acceptance: str
+    state: Literal["active", "expiring", "invalid"]
+    problem: str | None = None
+
+
 class Finding(_Frozen):
     """One verdict of one rule on one target."""
 
@@ -58,6 +79,11 @@ class Finding(_Frozen):
     remediation: str = ""
     rule_file: str = ""
     act: tuple[str, ...] = ()
+    waiver: WaiverRef | None = Field(
+        default=None, description="The waiver matched to this finding, if any.")
+    baseline: Literal["known", "new", "regressed"] | None = Field(
+        default=None, description="With --baseline: 'known' failures were already in the "
+        "baseline and do not fail the run; 'new' and 'regressed' (passed in the baseline) do.")
 
     @property
     def target(self) -> str:
@@ -141,6 +167,9 @@ class ScanResult(_Frozen):
     findings: tuple[Finding, ...] = ()
     summary: dict[str, Any] = Field(default_factory=dict)
     exit_code: int = 0
+    evidence_digest: str | None = Field(
+        default=None, description="SHA-256 of the evidence snapshot's manifest.json when "
+        "the scan ran on a snapshot ('scan --evidence DIR'), as 'sha256:<hex>'.")
     coverage: tuple[CoverageRow, ...] = ()
     matrix: tuple[MatrixRow, ...] = ()
     links: dict[str, str] = Field(

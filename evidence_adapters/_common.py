@@ -12,10 +12,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from checker.adapters import SourceContext
 from checker.errors import Diagnostic
 from checker.registry import did_you_mean
 
-__all__ = ["Columns", "CsvReader", "ValueMap", "parse_day", "parse_instant"]
+__all__ = ["Columns", "CsvReader", "ValueMap", "parse_day", "parse_instant", "record_file"]
 
 T = TypeVar("T")
 
@@ -179,3 +180,17 @@ def parse_instant(text: str, fmt: str) -> datetime:
     if dt.tzinfo is None:
         return dt.replace(tzinfo=UTC)
     return dt.astimezone(UTC)
+
+
+def record_file(ctx: SourceContext, path: Path, name: str) -> None:
+    """Hand a file's bytes to the evidence locker when recording (see ``SourceContext``).
+
+    An unreadable file is not recorded here: the adapter's own read reports it.
+    """
+    if ctx.recorder is None:
+        return
+    try:
+        payload = path.read_bytes()
+    except OSError:
+        return
+    ctx.record(name, payload)

@@ -24,7 +24,7 @@ from checker.errors import Diagnostic, EvidenceError
 from checker.evidence import EvidenceBundle, Period, Person, Provenance
 from checker.identity import normalise_handle
 from checker.timeutil import day_end, day_start
-from evidence_adapters._common import Columns, CsvReader, ValueMap, parse_day
+from evidence_adapters._common import Columns, CsvReader, ValueMap, parse_day, record_file
 from evidence_adapters._presets import apply_preset, load_preset, preset_names
 from evidence_adapters._roles import RoleRule, derive_roles
 
@@ -226,6 +226,7 @@ class HrCsvAdapter(Adapter):
     ) -> dict[str, tuple[dict[str, Any], list[Period]]]:
         path = self.ctx.path(cfg.path)
         file = self.ctx.display(path)
+        record_file(self.ctx, path, file)
         reader = CsvReader(path, file, cfg.delimiter, cfg.encoding, diags)
         maps = _Maps(ValueMap(cfg.status_values), ValueMap(cfg.kind_values),
                      ValueMap(cfg.employment_type_values), ValueMap(cfg.flag_values))
@@ -367,6 +368,7 @@ def read_leave(
     """
     path = ctx.path(leave.path)
     file = ctx.display(path)
+    record_file(ctx, path, file)
     fmt = leave.date_format or date_format
     reader = CsvReader(path, file, leave.delimiter or delimiter,
                        leave.encoding or encoding, diags)

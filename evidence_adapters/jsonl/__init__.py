@@ -30,6 +30,7 @@ from checker.evidence import (
     Provenance,
 )
 from checker.registry import did_you_mean
+from evidence_adapters._common import record_file
 
 __all__ = ["RECORD_KEY", "JsonlAdapter", "JsonlConfig"]
 
@@ -96,6 +97,7 @@ class JsonlAdapter(Adapter):
         declared = self.kinds()
         for path in files:
             file = self.ctx.display(path)
+            record_file(self.ctx, path, file)
             for line, text in _lines(path, file, diags):
                 record = self._record(cfg, declared, file, line, text, diags)
                 if record is None:

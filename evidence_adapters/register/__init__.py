@@ -19,6 +19,7 @@ from checker.evidence import EvidenceBundle, OwnershipSpan, Provenance, Subject
 from checker.registry import did_you_mean
 from checker.timeutil import day_start, ensure_utc, parse_ts
 from checker.yamlsrc import Located, Path_, load_yaml_file
+from evidence_adapters._common import record_file
 
 __all__ = ["SECTIONS", "RegisterAdapter", "RegisterConfig"]
 
@@ -65,6 +66,7 @@ class RegisterAdapter(Adapter):
         """
         cfg: RegisterConfig = self.config
         path = self.ctx.path(cfg.path)
+        record_file(self.ctx, path, self.ctx.display(path))
         doc, diags = load_yaml_file(path, self.ctx.display(path))
         if doc is None:
             raise EvidenceUnavailable(diags)

@@ -1,0 +1,152 @@
+"""``aimscheck evidence pull|verify``, ``aimscheck history`` and ``aimscheck diff``.
+
+Exit codes: ``evidence pull`` 0 (3 when a source failed: the snapshot still records what
+was collected and why the rest was not); ``evidence verify`` 0 intact, 1 tampered or
+chain broken; ``history``/``diff`` 0, 2 on a usage or store error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+
+from checker.cli import _as_of, _guard, _progress, main
+from checker.config import load_config
+
+__all__ = ["diff", "evidence", "history"]
+
+
+@main.group()
+def evidence() -> None:
+    """The evidence locker: pull snapshots, verify them (replay with 'scan --evidence')."""
+
+
+@evidence.command("pull")
+@click.option("-c", "--config", "config_path", default="aimscheck.yaml", show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", "out_dir", required=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="A new folder for the snapshot.")
+@click.option("--previous", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="The previous snapshot, chained into this one by its digest.")
+@click.option("--pseudonymise", is_flag=True,
+              help="Replace individuals' names and handles by keyed pseudonyms "
+              "(key: $AIMSCHECK_PSEUDONYM_KEY).")
+@click.option("--as-of", "as_of", metavar="DATE|TIMESTAMP",
+              help="The snapshot's as-of (default: now).")
+@click.option("--progress/--no-progress", default=None)
+@_guard
+def evidence_pull(config_path: Path, out_dir: Path, previous: Path | None, pseudonymise: bool,
+                  as_of: str | None, progress: bool | None) -> None:
+    """Run every source and write raw payloads, records and a hashed manifest."""
+    from checker.locker import pull
+
+    loaded = load_config(config_path)
+    manifest, digest = pull(loaded, out_dir, _as_of(as_of), previous=previous,
+                            pseudonymise=pseudonymise, progress=_progress(progress))
+    failed = [s for s in manifest["sources"] if s["status"]["status"] == "error"]
+    for s in manifest["sources"]:
+        st = s["status"]
+        click.echo(f"  {st['status']:5} {s['name']} ({s['adapter']} {s['adapter_version']}): "
+                   f"{st['records']} records, {len(s['raw'])} raw payloads", err=True)
+        for d in st.get("diagnostics", []):
+            click.echo(f"        {d}", err=True)
+    click.echo(f"wrote snapshot {out_dir} ({len(manifest['files'])} files), digest {digest}"
+               + (f", chained to {manifest['previous']['digest']}" if manifest["previous"]
+                  else ""), err=True)
+    click.echo(digest)
+    if failed:
+        click.echo(f"aimscheck: {len(failed)} source(s) failed; the snapshot records why "
+                   "(scans of it fail closed)", err=True)
+        sys.exit(3)
+
+
+@evidence.command("verify")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--previous", type=click.Path(file_okay=False, path_type=Path),
+              help="Where the previous snapshot is, when not at the path its successor "
+              "recorded.")
+@_guard
+def evidence_verify(folder: Path, previous: Path | None) -> None:
+    """Detect changed, added or removed files and breaks in the hash chain (exit 1)."""
+    from checker.locker import verify
+
+    report = verify(folder, previous)
+    for d in report.problems:
+        click.echo(d.render(), err=True)
+    for path, digest, n in report.checked:
+        click.echo(f"{'ok      ' if n == 0 else 'TAMPERED'} {path} {digest}")
+    for note in report.notes:
+        click.echo(f"note: {note}", err=True)
+    if not report.ok:
+        click.echo(f"aimscheck: {len(report.problems)} integrity problem(s)", err=True)
+        sys.exit(1)
+
+
+@main.command()
+@click.option("-c", "--config", "config_path", default="aimscheck.yaml", show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="The history file is beside it (unless --history-url).")
+@click.option("--history-url", envvar="AIMSCHECK_HISTORY_URL", metavar="URL")
+@click.option("-n", "--limit", type=int, default=None, help="Only the last N scans.")
+@click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@_guard
+def history(config_path: Path, history_url: str | None, limit: int | None, fmt: str) -> None:
+    """Readiness over time: every recorded scan, oldest first."""
+    from checker.history import History, default_url, shown_url
+
+    url = history_url or default_url(config_path)
+    rows = History(url).scans(limit)
+    if fmt == "json":
+        click.echo(json.dumps([asdict(r) for r in rows], indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo(f"no recorded scans in {shown_url(url)} (record with 'scan --record')")
+        return
+    click.echo(f"{'#':>4}  {'as of':20}  {'readiness':>9}  {'pass':>5} {'fail':>5} "
+               f"{'error':>5} {'waived':>6}  {'failing':>7}  evidence")
+    prev: float | None = None
+    for r in rows:
+        trend = "" if prev is None else (" ↑" if r.readiness > prev else
+                                         " ↓" if r.readiness < prev else " =")
+        prev = r.readiness
+        click.echo(f"{r.id:>4}  {r.as_of:20}  {r.readiness:>8.1f}%  {r.passed:>5} "
+                   f"{r.failed:>5} {r.errors:>5} {r.waived:>6}  {r.failing:>7}  "
+                   f"{(r.evidence_digest or '-')[:19]}{trend}")
+
+
+@main.command()
+@click.argument("a", type=int, required=False)
+@click.argument("b", type=int, required=False)
+@click.option("-c", "--config", "config_path", default="aimscheck.yaml", show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--history-url", envvar="AIMSCHECK_HISTORY_URL", metavar="URL")
+@click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@_guard
+def diff(a: int | None, b: int | None, config_path: Path, history_url: str | None,
+         fmt: str) -> None:
+    """New, resolved and still-open findings between recorded scans A and B (default: last two)."""
+    from checker.history import History, default_url
+
+    url = history_url or default_url(config_path)
+    d = History(url).diff(a, b)
+    if fmt == "json":
+        click.echo(json.dumps({"a": asdict(d.a), "b": asdict(d.b),
+                               "new": [asdict(e) for e in d.new],
+                               "resolved": [asdict(e) for e in d.resolved],
+                               "still_open": [asdict(e) for e in d.still_open]},
+                              indent=2, ensure_ascii=False))
+        return
+    click.echo(f"scan #{d.a.id} (as of {d.a.as_of}, readiness {d.a.readiness:.1f}%) → "
+               f"scan #{d.b.id} (as of {d.b.as_of}, readiness {d.b.readiness:.1f}%)")
+    for title, items, verb in (("New", d.new, "open"), ("Resolved", d.resolved, "was open"),
+                               ("Still open", d.still_open, "open")):
+        click.echo(f"\n{title} ({len(items)})")
+        for e in items:
+            click.echo(f"  {e.severity:8} {e.rule_id} {e.target}: {verb} {e.open_days} "
+                       f"day{'s' if e.open_days != 1 else ''} (since {e.open_since[:10]}) — "
+                       f"owner {e.owner}")

@@ -1,0 +1,282 @@
+"""Scan history: every recorded scan, for readiness over time and scan-to-scan diffs.
+
+The store is SQLite by default — a file beside the config, ``.aimscheck-history.sqlite``,
+no server to run — or PostgreSQL (``--history-url postgresql://user@host/db``) for a team
+sharing one history. Both go through SQLAlchemy Core, so the SQL is written once; the
+PostgreSQL driver is psycopg 3. Passwords in URLs are never printed.
+
+Readiness is ``(pass + warn) / (total − not_applicable)``: the share of applicable checks
+that hold today. Waived findings are counted apart (an accepted exception is not
+readiness).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+from .errors import Diagnostic, UsageError, redact
+from .findings import FAILING, ScanResult
+from .timeutil import format_ts, parse_ts
+
+__all__ = [
+    "DEFAULT_FILE",
+    "DiffEntry",
+    "DiffResult",
+    "History",
+    "ScanRow",
+    "default_url",
+]
+
+DEFAULT_FILE = ".aimscheck-history.sqlite"
+
+_meta = sa.MetaData()
+scans = sa.Table(
+    "aimscheck_scans", _meta,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("recorded_at", sa.String(32), nullable=False),
+    sa.Column("as_of", sa.String(32), nullable=False),
+    sa.Column("organisation", sa.String(300), nullable=False),
+    sa.Column("mode", sa.String(16), nullable=False),
+    sa.Column("tool_version", sa.String(40), nullable=False),
+    sa.Column("evidence_digest", sa.String(80)),
+    sa.Column("exit_code", sa.Integer, nullable=False),
+    sa.Column("total", sa.Integer, nullable=False),
+    sa.Column("passed", sa.Integer, nullable=False),
+    sa.Column("warned", sa.Integer, nullable=False),
+    sa.Column("failed", sa.Integer, nullable=False),
+    sa.Column("errors", sa.Integer, nullable=False),
+    sa.Column("waived", sa.Integer, nullable=False),
+    sa.Column("not_applicable", sa.Integer, nullable=False),
+    sa.Column("failing", sa.Integer, nullable=False),
+    sa.Column("readiness", sa.Float, nullable=False),
+)
+findings = sa.Table(
+    "aimscheck_findings", _meta,
+    sa.Column("scan_id", sa.Integer, sa.ForeignKey("aimscheck_scans.id", ondelete="CASCADE"),
+              nullable=False, index=True),
+    sa.Column("rule_id", sa.String(80), nullable=False),
+    sa.Column("target_kind", sa.String(40), nullable=False),
+    sa.Column("target_id", sa.String(300), nullable=False),
+    sa.Column("target_name", sa.Text, nullable=False),
+    sa.Column("severity", sa.String(10), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("owner_id", sa.String(300), nullable=False),
+    sa.Column("owner_name", sa.Text, nullable=False),
+    sa.Column("owner_email", sa.Text),
+    sa.Column("message", sa.Text, nullable=False),
+)
+
+
+def default_url(config_path: Path) -> str:
+    """The SQLite file beside the config."""
+    return f"sqlite:///{(config_path.resolve().parent / DEFAULT_FILE).as_posix()}"
+
+
+def _engine_url(url: str) -> str:
+    # psycopg 3 is the driver we install; SQLAlchemy's bare scheme would mean psycopg2
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def shown_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(unparseable URL)"
+
+
+@dataclass(frozen=True)
+class ScanRow:
+    """One recorded scan."""
+
+    id: int
+    recorded_at: str
+    as_of: str
+    organisation: str
+    evidence_digest: str | None
+    exit_code: int
+    total: int
+    passed: int
+    warned: int
+    failed: int
+    errors: int
+    waived: int
+    not_applicable: int
+    failing: int
+    readiness: float
+
+
+@dataclass(frozen=True)
+class DiffEntry:
+    """A finding in a diff, with how long it has been (or was) failing."""
+
+    rule_id: str
+    target: str
+    target_name: str
+    severity: str
+    status: str
+    owner: str
+    open_since: str
+    open_days: int
+    message: str
+
+
+@dataclass(frozen=True)
+class DiffResult:
+    """New, resolved and still-open failing findings between scans A and B."""
+
+    a: ScanRow
+    b: ScanRow
+    new: list[DiffEntry]
+    resolved: list[DiffEntry]
+    still_open: list[DiffEntry]
+
+
+def _readiness(s: dict[str, Any]) -> float:
+    applicable = int(s.get("total", 0)) - int(s.get("not_applicable", 0))
+    ok = int(s.get("pass", 0)) + int(s.get("warn", 0))
+    return round(100.0 * ok / applicable, 2) if applicable else 100.0
+
+
+class History:
+    """A history store (SQLite or PostgreSQL)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        try:
+            self.engine: Engine = sa.create_engine(_engine_url(url), future=True)
+        except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+            raise UsageError(Diagnostic("--history-url", 0, 0, "E388",
+                                        f"cannot use history store {shown_url(url)}: "
+                                        f"{redact(str(exc).splitlines()[0])}",
+                                        "use sqlite:///PATH or postgresql://USER@HOST/DB"
+                                        )) from None
+
+    @contextmanager
+    def _conn(self, write: bool = False) -> Iterator[Connection]:
+        try:
+            if write:
+                with self.engine.begin() as conn:
+                    _meta.create_all(conn)
+                    yield conn
+            else:
+                with self.engine.connect() as conn:
+                    _meta.create_all(conn)
+                    conn.commit()
+                    yield conn
+        except SQLAlchemyError as exc:
+            cause = getattr(exc, "orig", None) or exc
+            text = (str(cause).splitlines() or [type(cause).__name__])[0]
+            raise UsageError(Diagnostic(
+                shown_url(self.url), 0, 0, "E388", f"history store failed: {redact(text)}",
+                "check the URL, that the database is reachable and that the user may create "
+                "tables")) from None
+
+    def record(self, result: ScanResult, recorded_at: datetime | None = None) -> int:
+        """Store a scan and its findings; return its id."""
+        s = result.summary
+        when = format_ts(recorded_at or datetime.now(UTC))
+        with self._conn(write=True) as conn:
+            scan_id = conn.execute(scans.insert().values(
+                recorded_at=when, as_of=result.as_of, organisation=result.organisation,
+                mode=result.mode, tool_version=result.tool_version,
+                evidence_digest=result.evidence_digest, exit_code=result.exit_code,
+                total=int(s.get("total", 0)), passed=int(s.get("pass", 0)),
+                warned=int(s.get("warn", 0)), failed=int(s.get("fail", 0)),
+                errors=int(s.get("error", 0)), waived=int(s.get("waived", 0)),
+                not_applicable=int(s.get("not_applicable", 0)),
+                failing=int(s.get("failing", 0)), readiness=_readiness(s),
+            ).returning(scans.c.id)).scalar_one()
+            rows = [{
+                "scan_id": scan_id, "rule_id": f.rule_id, "target_kind": f.target_kind,
+                "target_id": f.target_id, "target_name": f.target_name,
+                "severity": f.severity, "status": f.status, "owner_id": f.owner.id,
+                "owner_name": f.owner.name, "owner_email": f.owner.email,
+                "message": f.message} for f in result.findings]
+            if rows:
+                conn.execute(findings.insert(), rows)
+        return int(scan_id)
+
+    def scans(self, limit: int | None = None) -> list[ScanRow]:
+        """Recorded scans, oldest first (the last ``limit`` when given)."""
+        q = sa.select(scans).order_by(scans.c.id.desc())
+        if limit:
+            q = q.limit(limit)
+        with self._conn() as conn:
+            rows = [ScanRow(**dict(r._mapping)) for r in conn.execute(q)]
+        return list(reversed(rows))
+
+    def _scan(self, conn: Connection, scan_id: int) -> ScanRow:
+        r = conn.execute(sa.select(scans).where(scans.c.id == scan_id)).first()
+        if r is None:
+            raise UsageError(Diagnostic(str(scan_id), 0, 0, "E389",
+                                        f"no recorded scan #{scan_id}",
+                                        "see 'aimscheck history' for the scan ids"))
+        return ScanRow(**dict(r._mapping))
+
+    def diff(self, a: int | None = None, b: int | None = None) -> DiffResult:
+        """Compare two recorded scans (default: the last two)."""
+        with self._conn() as conn:
+            if a is None or b is None:
+                ids = [r[0] for r in conn.execute(
+                    sa.select(scans.c.id).order_by(scans.c.id.desc()).limit(2))]
+                if len(ids) < 2:
+                    raise UsageError(Diagnostic(shown_url(self.url), 0, 0, "E389",
+                                                f"{len(ids)} recorded scan(s); a diff needs two",
+                                                "record scans with 'aimscheck scan --record'"))
+                b_id = b if b is not None else ids[0]
+                a_id = a if a is not None else (ids[1] if b_id == ids[0] else ids[0])
+            else:
+                a_id, b_id = a, b
+            sa_, sb = self._scan(conn, a_id), self._scan(conn, b_id)
+            order = [r[0] for r in conn.execute(
+                sa.select(scans.c.id).where(scans.c.id <= max(a_id, b_id))
+                .order_by(scans.c.id))]
+            as_of = {r[0]: r[1] for r in conn.execute(sa.select(scans.c.id, scans.c.as_of))}
+            failing_by_scan: dict[int, set[tuple[str, str, str]]] = {i: set() for i in order}
+            for r in conn.execute(sa.select(findings.c.scan_id, findings.c.rule_id,
+                                            findings.c.target_kind, findings.c.target_id)
+                                  .where(findings.c.scan_id.in_(order))
+                                  .where(findings.c.status.in_(sorted(FAILING)))):
+                failing_by_scan[r[0]].add((r[1], r[2], r[3]))
+            cur = {(r.rule_id, r.target_kind, r.target_id): r for r in conn.execute(
+                sa.select(findings).where(findings.c.scan_id == b_id))}
+            old = {(r.rule_id, r.target_kind, r.target_id): r for r in conn.execute(
+                sa.select(findings).where(findings.c.scan_id == a_id))}
+
+        def since(key: tuple[str, str, str], upto: int) -> str:
+            start = upto
+            for sid in reversed([i for i in order if i <= upto]):
+                if key in failing_by_scan.get(sid, set()):
+                    start = sid
+                else:
+                    break
+            return str(as_of[start])
+
+        def entry(key: tuple[str, str, str], row: Any, upto: int, end_as_of: str) -> DiffEntry:
+            opened = since(key, upto)
+            days = (parse_ts(end_as_of) - parse_ts(opened)).days
+            owner = (f"{row.owner_name} <{row.owner_email}>" if row.owner_email
+                     else str(row.owner_name))
+            return DiffEntry(rule_id=key[0], target=f"{key[1]}/{key[2]}",
+                             target_name=row.target_name, severity=row.severity,
+                             status=row.status, owner=owner, open_since=opened,
+                             open_days=days, message=row.message)
+
+        fb, fa = failing_by_scan.get(b_id, set()), failing_by_scan.get(a_id, set())
+        new = [entry(k, cur[k], b_id, sb.as_of) for k in sorted(fb - fa)]
+        still = [entry(k, cur[k], b_id, sb.as_of) for k in sorted(fb & fa)]
+        resolved = [entry(k, old[k], a_id, sb.as_of) for k in sorted(fa - fb)]
+        return DiffResult(sa_, sb, new, resolved, still)

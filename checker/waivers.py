@@ -1,0 +1,305 @@
+"""Governed waivers: every exception to a rule is a named person's dated, signed decision.
+
+A waivers file (``scan --waivers FILE`` or ``waivers:`` in ``aimscheck.yaml``)::
+
+    version: 1
+    policy:
+      approver_roles: [executive, ai-risk-owner]   # who may approve (HR roles)
+      max_days: {critical: 30, high: 90, medium: 180, low: 365}
+      warn_days: 14                                # warn when a waiver ends this soon
+    waivers:
+      - id: WVR-001
+        rule: AIMS-TRN-001
+        subject: risk/RSK-004                      # kind/id, or a bare id
+        reason: Course retired; replacement course opens in January.
+        requested_by: ingrid.halvorsen@example.com
+        approved_by: helena.vogt@example.com
+        start: 2026-11-01
+        expiry: 2027-01-15                         # last day the waiver holds (inclusive)
+        risk_acceptance: RSK-004                   # the risk or review that accepts it
+
+Waivers are applied **after** evaluation by :func:`apply_waivers`, a pure function of the
+findings, the evidence store and the as-of (no I/O, no clock). A failing finding matched by
+a waiver becomes ``waived`` and names the approver and the expiry. The waiver stops holding
+— and the finding stays ``fail``, with a message saying why — when it has expired or not yet
+started, when it is longer than the policy allows for the rule's severity, when its
+approver is unknown, has left, is on leave or is not an individual, lacks an authorised
+role, owns the subject, or requested the waiver themself, or when its risk acceptance is
+not in the evidence. Waivers never apply to ``error`` findings (missing evidence cannot be
+waived). Rule files have no inline skips: this file is the only way to waive.
+
+Diagnostics: E390 schema (unknown/missing key, wrong type), E391 dates, E392 unknown rule,
+E393 duplicate waiver id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .config import Severity
+from .errors import ConfigError, Diagnostic
+from .findings import Finding, WaiverRef
+from .registry import did_you_mean
+from .store import EvidenceStore
+from .timeutil import day_end, day_start
+from .yamlsrc import Located, load_yaml_file
+
+__all__ = [
+    "Waiver",
+    "WaiverFile",
+    "WaiverPolicy",
+    "apply_waivers",
+    "load_waivers",
+]
+
+DEFAULT_MAX_DAYS: dict[str, int] = {"critical": 30, "high": 90, "medium": 180, "low": 365}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WaiverPolicy(_Strict):
+    """Who may approve waivers, for how long, and when to warn."""
+
+    approver_roles: tuple[str, ...] = Field(
+        default=("executive", "ai-risk-owner"),
+        description="HR roles that authorise a person to approve waivers.")
+    max_days: dict[Severity, int] = Field(
+        default_factory=lambda: dict(DEFAULT_MAX_DAYS),  # type: ignore[arg-type]  # keys are severities
+        description="Longest waiver (expiry − start, in days) per rule severity.")
+    warn_days: int = Field(default=14, ge=0,
+                           description="Warn about waivers that end within this many days.")
+
+
+class Waiver(_Strict):
+    """One waiver: an exception to one rule for one subject."""
+
+    id: str = Field(min_length=1)
+    rule: str = Field(min_length=1, description="The rule id.")
+    subject: str = Field(min_length=1, description="The target: kind/id or a bare id.")
+    reason: str = Field(min_length=1)
+    requested_by: str = Field(min_length=1, description="Who asked (a person handle).")
+    approved_by: str = Field(min_length=1, description="Who decided (a person handle).")
+    start: date
+    expiry: date = Field(description="Last day the waiver holds (inclusive).")
+    risk_acceptance: str = Field(
+        min_length=1, description="Id of the risk (register) or review/approval record "
+        "that accepts the residual risk.")
+
+    def matches(self, f: Finding) -> bool:
+        """True when this waiver names the finding's rule and target."""
+        if f.rule_id != self.rule:
+            return False
+        s = self.subject.strip()
+        return s == f.target or s == f.target_id
+
+    @property
+    def ends(self) -> datetime:
+        """The first instant the waiver no longer holds (midnight after ``expiry``)."""
+        return day_end(self.expiry)
+
+
+class WaiverFile(_Strict):
+    """The whole waivers file."""
+
+    version: Literal[1] = 1
+    policy: WaiverPolicy = Field(default_factory=WaiverPolicy)
+    waivers: tuple[Waiver, ...] = ()
+
+
+@dataclass
+class LoadedWaivers:
+    """A validated waivers file with its source positions."""
+
+    data: WaiverFile
+    located: Located
+
+    def locator(self, index: int) -> str:
+        """``file:line`` of waiver number ``index``."""
+        line, _ = self.located.at(("waivers", index))
+        return f"{self.located.file}:{line}"
+
+
+def load_waivers(path: Path, rule_ids: set[str] | None = None) -> LoadedWaivers:
+    """Load and validate a waivers file; ConfigError lists every problem with file:line."""
+    located, diags = load_yaml_file(path)
+    if located is None:
+        raise ConfigError(diags)
+    if not isinstance(located.data, dict):
+        raise ConfigError(located.diag((), "E390", "a waivers file is a mapping with "
+                                       "'waivers:' (and optional 'policy:')"))
+    try:
+        data = WaiverFile.model_validate(located.data)
+    except ValidationError as exc:
+        raise ConfigError(_diags(exc, located)) from None
+    out: list[Diagnostic] = []
+    seen: dict[str, int] = {}
+    for i, w in enumerate(data.waivers):
+        if w.id in seen:
+            out.append(located.diag(("waivers", i, "id"), "E393", f"duplicate waiver id "
+                                    f"{w.id!r}", f"first used on line {seen[w.id]}"))
+        seen.setdefault(w.id, located.at(("waivers", i))[0])
+        if w.expiry < w.start:
+            out.append(located.diag(("waivers", i, "expiry"), "E391",
+                                    f"expiry {w.expiry} is before start {w.start}"))
+        if rule_ids is not None and w.rule not in rule_ids:
+            out.append(located.diag(("waivers", i, "rule"), "E392", f"unknown rule {w.rule!r}",
+                                    did_you_mean(w.rule, sorted(rule_ids))
+                                    or "see 'aimscheck rules list'"))
+    if out:
+        raise ConfigError(sorted(out))
+    return LoadedWaivers(data, located)
+
+
+def _diags(exc: ValidationError, located: Located) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        where = ".".join(str(p) for p in loc) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            out.append(located.diag(loc, "E390", f"unknown key {loc[-1]!r}",
+                                    "remove it, or check its spelling", key=True))
+        elif err["type"] == "missing":
+            out.append(located.diag(loc[:-1], "E390", f"missing required key {loc[-1]!r}",
+                                    f"add '{loc[-1]}:'"))
+        elif err["type"].startswith("date"):
+            out.append(located.diag(loc, "E391", f"{where}: {err['msg']} "
+                                    f"(got {err.get('input')!r})", "write YYYY-MM-DD"))
+        else:
+            shown = err.get("input")
+            text = repr(shown) if not isinstance(shown, dict | list) else type(shown).__name__
+            out.append(located.diag(loc, "E390", f"{where}: {err['msg']} (got {text[:80]})"))
+    return sorted(out)
+
+
+def _person_text(store: EvidenceStore, handle: str) -> tuple[str, str | None]:
+    p = store.identity.resolve(handle)
+    if p is None:
+        return handle, None
+    return (f"{p.name} <{p.primary_email}>" if p.primary_email else p.name), p.id
+
+
+def _problem(w: Waiver, f: Finding, store: EvidenceStore, as_of: datetime,
+             policy: WaiverPolicy, record_ids: frozenset[str]) -> str | None:
+    """Why the waiver does not hold at ``as_of`` (None when it holds)."""
+    if as_of < day_start(w.start):
+        return f"waiver {w.id} starts on {w.start}"
+    if as_of >= w.ends:
+        return f"waiver {w.id} expired on {w.expiry}"
+    limit = policy.max_days.get(f.severity, DEFAULT_MAX_DAYS[f.severity])
+    days = (w.expiry - w.start).days
+    if days > limit:
+        return (f"waiver {w.id} runs {days} days; the policy allows at most {limit} for "
+                f"{f.severity} rules")
+    approver = store.identity.resolve(w.approved_by)
+    if approver is None:
+        return f"approver {w.approved_by!r} of waiver {w.id} is not a known person"
+    if approver.kind != "individual":
+        return f"approver {approver.name} of waiver {w.id} is a {approver.kind}, not a person"
+    if not approver.employed_at(as_of):
+        return f"approver {approver.name} of waiver {w.id} has left the organisation"
+    if not approver.active_at(as_of):
+        return f"approver {approver.name} of waiver {w.id} is on leave"
+    if not set(approver.roles) & set(policy.approver_roles):
+        return (f"approver {approver.name} of waiver {w.id} lacks authority (needs one of "
+                f"the roles {', '.join(policy.approver_roles)})")
+    requester = store.identity.resolve(w.requested_by)
+    if requester is None:
+        return f"requester {w.requested_by!r} of waiver {w.id} is not a known person"
+    if requester.id == approver.id:
+        return f"waiver {w.id} was approved by its own requester {approver.name}"
+    subject = store.subject(f.target_id, f.target_kind)
+    if subject is not None:
+        for role, handle in sorted(subject.owners.items()):
+            owner = store.identity.resolve(handle)
+            if owner is not None and owner.id == approver.id:
+                return (f"approver {approver.name} of waiver {w.id} is the subject's "
+                        f"{role} owner and cannot waive their own finding")
+    if f.owner.id == approver.id:
+        return (f"approver {approver.name} of waiver {w.id} owns this finding and cannot "
+                "waive it")
+    ra = w.risk_acceptance
+    if (store.subject(ra) is None and ra not in record_ids
+            and not any(r.id == ra for r in store.reviews())):
+        return (f"risk acceptance {ra!r} of waiver {w.id} is not in the evidence (a risk in "
+                "the register, or a review or approval record)")
+    return None
+
+
+def apply_waivers(findings: list[Finding], waivers: WaiverFile, store: EvidenceStore,
+                  as_of: datetime, *, locators: dict[str, str] | None = None,
+                  record_ids: frozenset[str] = frozenset(),
+                  ) -> tuple[list[Finding], list[str]]:
+    """Apply waivers to findings (pure: no I/O, the as-of is the only "now").
+
+    Args:
+        findings: The evaluated findings.
+        waivers: The waivers file.
+        store: The evidence (people for approvers, subjects for owners).
+        as_of: The evaluation time.
+        locators: waiver id → ``file:line``, for the notes.
+        record_ids: Ids of approval records (a risk acceptance may name one).
+
+    Returns:
+        The findings (waived ones replaced) and notes for the user: waivers expiring
+        soon, waivers that no longer hold, waivers matching no failing finding.
+    """
+    locs = locators or {}
+    policy = waivers.policy
+    notes: list[str] = []
+    used: set[str] = set()
+    out: list[Finding] = []
+    for f in findings:
+        w = next((w for w in waivers.waivers if w.matches(f)), None)
+        if w is None:
+            out.append(f)
+            continue
+        used.add(w.id)
+        where = f" ({locs[w.id]})" if w.id in locs else ""
+        if f.status != "fail":
+            if f.status == "error":
+                notes.append(f"waiver {w.id}{where}: {f.rule_id} {f.target} is an error "
+                             "(evidence missing); errors cannot be waived")
+            elif f.status in ("pass", "not_applicable"):
+                notes.append(f"waiver {w.id}{where}: {f.rule_id} {f.target} passes; the "
+                             "waiver is not needed")
+            out.append(f)
+            continue
+        approver, approver_id = _person_text(store, w.approved_by)
+        requester, _ = _person_text(store, w.requested_by)
+        problem = _problem(w, f, store, as_of, policy, record_ids)
+        left = (w.ends - as_of) / timedelta(days=1)
+        state: Literal["active", "expiring", "invalid"] = (
+            "invalid" if problem else "expiring" if left <= policy.warn_days else "active")
+        ref = WaiverRef(id=w.id, approved_by=approver, approver_id=approver_id,
+                        requested_by=requester, reason=w.reason, start=w.start.isoformat(),
+                        expiry=w.expiry.isoformat(), risk_acceptance=w.risk_acceptance,
+                        state=state, problem=problem)
+        if problem:
+            notes.append(f"waiver {w.id}{where} no longer holds: {problem}")
+            out.append(f.model_copy(update={
+                "waiver": ref,
+                "message": f"{problem}, so the finding fails again: {f.message}"}))
+            continue
+        soon = ""
+        if state == "expiring":
+            days = int(left) if left == int(left) else int(left) + 1
+            soon = f" (expires in {days} day{'s' if days != 1 else ''})"
+            notes.append(f"waiver {w.id}{where} for {f.rule_id} {f.target} expires on "
+                         f"{w.expiry}{soon}; renew it or fix the finding")
+        out.append(f.model_copy(update={
+            "status": "waived", "waiver": ref,
+            "message": f"waived by {approver} until {w.expiry}{soon} ({w.id}: {w.reason}); "
+                       f"finding: {f.message}"}))
+    for w in waivers.waivers:
+        if w.id not in used:
+            where = f" ({locs[w.id]})" if w.id in locs else ""
+            notes.append(f"waiver {w.id}{where} matches no finding of {w.rule} on "
+                         f"{w.subject}")
+    return out, notes
