@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from . import continuity, logic, ownership, releases, reviews, signoff, training
+from . import (
+    continuity,
+    governance,
+    logic,
+    operations,
+    ownership,
+    releases,
+    reviews,
+    signoff,
+    training,
+)
 from .base import Check, CheckArgs, EvalContext, Outcome, check_registry, register
 
 __all__ = [
@@ -12,7 +22,9 @@ __all__ = [
     "Outcome",
     "check_registry",
     "continuity",
+    "governance",
     "logic",
+    "operations",
     "ownership",
     "register",
     "releases",

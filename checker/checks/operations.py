@@ -1,0 +1,367 @@
+"""Operations: incident handling, alert response and training by accountable role.
+
+Deadlines are measured in real elapsed time between aware UTC instants, so a
+daylight-saving change between opening and acknowledgement never moves a deadline.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from checker.evidence import Alert, Incident, Person
+from checker.store import Target
+
+from .base import Check, CheckArgs, EvalContext, Outcome, combine_all, locator, register
+from .continuity import fmt_time
+from .ownership import owner_problem
+from .training import training_outcome
+
+__all__ = [
+    "AlertActionedWithin",
+    "CorrectiveActionSignedOff",
+    "IncidentAcknowledgedWithin",
+    "IncidentAssigned",
+    "IncidentEscalated",
+    "RoleTrained",
+]
+
+_SEVERITIES = ("low", "medium", "high", "critical")
+
+
+def _hours(td: timedelta) -> str:
+    h = td.total_seconds() / 3600
+    return f"{h:.1f} h" if h < 48 else f"{h / 24:.1f} days"
+
+
+def _at_least(severity: str, floor: str) -> bool:
+    return _SEVERITIES.index(severity) >= _SEVERITIES.index(floor)
+
+
+def _deadline(ctx: EvalContext, what: str, start: datetime, done: datetime | None,
+              sla: timedelta, ev: tuple[str, ...]) -> Outcome:
+    due = start + sla
+    if done is None:
+        if due <= ctx.as_of:
+            return Outcome("fail", f"not {what}; the {_hours(sla)} SLA ran out at "
+                           f"{fmt_time(due)}", ev)
+        return Outcome("pass", f"not {what} yet; due by {fmt_time(due)}", ev)
+    took = done - start
+    if done > due:
+        return Outcome("fail", f"{what} after {_hours(took)} at {fmt_time(done)}, beyond the "
+                       f"{_hours(sla)} SLA (due {fmt_time(due)})", ev)
+    return Outcome("pass", f"{what} after {_hours(took)}, within the {_hours(sla)} SLA", ev)
+
+
+class SeverityArgs(CheckArgs):
+    """Arguments of incident_assigned."""
+
+    min_severity: str = Field(default="medium", pattern="^(low|medium|high|critical)$",
+                              description="Incidents at or above this severity need one.")
+
+
+@register("incident_assigned")
+class IncidentAssigned(Check):
+    """Each incident at or above ``min_severity`` has an individual assignee.
+
+    Passes when the assignee resolves to a known individual (not a group, service account
+    or shared mailbox), or the incident is below the severity. Fails otherwise. Errors
+    never.
+
+    Example:
+        applies_to: [incident]
+        require:
+          - incident_assigned: {min_severity: medium}
+    """
+
+    Args = SeverityArgs
+    needs = frozenset({"incident", "person"})
+    target_kinds = frozenset({"incident"})
+
+    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+        """Resolve the assignee."""
+        assert isinstance(target, Incident)
+        ev = (locator(target),)
+        if not _at_least(target.severity, self.args.min_severity):
+            return Outcome("pass", f"{target.severity} incident: below "
+                           f"{self.args.min_severity}", ev)
+        if not target.assignee:
+            return Outcome("fail", f"{target.severity} incident has no assignee", ev)
+        prob = owner_problem(ctx, target.assignee, need_active=False)
+        if prob:
+            return Outcome("fail", f"assignee: {prob}", ev)
+        return Outcome("pass", f"assigned to {ctx.who(target.assignee)}", ev)
+
+
+class SlaArgs(CheckArgs):
+    """Arguments of incident_acknowledged_within."""
+
+    sla_hours: dict[str, float] = Field(
+        default_factory=lambda: {"critical": 1.0, "high": 4.0, "medium": 24.0, "low": 72.0},
+        description="Severity → hours from opening to acknowledgement (elapsed time).")
+
+
+@register("incident_acknowledged_within")
+class IncidentAcknowledgedWithin(Check):
+    """The incident was acknowledged within the SLA for its severity.
+
+    Passes when acknowledged no later than opening + SLA, or the SLA has not run out yet,
+    or no SLA is set for its severity. Fails when acknowledged late, or not acknowledged
+    and the SLA ran out. Errors never.
+
+    Example:
+        applies_to: [incident]
+        require:
+          - incident_acknowledged_within: {sla_hours: {critical: 1, high: 4, medium: 24}}
+    """
+
+    Args = SlaArgs
+    needs = frozenset({"incident"})
+    target_kinds = frozenset({"incident"})
+
+    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+        """Compare acknowledgement with the SLA."""
+        assert isinstance(target, Incident)
+        hours = self.args.sla_hours.get(target.severity)
+        ev = (locator(target),)
+        if hours is None:
+            return Outcome("pass", f"no acknowledgement SLA for {target.severity}", ev)
+        return _deadline(ctx, "acknowledged", target.opened_at, target.acknowledged_at,
+                         timedelta(hours=hours), ev)
+
+
+class EscalationArgs(CheckArgs):
+    """Arguments of incident_escalated."""
+
+    sla_hours: dict[str, float] = Field(
+        default_factory=lambda: {"critical": 4.0, "high": 24.0},
+        description="Severity → hours from opening to escalation; severities not listed "
+        "need no escalation.")
+    to: str = Field(default="risk_owner",
+                    description="Owner role on the incident's AI system that must receive it.")
+
+
+@register("incident_escalated")
+class IncidentEscalated(Check):
+    """Serious incidents were escalated to the AI system's risk owner within the SLA.
+
+    Passes when the incident's severity needs no escalation, or it was escalated to the
+    very person holding ``to`` on its AI system, within the SLA (or the SLA has not run
+    out). Fails when escalated to someone else, late, not at all, or the system has nobody
+    in that role. Errors never.
+
+    Example:
+        applies_to: [incident]
+        require:
+          - incident_escalated: {sla_hours: {critical: 4, high: 24}, to: risk_owner}
+    """
+
+    Args = EscalationArgs
+    needs = frozenset({"incident", "subject", "person"})
+    target_kinds = frozenset({"incident"})
+
+    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+        """Check recipient and timing."""
+        assert isinstance(target, Incident)
+        a: EscalationArgs = self.args
+        hours = a.sla_hours.get(target.severity)
+        if hours is None:
+            return Outcome("pass", f"{target.severity} incident: no escalation needed",
+                           (locator(target),))
+        system = ctx.store.system_of(target)
+        role = a.to.replace("_", " ")
+        ev: tuple[str, ...] = (locator(target),)
+        if system is None:
+            return Outcome("fail", f"incident names no known AI system, so its {role} is "
+                           "unknown", ev)
+        ev = (locator(target), locator(system))
+        h = system.owners.get(a.to)
+        if not h:
+            return Outcome("fail", f"{system.id} has no {role} to escalate to", ev)
+        want = ctx.person(h)
+        timing = _deadline(ctx, "escalated", target.opened_at, target.escalated_at,
+                           timedelta(hours=hours), ev)
+        if target.escalated_to:
+            got = ctx.person(target.escalated_to)
+            if want is None or got is None or got.id != want.id:
+                return Outcome("fail", f"escalated to {ctx.who(target.escalated_to)}, not to "
+                               f"the {role} of {system.id}, {ctx.who(h)}", ev, (h,))
+            return Outcome(timing.status, f"{timing.message} to the {role} {ctx.who(h)}", ev)
+        if timing.status == "fail":
+            return Outcome("fail", f"{timing.message}; it must go to the {role} "
+                           f"{ctx.who(h)}", ev, (h,))
+        return timing
+
+
+class SignOffArgs(CheckArgs):
+    """Arguments of corrective_action_signed_off."""
+
+    min_severity: str = Field(default="low", pattern="^(low|medium|high|critical)$",
+                              description="Closed incidents at or above this severity need it.")
+
+
+@register("corrective_action_signed_off")
+class CorrectiveActionSignedOff(Check):
+    """Closed incidents carry a corrective-action sign-off by someone other than the assignee.
+
+    Passes for open incidents, and for closed ones whose corrective action was signed off
+    (person and time) by a known person who is not the assignee. Fails when a closed
+    incident has no sign-off, an unknown signer, or the assignee signed their own fix.
+    Errors never.
+
+    Example:
+        applies_to: [incident]
+        require:
+          - corrective_action_signed_off: {min_severity: low}
+    """
+
+    Args = SignOffArgs
+    needs = frozenset({"incident", "person"})
+    target_kinds = frozenset({"incident"})
+
+    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+        """Inspect the sign-off of a closed incident."""
+        assert isinstance(target, Incident)
+        ev = (locator(target),)
+        if target.closed_at is None or target.closed_at > ctx.as_of:
+            return Outcome("pass", "incident not closed yet", ev)
+        if not _at_least(target.severity, self.args.min_severity):
+            return Outcome("pass", f"{target.severity} incident: below "
+                           f"{self.args.min_severity}", ev)
+        by, at = target.corrective_action_by, target.corrective_action_at
+        if not by or at is None:
+            return Outcome("fail", f"closed on {fmt_time(target.closed_at)} without a "
+                           "corrective-action sign-off (person and date)", ev)
+        p = ctx.person(by)
+        if p is None:
+            return Outcome("fail", f"corrective action signed off by unknown person {by!r}", ev)
+        a = ctx.person(target.assignee)
+        if a is not None and a.id == p.id:
+            return Outcome("fail", f"corrective action signed off by the assignee "
+                           f"{ctx.who(by)} (needs someone else)", ev)
+        return Outcome("pass", f"corrective action signed off by {ctx.who(by)} on "
+                       f"{fmt_time(at)}", ev)
+
+
+class AlertArgs(CheckArgs):
+    """Arguments of alert_actioned_within."""
+
+    sla_minutes: dict[str, float] = Field(
+        default_factory=lambda: {"critical": 15.0, "high": 60.0, "medium": 240.0, "low": 1440.0},
+        description="Severity → minutes from raising to a logged action (elapsed time).")
+
+
+@register("alert_actioned_within")
+class AlertActionedWithin(Check):
+    """Each monitoring alert has a logged action by an individual within its SLA.
+
+    Passes when the alert was actioned within the SLA for its severity by a known
+    individual (not a group, bot or shared mailbox), or its SLA has not run out. Fails
+    when it is unactioned past the SLA, actioned late, or actioned by no identifiable
+    individual. Errors never.
+
+    Example:
+        applies_to: [alert]
+        require:
+          - alert_actioned_within: {sla_minutes: {critical: 15, high: 60}}
+    """
+
+    Args = AlertArgs
+    needs = frozenset({"alert", "person"})
+    target_kinds = frozenset({"alert"})
+
+    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+        """Check who actioned it and when."""
+        assert isinstance(target, Alert)
+        ev = (locator(target),)
+        minutes = self.args.sla_minutes.get(target.severity)
+        outs: list[Outcome] = []
+        if target.actioned_by:
+            prob = owner_problem(ctx, target.actioned_by, need_active=False)
+            if prob:
+                outs.append(Outcome("fail", f"actioned by {prob}", ev))
+        elif target.actioned_at is not None:
+            outs.append(Outcome("fail", "action logged without a person", ev))
+        if minutes is not None:
+            outs.append(_deadline(ctx, "actioned", target.raised_at, target.actioned_at,
+                                  timedelta(minutes=minutes), ev))
+        if not outs:
+            return Outcome("pass", f"no SLA for {target.severity} alerts", ev)
+        return combine_all(outs)
+
+
+class Requirement(BaseModel):
+    """What one role requires."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    courses: list[str] = Field(min_length=1, description="Course ids.")
+    validity_days: int | None = Field(
+        default=365, ge=1, description="Validity of a completion without an expiry date.")
+
+
+class RoleTrainedArgs(CheckArgs):
+    """Arguments of role_trained."""
+
+    requirements: dict[str, Requirement] = Field(
+        description="Role → required courses and validity. Roles are HR roles, plus the "
+        "pseudo-role named by owner_role for anyone who owns a subject.")
+    owner_role: str = Field(
+        default="subject-owner",
+        description="Pseudo-role given to every person named as an owner of a subject.")
+    warn_within_days: int = Field(default=30, ge=0,
+                                  description="Warn when a completion expires this soon.")
+
+
+@register("role_trained")
+class RoleTrained(Check):
+    """Each person holds the courses required for every accountable role they hold.
+
+    A person's roles are their HR roles plus ``owner_role`` when they own any subject.
+    Passes when every required course of every role is passed and valid at as-of (or the
+    person holds no role with requirements). Warns when one expires within
+    ``warn_within_days``. Fails naming each missing, expired or failed course and the role
+    that needs it. Errors never.
+
+    Example:
+        applies_to: [person]
+        require:
+          - role_trained:
+              requirements:
+                ai-risk-owner: {courses: [ai-governance-basics], validity_days: 365}
+                subject-owner: {courses: [ai-governance-basics]}
+    """
+
+    Args = RoleTrainedArgs
+    needs = frozenset({"person", "training", "subject"})
+    target_kinds = frozenset({"person"})
+
+    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+        """Check every (role, course)."""
+        assert isinstance(target, Person)
+        a: RoleTrainedArgs = self.args
+        roles = list(target.roles)
+        owned = ctx.store.owned_by(target)
+        if owned:
+            roles.append(a.owner_role)
+        need: dict[str, tuple[list[str], int | None]] = {}
+        for role in roles:
+            req = a.requirements.get(role)
+            if req is None:
+                continue
+            for course in req.courses:
+                roles_for, validity = need.get(course, ([], req.validity_days))
+                v = req.validity_days if validity is None or req.validity_days is None \
+                    else min(validity, req.validity_days)
+                need[course] = ([*roles_for, role], v)
+        if not need:
+            return Outcome("pass", "holds no role with training requirements",
+                           (locator(target),))
+        outs: list[Outcome] = []
+        for course, (for_roles, validity) in sorted(need.items()):
+            o = training_outcome(ctx, target, course, ctx.as_of, validity_days=validity,
+                                 warn_days=a.warn_within_days)
+            outs.append(Outcome(o.status, f"{o.message} (required for {', '.join(for_roles)})",
+                                (locator(target), *o.evidence), o.act))
+        return combine_all(outs)
