@@ -317,7 +317,7 @@ class ScimAdapter(Adapter):
         ident = g.external_id or g.id or g.display_name
         handles = tuple(dict.fromkeys(h for h in (g.display_name, g.id, g.external_id) if h))
         return {"provenance": prov, "id": f"group:{ident}", "name": g.display_name or ident,
-                "handles": handles, "kind": "group"}
+                "emails": (), "handles": handles, "employee_number": None, "kind": "group"}
 
     def _user(
         self, cfg: ScimConfig, u: Any, prov: Provenance, types: dict[str, UserType],

@@ -118,6 +118,10 @@ class XapiConfig(AdapterConfig):
         (COMPLETED, PASSED, FAILED), min_length=1,
         description="Verb ids read (one query each). Only completed/passed/failed carry "
                     "meaning; others are ignored.")
+    server_verb_filter: bool = Field(
+        True, description="Send one query per verb (`verb=`). False: one unfiltered query, "
+                          "verbs filtered here (for LRSs whose verb filter is broken, e.g. "
+                          "Ralph 5.1's file-system backend). Verbs are checked here anyway.")
     since: UtcDatetime | None = Field(None, description="Only statements stored after this.")
     limit: int = Field(100, ge=1, le=10000, description="Statements per page requested.")
     timeout: float = Field(30.0, gt=0)
@@ -183,8 +187,11 @@ class XapiAdapter(Adapter):
         pages: list[tuple[str, str | None, list[dict[str, Any]]]] = []
         with httpx.Client(auth=(user, password), headers=VERSION_HEADER,
                           timeout=cfg.timeout) as client:
-            for v_no, verb in enumerate(cfg.verbs, 1):
-                params: dict[str, Any] | None = {"verb": verb, "limit": cfg.limit}
+            queries: list[str | None] = list(cfg.verbs) if cfg.server_verb_filter else [None]
+            for v_no, verb in enumerate(queries, 1):
+                params: dict[str, Any] | None = {"limit": cfg.limit}
+                if verb is not None and params is not None:
+                    params["verb"] = verb
                 if cfg.since is not None and params is not None:
                     params["since"] = format_ts(cfg.since)
                 url: httpx.URL = url0
@@ -194,7 +201,8 @@ class XapiAdapter(Adapter):
                                        record_as=f"statements/verb-{v_no}/page-{page_no:04d}"
                                                  ".json", auth_hint=hint)
                     page = self._page(data, str(url))
-                    pages.append((f"{verb} page {page_no}", base, page.statements))
+                    pages.append((f"{verb or 'statements'} page {page_no}", base,
+                                  page.statements))
                     if not page.more:
                         break
                     # `more` is relative (path + query): resolve against the origin.
@@ -208,7 +216,7 @@ class XapiAdapter(Adapter):
                 else:
                     raise EvidenceError(Diagnostic(
                         src, 0, 0, "E345", f"more than max_pages={cfg.max_pages} pages for "
-                        f"verb {verb}", "raise `max_pages` or `limit`, or set `since`"))
+                        f"verb {verb or '(all)'}", "raise `max_pages` or `limit`, or set `since`"))
         return pages
 
     def _saved(self, path: Path) -> list[tuple[str, str | None, list[dict[str, Any]]]]:
@@ -282,6 +290,8 @@ class XapiAdapter(Adapter):
                                     "mbox_sha1sum or account",
                                     "openid actors cannot be matched to HR"))
             return None
+        if cfg.since is not None and st.stored is not None and st.stored <= cfg.since:
+            return None  # the LRS may not filter (or not on `more` pages): filter here too
         when = st.timestamp or st.stored
         if when is None:
             diags.append(Diagnostic(src, 0, 0, "E305",
