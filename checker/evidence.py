@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from .timeutil import ensure_utc
 
@@ -40,7 +40,27 @@ __all__ = [
     "UtcDatetime",
 ]
 
-UtcDatetime = Annotated[datetime, AfterValidator(ensure_utc)]
+MIN_YEAR = 1970
+
+
+def _not_a_number(value: Any) -> Any:
+    # pydantic would read 12 as 1970-01-01T00:00:12Z; a number is a wrong type here.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError("a timestamp must be an ISO 8601 string, not a number")
+    return value
+
+
+def _plausible(value: datetime) -> datetime:
+    value = ensure_utc(value)
+    if value.year < MIN_YEAR:
+        raise ValueError(f"{value.date()} is before {MIN_YEAR}: not a plausible date")
+    return value
+
+
+UtcDatetime = Annotated[datetime, BeforeValidator(_not_a_number), AfterValidator(_plausible)]
+
+#: Ids that are safe in a ``kind/id`` reference and as a file name: no path separators.
+SafeId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^/\\\x00-\x1f]+$")]
 
 SubjectKind = Literal[
     "ai_system", "model", "dataset", "risk", "control", "vendor", "policy", "process"
@@ -185,7 +205,7 @@ class Subject(_Record):
     """
 
     kind: SubjectKind
-    id: str = Field(min_length=1)
+    id: SafeId
     name: str
     owners: dict[str, str] = Field(default_factory=dict)
     history: tuple[OwnershipSpan, ...] = ()

@@ -86,15 +86,15 @@ class _Builder:
         if isinstance(node, yaml.MappingNode):
             out: dict[str, Any] = {}
             for knode, vnode in node.value:
-                key = self.build(knode, (*path, "__key__"))
-                self.marks.pop((*path, "__key__"), None)
-                if key == "<<" and knode.tag == "tag:yaml.org,2002:merge":
+                if knode.tag == "tag:yaml.org,2002:merge":
                     self.diags.append(Diagnostic(
                         self.file, knode.start_mark.line + 1, knode.start_mark.column + 1,
                         "E103", "YAML merge keys ('<<') are not allowed",
                         "write the keys out in full",
                     ))
                     continue
+                key = self.build(knode, (*path, "__key__"))
+                self.marks.pop((*path, "__key__"), None)
                 if not isinstance(key, str | int | float | bool) or key is None:
                     self.diags.append(Diagnostic(
                         self.file, knode.start_mark.line + 1, knode.start_mark.column + 1,

@@ -161,13 +161,20 @@ class ValueMap(Generic[T]):
         return isinstance(value, str) and value.strip().casefold() in self._map
 
 
+#: Evidence dated before this year is a data error (a placeholder such as 1900-01-01).
+MIN_YEAR = 1970
+
+
 def parse_day(text: str, fmt: str) -> date:
     """Parse a date cell with a ``strptime`` format.
 
     Raises:
         ValueError: the cell does not match the format or is not a real date.
     """
-    return datetime.strptime(text.strip(), fmt).date()
+    day = datetime.strptime(text.strip(), fmt).date()
+    if day.year < MIN_YEAR:
+        raise ValueError(f"{day.isoformat()} is before {MIN_YEAR}: not a plausible date")
+    return day
 
 
 def parse_instant(text: str, fmt: str) -> datetime:
@@ -177,6 +184,8 @@ def parse_instant(text: str, fmt: str) -> datetime:
         ValueError: the cell does not match the format.
     """
     dt = datetime.strptime(text.strip(), fmt)
+    if dt.year < MIN_YEAR:
+        raise ValueError(f"{dt.date().isoformat()} is before {MIN_YEAR}: not a plausible date")
     if dt.tzinfo is None:
         return dt.replace(tzinfo=UTC)
     return dt.astimezone(UTC)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from checker.adapters import Adapter, AdapterConfig
 from checker.errors import Diagnostic, EvidenceError
@@ -28,6 +28,7 @@ from evidence_adapters._common import (
     parse_instant,
     record_file,
 )
+from evidence_adapters._presets import apply_preset, load_preset, preset_names
 
 __all__ = ["LmsColumns", "LmsCsvAdapter", "LmsCsvConfig"]
 
@@ -64,6 +65,9 @@ class LmsColumns(AdapterConfig):
 class LmsCsvConfig(AdapterConfig):
     """Config of an ``lms_csv`` source (the keys of its ``sources:`` entry)."""
 
+    preset: str | None = Field(
+        None, description="A vendor preset (docebo, moodle, cornerstone): column names, status "
+                          "values and date format; explicit keys override it.")
     path: str = Field(description="The completions report, relative to the config file.")
     columns: LmsColumns
     status_values: dict[str, Outcome] = Field(
@@ -89,6 +93,18 @@ class LmsCsvConfig(AdapterConfig):
     )
     delimiter: str = Field(",", min_length=1, max_length=1)
     encoding: str = Field("utf-8-sig", description="utf-8-sig accepts a byte-order mark.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _preset(cls, data: Any) -> Any:
+        return apply_preset("lms_csv", data)
+
+    @field_validator("preset")
+    @classmethod
+    def _known_preset(cls, v: str | None) -> str | None:
+        if v is not None and v not in preset_names("lms_csv"):
+            load_preset("lms_csv", v)  # raises with the available names
+        return v
 
 
 class LmsCsvAdapter(Adapter):
@@ -173,12 +189,15 @@ class LmsCsvAdapter(Adapter):
                 unmapped("passed", value, flags, "passed_values")
                 return None
             passed = flag
-        if c.score is not None and cfg.min_score is not None:
+        if c.score is not None and cols.get(cells, "score"):
             value = cols.get(cells, "score")
             try:
-                passed = passed and float(value) >= cfg.min_score
+                score = float(value)
             except ValueError:
                 err("E304", f"score {value!r} (column {c.score!r}) is not a number")
+            else:
+                if cfg.min_score is not None:
+                    passed = passed and score >= cfg.min_score
 
         def when(fld: str) -> datetime | None:
             value = cols.get(cells, fld)

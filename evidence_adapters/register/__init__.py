@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from checker.adapters import Adapter, AdapterConfig
 from checker.errors import Diagnostic, EvidenceError, EvidenceUnavailable
@@ -152,16 +152,25 @@ class _Parser:
         if len(self.diags) > before or ident is None or name is None:
             return None
         line = self.doc.at(path)[0]
-        return Subject(
-            provenance=Provenance(adapter=self.adapter, locator=f"{self.doc.file}:{line}",
-                                  fetched_at=self.fetched_at),
-            kind=kind,
-            id=ident,
-            name=name,
-            owners=owners,
-            history=tuple(history),
-            attributes=attributes,
-        )
+        try:
+            return Subject(
+                provenance=Provenance(adapter=self.adapter, locator=f"{self.doc.file}:{line}",
+                                      fetched_at=self.fetched_at),
+                kind=kind,
+                id=ident,
+                name=name,
+                owners=owners,
+                history=tuple(history),
+                attributes=attributes,
+            )
+        except ValidationError as exc:
+            for e in exc.errors(include_url=False):
+                where = tuple(str(p) for p in e["loc"])
+                self.err((*path, *where[:1]), "E308",
+                         f"{'.'.join(where)}: {e['msg']} (got {str(e.get('input'))[:60]!r})",
+                         "ids may not contain '/' or '\\' or control characters"
+                         if where[:1] == ("id",) else None)
+            return None
 
     def text(self, entry: dict[str, Any], path: Path_, key: str) -> str | None:
         value = entry.get(key)

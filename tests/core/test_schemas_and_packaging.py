@@ -25,7 +25,8 @@ def test_rule_schema_is_valid_and_documented() -> None:
     schema = json.loads((SCHEMAS / "rule.schema.json").read_text("utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
     for name, prop in schema["properties"].items():
-        assert prop.get("title") and prop.get("description"), f"rule property {name}"
+        assert prop.get("title"), f"rule property {name} has no title"
+        assert prop.get("description"), f"rule property {name} has no description"
 
 
 def test_every_package_is_listed_in_pyproject() -> None:

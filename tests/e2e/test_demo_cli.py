@@ -23,7 +23,8 @@ def test_demo_scan_names_owners_and_exits_1(run_cli: Runner) -> None:
     # deliberate gaps of the demo, each with the named person who must act
     assert "Daniel Okafor <daniel.okafor@northwind.example>" in out
     assert "AIMS-OWN-002 ai_system/support-chatbot: no backup owner named" in out
-    assert "AIMS-OWN-004 risk/RSK-007" in out and "Marco Rossi" in out
+    assert "AIMS-OWN-004 risk/RSK-007" in out
+    assert "Marco Rossi" in out
     assert out.rstrip().splitlines()[-1].startswith("FAIL: ")
     assert "Traceback" not in res.stderr
 
@@ -41,7 +42,8 @@ def test_json_validates_and_is_byte_identical(run_cli: Runner, tmp_path: Path) -
     failing = [f for f in data["findings"] if f["status"] == "fail"]
     assert failing
     for f in data["findings"]:  # names, not teams: every finding names an individual
-        assert f["owner"]["name"] and f["owner"]["id"], f
+        assert f["owner"]["name"], f
+        assert f["owner"]["id"], f
         assert "@" in (f["owner"]["email"] or "@"), f
 
 
