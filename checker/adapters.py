@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from datetime import datetime
 from importlib.metadata import entry_points
@@ -27,6 +28,9 @@ __all__ = [
     "AdapterConfig",
     "SourceContext",
     "adapter_registry",
+    "record_limit",
+    "reset_record_limit",
+    "set_record_limit",
 ]
 
 
@@ -103,6 +107,28 @@ class Adapter(ABC):
     @abstractmethod
     def collect(self) -> EvidenceBundle:
         """Read the source completely, or raise EvidenceError."""
+
+
+_RECORD_LIMIT: ContextVar[int | None] = ContextVar("aimscheck_record_limit", default=None)
+
+
+def record_limit() -> int | None:
+    """The most records one source may yield (``settings.max_records_per_source``).
+
+    Adapters that stream (CSV rows, JSON lines, API pages) stop with an error past it, so a
+    runaway source ends with a clear message instead of exhausting memory.
+    """
+    return _RECORD_LIMIT.get()
+
+
+def set_record_limit(limit: int | None) -> Token[int | None]:
+    """Set the limit for the adapters run in this context (used by the pipeline)."""
+    return _RECORD_LIMIT.set(limit)
+
+
+def reset_record_limit(token: Token[int | None]) -> None:
+    """Undo :func:`set_record_limit`."""
+    _RECORD_LIMIT.reset(token)
 
 
 _registry: Registry[type[Adapter]] | None = None

@@ -79,6 +79,16 @@ def _as_of(value: str | None) -> datetime:
                                     "e.g. 2026-11-30T09:00:00+01:00")) from None
 
 
+def debug_dump(config: Any, result: ScanResult, timings: Any) -> None:
+    """With --debug: the effective config, source statuses and timings, redacted."""
+    if not os.environ.get("AIMSCHECK_DEBUG"):
+        return
+    dump = {"config": config, "sources": [s.model_dump(mode="json") for s in result.sources],
+            "timings": timings, "summary": result.summary}
+    click.echo(redact("aimscheck debug: " + json.dumps(dump, indent=2, default=str,
+                                                     ensure_ascii=False)), err=True)
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write a file so that readers never see a half-written one."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -170,8 +180,13 @@ def _progress(flag: bool | None) -> bool:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="aimscheck")
-def main() -> None:
+@click.option("--debug", is_flag=True,
+              help="Print a debug dump (config, sources, timings) and tracebacks to stderr; "
+              "secrets are redacted.")
+def main(debug: bool = False) -> None:
     """ISO/IEC 42001 accountability checks: named owners for every AI system, risk and release."""
+    if debug:
+        os.environ["AIMSCHECK_DEBUG"] = "1"
     # A scan builds millions of long-lived evidence objects and almost no reference cycles;
     # with the default thresholds the cyclic collector re-walks them all again and again
     # (measured: 2-2.5x the run time at 10k-100k employees; benchmarks/RESULTS.md).
@@ -199,6 +214,7 @@ def scan(config_path: Path, as_of: str | None, formats: tuple[str, ...],
     else:
         result, timings = run_scan(loaded, rules, _as_of(as_of), progress=_progress(progress))
     _emit_timed(result, formats, outputs, timings, started, ran)
+    debug_dump(loaded.config.model_dump(mode="json"), result, timings)
     sys.exit(result.exit_code)
 
 

@@ -59,6 +59,11 @@ class Settings(_Strict):
     allow_contractors: bool = Field(
         default=True, description="Whether contractors may own subjects."
     )
+    max_records_per_source: int = Field(
+        default=50_000_000, ge=1,
+        description="A source yielding more records than this stops with an error (E313), "
+        "so a runaway export or API cannot exhaust memory.",
+    )
 
 
 class RuleOverride(_Strict):

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from . import __version__
-from .adapters import Adapter, SourceContext, adapter_registry
+from .adapters import Adapter, SourceContext, adapter_registry, reset_record_limit, set_record_limit
 from .config import LoadedConfig, pydantic_diagnostics
 from .engine import evaluate, exit_code_for, summarise
 from .errors import (
@@ -125,9 +125,17 @@ def _count(b: EvidenceBundle) -> int:
     return sum(len(getattr(b, attr)) for attr, _ in RECORD_TYPES.values())
 
 
-def collect(sources: list[tuple[str, Adapter]], needed: frozenset[str] | None = None
-            ) -> Collected:
+def collect(sources: list[tuple[str, Adapter]], needed: frozenset[str] | None = None,
+            *, limit: int | None = None) -> Collected:
     """Run each adapter; a failing source marks its kinds incomplete (fail closed)."""
+    token = set_record_limit(limit)
+    try:
+        return _collect(sources, needed)
+    finally:
+        reset_record_limit(token)
+
+
+def _collect(sources: list[tuple[str, Adapter]], needed: frozenset[str] | None) -> Collected:
     bundle = EvidenceBundle()
     statuses: list[SourceStatus] = []
     incomplete: dict[str, list[Diagnostic]] = {}
@@ -203,7 +211,7 @@ def run_scan(
         needed = needed | {"person", "subject", "release"}
         hint = frozenset({gate.model}) if gate is not None else None
         collected = collect(build_sources(loaded, as_of, progress=progress, only_models=hint),
-                            needed)
+                            needed, limit=cfg.settings.max_records_per_source)
     t1 = time.perf_counter()
     incomplete = dict(collected.incomplete)
     store = EvidenceStore(collected.bundle, incomplete)

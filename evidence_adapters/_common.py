@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from checker.adapters import SourceContext
+from checker.adapters import SourceContext, record_limit
 from checker.errors import Diagnostic
 from checker.registry import did_you_mean
 
@@ -61,6 +61,7 @@ class CsvReader:
         with fh:
             reader = csv.reader(fh, delimiter=self.delimiter, strict=True)
             prev = 0
+            count, limit = 0, record_limit()
             while True:
                 try:
                     cells = next(reader)
@@ -81,6 +82,10 @@ class CsvReader:
                     return
                 start, prev = prev + 1, reader.line_num
                 if any(c.strip() for c in cells):
+                    count += 1
+                    if limit is not None and count > limit + 1:  # +1: the header row
+                        self.diags.append(too_many(self.file, start, limit))
+                        return
                     yield start, cells
 
 
@@ -159,6 +164,12 @@ class ValueMap(Generic[T]):
 
     def __contains__(self, value: object) -> bool:
         return isinstance(value, str) and value.strip().casefold() in self._map
+
+
+def too_many(file: str, line: int, limit: int) -> Diagnostic:
+    """The diagnostic for a source past ``settings.max_records_per_source``."""
+    return Diagnostic(file, line, 0, "E313", f"more than {limit:,} records: reading stopped",
+                      "raise settings.max_records_per_source if this size is expected")
 
 
 #: Evidence dated before this year is a data error (a placeholder such as 1900-01-01).

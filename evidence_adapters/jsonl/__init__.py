@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field, ValidationError, model_validator
 
-from checker.adapters import Adapter, AdapterConfig
+from checker.adapters import Adapter, AdapterConfig, record_limit
 from checker.errors import Diagnostic, EvidenceError, EvidenceUnavailable
 from checker.evidence import (
     EVIDENCE_KINDS,
@@ -30,7 +30,7 @@ from checker.evidence import (
     Provenance,
 )
 from checker.registry import did_you_mean
-from evidence_adapters._common import record_file
+from evidence_adapters._common import record_file, too_many
 
 __all__ = ["RECORD_KEY", "JsonlAdapter", "JsonlConfig"]
 
@@ -196,10 +196,14 @@ def _lines(path: Path, file: str, diags: list[Diagnostic]) -> Iterator[tuple[int
     """Yield ``(line, text)`` for every non-blank line, streaming the file."""
     try:
         with path.open(encoding="utf-8-sig") as fh:
-            line = 0
+            line, count, limit = 0, 0, record_limit()
             try:
                 for line, text in enumerate(fh, start=1):  # line used after loop
                     if text.strip():
+                        count += 1
+                        if limit is not None and count > limit:
+                            diags.append(too_many(file, line, limit))
+                            return
                         yield line, text
             except UnicodeDecodeError:
                 diags.append(Diagnostic(file, line + 1, 0, "E300", "file is not valid UTF-8",

@@ -170,6 +170,10 @@ CASES: list[Case] = [
                                                  "{cadence_days: quarterly}"), 2, "E203", CFG),
     Case("config-billion-laughs", CFG, append(BOMB), 2, "E103", CFG),
     Case("config-top-level-list", CFG, const(b"- organisation: x\n"), 2, "E113", f"{CFG}:1"),
+    Case("config-runaway-source-limit", CFG, replace(
+        "production_aliases: [production, champion]",
+        "production_aliases: [production, champion]\n  max_records_per_source: 10"), 3, "E313",
+        "hr/people.csv:12"),
     Case("config-version-2", CFG, replace("version: 1", "version: 2"), 2, "E113", f"{CFG}:3"),
     # ---- register YAML -----------------------------------------------------------------
     Case("register-duplicate-id", REG, replace("  - id: fraud-detection",
