@@ -6,6 +6,7 @@ from collections import defaultdict
 
 from checker.findings import Finding, ScanResult
 
+from ._gate import render_gate
 from .base import Reporter, register_reporter
 
 __all__ = ["TextReporter"]
@@ -25,7 +26,9 @@ class TextReporter(Reporter):
     extension = "txt"
 
     def render(self, result: ScanResult) -> str:
-        """Render the report."""
+        """Render the report (``gate release``: a short verdict, see ``_gate.py``)."""
+        if result.mode == "gate":
+            return render_gate(result)
         out: list[str] = []
         title = "aimscheck gate" if result.mode == "gate" else "aimscheck scan"
         out.append(f"{title} — {result.organisation} — as of {result.as_of}")

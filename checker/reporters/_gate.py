@@ -1,0 +1,73 @@
+"""The short verdict of ``gate release`` in text form (the text reporter's gate branch).
+
+Line 1 says RELEASE or BLOCK with the model and version; then who must act and what is
+missing, by name; then one line per failing rule; then one context line. A release engineer
+reads it in a CI log in five seconds.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from checker.findings import Finding, OwnerRef, ScanResult
+
+__all__ = ["render_gate"]
+
+_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+
+
+def _who(o: OwnerRef) -> str:
+    return f"{o.name} <{o.email}>" if o.email else o.name
+
+
+def _short(text: str, limit: int = 220) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def render_gate(result: ScanResult) -> str:
+    """Render the gate verdict."""
+    g = result.gate or {}
+    release = f"{g.get('model', '?')} version {g.get('version', '?')}"
+    if g.get("system"):
+        release += f" (AI system {g['system']})"
+    failing = sorted((f for f in result.findings if f.status in ("fail", "error")),
+                     key=lambda f: (_ORDER[f.severity], f.rule_id, f.target))
+    source_errors = [s for s in result.sources if s.status == "error"]
+    n_pass = sum(1 for f in result.findings if f.status == "pass")
+    out: list[str] = []
+    if result.exit_code == 0:
+        out.append(f"RELEASE {release}: {n_pass} of {len(result.findings)} checks pass, "
+                   "nobody needs to act")
+    elif result.exit_code == 3 or source_errors:
+        out.append(f"BLOCK {release}: evidence missing — the gate does not open without it")
+    else:
+        rules = sorted({f.rule_id for f in failing})
+        out.append(f"BLOCK {release}: {len(rules)} failing rule{'s' if len(rules) != 1 else ''}")
+
+    by_owner: dict[str, list[Finding]] = defaultdict(list)
+    for f in failing:
+        by_owner[_who(f.owner)].append(f)
+    if by_owner:
+        out.append("Who must act:")
+        for who in sorted(by_owner, key=lambda w: (-len(by_owner[w]), w)):
+            items = by_owner[who]
+            deputies = sorted({_who(f.deputy) for f in items if f.deputy is not None})
+            out.append(f"  {who}" + (f" (deputy: {', '.join(deputies)})" if deputies else "")
+                       + ":")
+            for f in items:
+                out.append(f"    - {f.rule_id}: {_short(f.remediation or f.title)}")
+    for s in source_errors:
+        out.append(f"Evidence missing from source {s.name} ({s.adapter}):")
+        for d in s.diagnostics[:5]:
+            out.append(f"    {_short(d, 300)}")
+        if len(s.diagnostics) > 5:
+            out.append(f"    … and {len(s.diagnostics) - 5} more")
+    if failing:
+        out.append("Failing:")
+        for f in failing:
+            out.append(f"  {f.status.upper():5} {f.severity:8} {f.rule_id} {f.target}: "
+                       f"{_short(f.message, 400)}")
+    out.append(f"({result.organisation}, as of {result.as_of}, fail-on {result.fail_on}, "
+               f"exit {result.exit_code})")
+    return "\n".join(out) + "\n"
