@@ -8,12 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
-
-from checker.errors import EvidenceError
 from conftest import Recorded, json_response, token_pages
-from evidence_adapters.jira import JiraAdapter
 from jira_payloads import (
     EMAIL,
     LUKASZ,
@@ -31,6 +26,11 @@ from jira_payloads import (
     page_v3,
     user,
 )
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from checker.errors import EvidenceError
+from evidence_adapters.jira import JiraAdapter
 
 Make = Callable[..., JiraAdapter]
 SEARCH = "/rest/api/3/search/jql"
@@ -202,7 +202,8 @@ def test_persistent_500_is_an_error_after_bounded_attempts(httpserver: HTTPServe
         make_adapter(site=site(httpserver), approvals={}).collect()
     (d,) = exc.value.diagnostics
     assert d.code == "E324"
-    assert "HTTP 500" in d.message and "3 attempts" in d.message
+    assert "HTTP 500" in d.message
+    assert "3 attempts" in d.message
     assert len(httpserver.log) == 3
 
 
@@ -232,7 +233,8 @@ def test_auth_errors_name_site_and_variables_never_the_token(
     assert "\n" not in text
     assert site(httpserver) in text
     assert "JIRA_API_TOKEN" in text
-    assert TOKEN not in str(exc.value) and TOKEN not in text
+    assert TOKEN not in str(exc.value)
+    assert TOKEN not in text
     assert len(httpserver.log) == 1  # not retried
 
 
@@ -301,7 +303,9 @@ def test_approved_without_a_transition_is_an_error_not_a_pass(httpserver: HTTPSe
     with pytest.raises(EvidenceError) as exc:
         make_adapter(site=site(httpserver), approvals={}).collect()
     (d,) = exc.value.diagnostics
-    assert d.code == "E329" and "AIREL-9" in d.message and "who decided" in d.message
+    assert d.code == "E329"
+    assert "AIREL-9" in d.message
+    assert "who decided" in d.message
 
 
 def test_misspelt_field_reference_is_reported(httpserver: HTTPServer, make_adapter: Make
