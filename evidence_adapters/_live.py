@@ -17,7 +17,7 @@ import httpx
 from checker.adapters import SourceContext
 from checker.errors import Diagnostic, EvidenceError, EvidenceUnavailable, register_secret
 
-__all__ = ["env_secret", "get_json"]
+__all__ = ["env_secret", "env_value", "get_json"]
 
 
 def env_secret(source: str, var: str, what: str) -> str:
@@ -26,13 +26,23 @@ def env_secret(source: str, var: str, what: str) -> str:
     Raises:
         EvidenceUnavailable: E340 when the variable is unset or empty.
     """
+    value = env_value(source, var, what)
+    register_secret(value)
+    return value
+
+
+def env_value(source: str, var: str, what: str) -> str:
+    """Read a non-secret setting (a URL) from the environment.
+
+    Raises:
+        EvidenceUnavailable: E340 when the variable is unset or empty.
+    """
     value = os.environ.get(var, "")
     if not value:
         raise EvidenceUnavailable(Diagnostic(
             source, 0, 0, "E340", f"environment variable {var} ({what}) is not set",
-            f"export {var} before running aimscheck (the value is never printed)",
+            f"export {var} before running aimscheck",
         ))
-    register_secret(value)
     return value
 
 

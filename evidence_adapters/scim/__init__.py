@@ -34,7 +34,7 @@ from checker.evidence import EvidenceBundle, Period, Person, Provenance
 from checker.identity import normalise_handle
 from checker.timeutil import day_end, day_start
 from evidence_adapters._common import Columns, CsvReader, parse_day
-from evidence_adapters._live import env_secret, get_json
+from evidence_adapters._live import env_secret, env_value, get_json
 from evidence_adapters._roles import RoleRule, derive_roles
 from evidence_adapters.hr_csv import LeaveConfig, read_leave
 
@@ -89,6 +89,8 @@ class ScimConfig(AdapterConfig):
     """Config of a ``scim`` source (the keys of its ``sources:`` entry)."""
 
     url: str | None = Field(None, description="SCIM base URL, e.g. https://idp/scim/v2.")
+    url_env: str | None = Field(None, description="Env var holding the base URL (instead "
+                                                  "of `url`).")
     token_env: str = Field("SCIM_TOKEN", description="Env var holding the bearer token.")
     path: str | None = Field(
         None, description="Offline: a saved ListResponse JSON file, or a folder of pages.")
@@ -128,8 +130,9 @@ class ScimConfig(AdapterConfig):
 
     @model_validator(mode="after")
     def _one_source(self) -> ScimConfig:
-        if (self.url is None) == (self.path is None):
-            raise ValueError("give exactly one of `url` (live) or `path` (saved pages)")
+        if len([k for k in ("url", "url_env", "path") if getattr(self, k)]) != 1:
+            raise ValueError("give exactly one of `url` or `url_env` (live) or `path` "
+                             "(saved pages)")
         return self
 
 
@@ -151,8 +154,11 @@ class ScimAdapter(Adapter):
                 userType, or a bad supplement/leave row.
         """
         cfg: ScimConfig = self.config
-        if cfg.url is not None:
-            resources = self._live(cfg, cfg.url)
+        url = cfg.url
+        if cfg.url_env is not None:
+            url = env_value(self.ctx.source_name, cfg.url_env, "SCIM base URL")
+        if url is not None:
+            resources = self._live(cfg, url)
         else:
             resources = self._saved(self.ctx.path(cfg.path or ""))
         diags: list[Diagnostic] = []

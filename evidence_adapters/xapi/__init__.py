@@ -20,7 +20,7 @@ skipped. Activity ids become course ids through ``courses``.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -30,8 +30,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from checker.adapters import Adapter, AdapterConfig
 from checker.errors import Diagnostic, EvidenceError, EvidenceUnavailable
 from checker.evidence import EvidenceBundle, Provenance, Training, UtcDatetime
-from checker.timeutil import format_ts
-from evidence_adapters._live import env_secret, get_json
+from checker.timeutil import ensure_utc, format_ts
+from evidence_adapters._live import env_secret, env_value, get_json
 
 __all__ = ["XapiAdapter", "XapiConfig"]
 
@@ -83,6 +83,13 @@ class RawResult(_Raw):
 
     success: bool | None = None
     completion: bool | None = None
+    extensions: dict[str, Any] | None = None
+
+
+class RawContext(_Raw):
+    """The statement's context (only its extensions are read)."""
+
+    extensions: dict[str, Any] | None = None
 
 
 class RawStatement(_Raw):
@@ -93,6 +100,7 @@ class RawStatement(_Raw):
     verb: RawVerb
     object: RawObject
     result: RawResult | None = None
+    context: RawContext | None = None
     timestamp: UtcDatetime | None = None
     stored: UtcDatetime | None = None
 
@@ -110,6 +118,8 @@ class XapiConfig(AdapterConfig):
     endpoint: str | None = Field(
         None, description="The LRS's xAPI base, e.g. https://lrs.example.com/xAPI "
                           "(statements are read from {endpoint}/statements).")
+    endpoint_env: str | None = Field(
+        None, description="Env var holding the endpoint (instead of `endpoint`).")
     user_env: str = Field("XAPI_USER", description="Env var with the basic-auth user/key.")
     password_env: str = Field("XAPI_PASSWORD", description="Env var with the password/secret.")
     path: str | None = Field(
@@ -134,12 +144,17 @@ class XapiConfig(AdapterConfig):
         "{name}", description="Handle template for account actors: {homePage} and {name}.")
     validity_days: int | None = Field(
         None, gt=0, description="Expiry = completion + N days (xAPI has no expiry).")
+    expiry_extension: str | None = Field(
+        None, description="IRI of a result or context extension holding the certificate "
+                          "expiry (ISO date or timestamp), where the LMS sends one.")
     max_pages: int = Field(10000, ge=1, description="Safety stop against a `more` loop.")
 
     @model_validator(mode="after")
     def _one_source(self) -> XapiConfig:
-        if (self.endpoint is None) == (self.path is None):
-            raise ValueError("give exactly one of `endpoint` (live) or `path` (saved pages)")
+        given = [k for k in ("endpoint", "endpoint_env", "path") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError("give exactly one of `endpoint` or `endpoint_env` (live) or "
+                             "`path` (saved pages)")
         return self
 
 
@@ -158,8 +173,11 @@ class XapiAdapter(Adapter):
                 an actor with no usable identifier.
         """
         cfg: XapiConfig = self.config
-        if cfg.endpoint is not None:
-            pages = self._live(cfg, cfg.endpoint)
+        endpoint = cfg.endpoint
+        if cfg.endpoint_env is not None:
+            endpoint = env_value(self.ctx.source_name, cfg.endpoint_env, "LRS xAPI endpoint")
+        if endpoint is not None:
+            pages = self._live(cfg, endpoint)
         else:
             pages = self._saved(self.ctx.path(cfg.path or ""))
         diags: list[Diagnostic] = []
@@ -310,6 +328,21 @@ class XapiAdapter(Adapter):
         expires: datetime | None = None
         if cfg.validity_days is not None:
             expires = when + timedelta(days=cfg.validity_days)
+        if cfg.expiry_extension:
+            ext = {**((st.context.extensions or {}) if st.context else {}),
+                   **(r.extensions or {})}
+            raw_exp = ext.get(cfg.expiry_extension)
+            if raw_exp:
+                try:
+                    parsed = datetime.fromisoformat(str(raw_exp))
+                    if parsed.tzinfo is None and len(str(raw_exp)) <= 10:
+                        parsed = parsed.replace(tzinfo=UTC)  # a date: from its midnight
+                    expires = ensure_utc(parsed)
+                except ValueError:
+                    diags.append(Diagnostic(src, 0, 0, "E303",
+                                            f"statement {ident}: expiry {raw_exp!r} is not an "
+                                            "ISO 8601 date or timestamp"))
+                    return None
         return Training(
             provenance=Provenance(adapter=self.name, locator=f"statement {ident}", url=url,
                                   fetched_at=self.ctx.fetched_at),
