@@ -147,10 +147,10 @@ class OwnerCoverage(Check):
     period ``[as-of − period_days, as-of)``.
 
     Passes when the ``in_post_role`` always had an employed individual holder and at every
-    instant at least one holder of ``roles`` was present. Fails listing every interval
+    instant at least one holder of ``roles`` was present. Fails when not, listing every interval
     (with dates) in which the role was vacant or its holder was terminated, not yet hired,
     unknown or not an individual; and every interval in which all the roles' holders were
-    absent (including on leave). Errors never: missing history means the current owners
+    absent (including on leave). Errors when: never: missing history means the current owners
     are taken to have held their roles throughout.
 
     Example:
@@ -223,7 +223,8 @@ class SuccessorNamed(Check):
 
     Passes when no current owner departs in the window, or each departing owner has a
     successor. Warns (never fails: it still holds today) when one departs without a
-    successor, naming the date. Errors never.
+    successor, naming the date. Fails when: never (a departure is not yet a gap). Errors when
+    : never.
 
     Example:
         applies_to: [ai_system, risk]
@@ -255,12 +256,17 @@ class SuccessorNamed(Check):
             if not departures:
                 continue
             when, what = min(departures)
-            succ = [s for s in target.history
-                    if s.role == role and s.owner and s.start <= when
-                    and (s.end is None or when < s.end)
-                    and (q := ctx.person(s.owner)) is not None and q.id != p.id]
+            cands = [s for s in target.history
+                     if s.role == role and s.owner and s.start <= when
+                     and (s.end is None or when < s.end)
+                     and not ((q := ctx.person(s.owner)) is not None and q.id == p.id)]
+            succ = [s for s in cands if _usable(ctx, s.owner) is not None]
             ev = (locator(target), locator(p))
-            if succ:
+            if cands and not succ:
+                outs.append(Outcome("fail", f"{role} owner {ctx.who(h)} {what} on "
+                                    f"{fmt_time(when)}; the named successor: "
+                                    f"{_state(ctx, cands[0].owner, when)}", ev))
+            elif succ:
                 outs.append(Outcome("pass", f"{role} owner {ctx.who(h)} {what} on "
                                     f"{fmt_time(when)}; successor {ctx.who(succ[0].owner)}",
                                     ev))
@@ -292,8 +298,8 @@ class HandoverContiguous(Check):
     is a four-day gap. A span with no owner (a cleared field) covers nothing.
 
     Passes when, between the first and last recorded span of each role, every gap is at
-    most ``tolerance_days``. Fails naming each gap with its dates and the owners on both
-    sides. Errors never.
+    most ``tolerance_days``. Fails when not, naming each gap with its dates and the owners on both
+    sides. Errors when: never.
 
     Example:
         applies_to: [ai_system, risk]
@@ -356,8 +362,8 @@ class HandoverQualified(Check):
     new owner must be a known individual, employed and not on leave at the span's start,
     and hold a valid, passed completion of each course at that instant.
 
-    Passes when every takeover qualifies (or there was none). Fails naming the takeover,
-    its date and what was missing. Errors never; unknown owners fail.
+    Passes when every takeover qualifies (or there was none). Fails when not, naming the takeover,
+    its date and what was missing. Errors when: never; unknown owners fail.
 
     Example:
         applies_to: [ai_system, risk]

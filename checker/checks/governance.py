@@ -80,8 +80,8 @@ class ReviewedAfterEvents(Check):
     ``within_days`` later, by a holder of ``reviewer_roles`` when given.
 
     Passes when every trigger is followed in time (a trigger whose deadline has not come
-    yet passes, naming the due date). Fails naming each event without a timely review.
-    Errors never.
+    yet passes, naming the due date). Fails when not, naming each event without a timely review.
+    Errors when: never.
 
     Example:
         applies_to: [risk]
@@ -162,8 +162,8 @@ class ReviewByOwner(Check):
     """The latest review of ``kind`` was done by one of the subject's owners.
 
     Passes when the latest review at or before as-of has a reviewer who is the same person
-    as an owner in ``roles``. Fails naming the reviewer, or when there is no review. Errors
-    never.
+    as an owner in ``roles``. Fails when not, naming the reviewer, or when there is no
+    review. Errors when: never.
 
     Example:
         applies_to: [risk]
@@ -210,7 +210,7 @@ class ImpactAssessed(Check):
 
     Passes when the latest assessment at or before as-of names an assessor (``reviewer``)
     who is a known person and, when required, an approver (a known person other than the
-    assessor) with an approval date. Fails naming what is missing. Errors never.
+    assessor) with an approval date. Fails when not, naming what is missing. Errors when: never.
 
     Example:
         applies_to: [ai_system]
@@ -268,7 +268,7 @@ class PolicyApproved(Check):
     approval of ``approval_kind`` is an approval of exactly that version by a known person
     holding one of ``approver_roles``. Fails when the version is missing, there is no
     approval, the approved version is not the current one, or the approver is not top
-    management. Errors never.
+    management. Errors when: never.
 
     Example:
         applies_to: [policy]
@@ -328,8 +328,8 @@ class OwnerInternal(Check):
     """Each named owner is an internal member of staff: an HR individual, an employee.
 
     Passes when every owner in ``roles`` is named and resolves to an HR individual whose
-    employment type is employee (or contractor, when allowed). Fails for a missing owner,
-    an external or unknown handle, a group or a contractor. Errors never.
+    employment type is employee (or contractor, when allowed). Fails when there is a missing owner,
+    an external or unknown handle, a group or a contractor. Errors when: never.
 
     Example:
         applies_to: [vendor]
@@ -384,8 +384,8 @@ class ReviewAttendedBy(Check):
 
     Passes when a review of the subject at most ``days`` old has at least
     ``min_attendees`` attendees (or the reviewer) who are known people holding one of
-    ``roles``. Fails when there is no recent review or nobody qualifying attended. Errors
-    never.
+    ``roles``. Fails when there is no recent review or nobody qualifying attended.
+    Errors when: never.
 
     Example:
         applies_to: [process]
@@ -437,8 +437,8 @@ class AuditIndependent(Check):
 
     Passes when the latest audit of the subject is at most ``days`` old and its auditor
     (``reviewer``) is a known person holding one of ``auditor_roles`` who owns the audited
-    subject in no role. Fails naming what is missing: no audit, overdue, not an auditor, or
-    auditing their own area. Errors never.
+    subject in no role. Fails when not, naming what is missing: no audit, overdue, not an
+    auditor, or auditing their own area. Errors when: never.
 
     Example:
         applies_to: [process]

@@ -66,8 +66,8 @@ class IncidentAssigned(Check):
     """Each incident at or above ``min_severity`` has an individual assignee.
 
     Passes when the assignee resolves to a known individual (not a group, service account
-    or shared mailbox), or the incident is below the severity. Fails otherwise. Errors
-    never.
+    or shared mailbox), or the incident is below the severity. Fails when not.
+    Errors when: never.
 
     Example:
         applies_to: [incident]
@@ -108,7 +108,7 @@ class IncidentAcknowledgedWithin(Check):
 
     Passes when acknowledged no later than opening + SLA, or the SLA has not run out yet,
     or no SLA is set for its severity. Fails when acknowledged late, or not acknowledged
-    and the SLA ran out. Errors never.
+    and the SLA ran out. Errors when: never.
 
     Example:
         applies_to: [incident]
@@ -149,7 +149,7 @@ class IncidentEscalated(Check):
     Passes when the incident's severity needs no escalation, or it was escalated to the
     very person holding ``to`` on its AI system, within the SLA (or the SLA has not run
     out). Fails when escalated to someone else, late, not at all, or the system has nobody
-    in that role. Errors never.
+    in that role. Errors when: never.
 
     Example:
         applies_to: [incident]
@@ -205,10 +205,10 @@ class SignOffArgs(CheckArgs):
 class CorrectiveActionSignedOff(Check):
     """Closed incidents carry a corrective-action sign-off by someone other than the assignee.
 
-    Passes for open incidents, and for closed ones whose corrective action was signed off
+    Passes when the incident is open, or closed with a corrective action signed off
     (person and time) by a known person who is not the assignee. Fails when a closed
     incident has no sign-off, an unknown signer, or the assignee signed their own fix.
-    Errors never.
+    Errors when: never.
 
     Example:
         applies_to: [incident]
@@ -257,9 +257,9 @@ class AlertActionedWithin(Check):
     """Each monitoring alert has a logged action by an individual within its SLA.
 
     Passes when the alert was actioned within the SLA for its severity by a known
-    individual (not a group, bot or shared mailbox), or its SLA has not run out. Fails
-    when it is unactioned past the SLA, actioned late, or actioned by no identifiable
-    individual. Errors never.
+    individual (not a group, bot or shared mailbox), or its SLA has not run out. Fails when
+    it is unactioned past the SLA, actioned late, or actioned by no identifiable
+    individual. Errors when: never.
 
     Example:
         applies_to: [alert]
@@ -321,8 +321,8 @@ class RoleTrained(Check):
     A person's roles are their HR roles plus ``owner_role`` when they own any subject.
     Passes when every required course of every role is passed and valid at as-of (or the
     person holds no role with requirements). Warns when one expires within
-    ``warn_within_days``. Fails naming each missing, expired or failed course and the role
-    that needs it. Errors never.
+    ``warn_within_days``. Fails when not, naming each missing, expired or failed course and the role
+    that needs it. Errors when: never.
 
     Example:
         applies_to: [person]

@@ -124,7 +124,7 @@ class ApproverAuthorised(Check):
     completion of every course at that instant.
 
     Passes when at least ``min_approvers`` approvals of the release (before deployment,
-    not by its registrant, deployer or requester) qualify. Fails naming each approval and
+    not by its registrant, deployer or requester) qualify. Fails when not, naming each approval and
     what it lacked, or that there is none. Errors when a production release has no
     deployment time.
 
@@ -203,7 +203,7 @@ class ApprovalsByTier(Check):
     person who did not register, deploy or request it; one person counts once.
 
     Passes when the number of distinct approvers reaches ``tiers[tier]`` (else
-    ``default``). Fails naming how many were needed and who approved. Errors when a
+    ``default``). Fails when not, naming how many were needed and who approved. Errors when a
     production release has no deployment time.
 
     Example:
@@ -264,9 +264,9 @@ class ApprovalCurrent(Check):
     Looks for change events (``change_types``) on the release id, the model and the AI
     system dated after an approval and before the deployment (or as-of when not deployed).
 
-    Passes when at least one counting approval has no such event after it. Fails naming
-    the events that made the approvals stale, or that there is no approval at all. Errors
-    when a production release has no deployment time.
+    Passes when at least one counting approval has no such event after it. Fails when not, naming
+    the events that made the approvals stale, or that there is no approval at all. Errors when
+    a production release has no deployment time.
 
     Example:
         applies_to: [release]
