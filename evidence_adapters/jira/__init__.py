@@ -43,9 +43,10 @@ def _refs(m: Any) -> list[str]:
     """Every field reference a mapping uses."""
     out: list[str] = [m.id]
     if isinstance(m, ApprovalMapping):
-        out += [m.model, m.version, *(r for r in (m.subject, m.requested_by) if r)]
+        out += [r for r in (m.model, m.version, m.subject, m.requested_by, m.kind_field) if r]
     elif isinstance(m, ReviewMapping):
-        out += [m.subject, *(r for r in (m.outcome, m.version, m.kind_field) if r)]
+        out += [m.subject, *(r for r in (m.outcome, m.version, m.kind_field, m.attendees)
+                             if r)]
     elif isinstance(m, IncidentMapping):
         out += [m.severity, *(r for r in (m.system, m.escalated_to) if r)]
     elif isinstance(m, SubjectMapping):

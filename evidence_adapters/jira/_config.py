@@ -93,10 +93,13 @@ class ApprovalMapping(_Mapping):
     """Release sign-off tickets: one issue = one approval decision."""
 
     issue_types: tuple[str, ...] = ("Release Approval",)
-    model: str = Field("Model", description="Field holding the model name.")
-    version: str = Field("Model Version", description="Field holding the model version.")
-    subject: str | None = Field(None, description="Field holding the subject id; default "
-                                                  "`<model>:<version>`.")
+    model: str | None = Field("Model", description="Field holding the model name.")
+    version: str | None = Field("Model Version", description="Field holding the (model) "
+                                                             "version.")
+    subject: str | None = Field(None, description="Field holding the subject id; when unset "
+                                                  "or empty, `<model>:<version>`.")
+    kind_field: str | None = Field(None, description="Field whose value is Approval.kind "
+                                                     "(overrides `kind`).")
     requested_by: str | None = Field("reporter", description="User field of the requester.")
     approved: Transition = Field(default_factory=lambda: _t("Approved"),
                                  description="The transition that means approved.")
@@ -121,6 +124,7 @@ class ReviewMapping(_Mapping):
     subject: str = Field("Subject", description="Field holding the reviewed subject's id.")
     outcome: str | None = Field("Outcome", description="Field holding the outcome text.")
     version: str | None = Field(None, description="Field holding the reviewed version.")
+    attendees: str | None = Field(None, description="Multi-user field of the attendees.")
     reviewed: Transition = Field(default_factory=lambda: _t("Reviewed"),
                                  description="The transition that completes the review: its "
                                              "author is the reviewer, its time the date.")

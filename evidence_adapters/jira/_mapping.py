@@ -133,6 +133,18 @@ class IssueView:
             return self.ids.of_account(v)
         return None
 
+    def users(self, ref: str) -> tuple[str, ...]:
+        """A multi-user field as person handles."""
+        v = self.raw(ref)
+        items = v if isinstance(v, list) else [v] if v else []
+        out = []
+        for u in items:
+            h = (self.ids.of_user(RawUser.model_validate(u)) if isinstance(u, dict)
+                 else self.ids.of_account(str(u)))
+            if h:
+                out.append(h)
+        return tuple(out)
+
     def time(self, ref: str) -> datetime | None:
         """A date-time field in UTC."""
         v = self.raw(ref)
@@ -267,14 +279,20 @@ def approval(view: IssueView, m: ApprovalMapping) -> Approval | None:
                            "changelog has no transition into that status, so who decided and "
                            "when is unknown", "check the `approved`/`rejected` transitions")
     h, _, when = moves[-1]
-    model = _need(view, m.model, "model")
-    version = _need(view, m.version, "version")
-    subject = _need(view, m.subject, "subject") if m.subject else f"{model}:{version}"
+    model = view.text(m.model) if m.model else None
+    version = view.text(m.version) if m.version else None
+    subject = view.text(m.subject) if m.subject else None
+    if not subject:
+        if not (model and version):
+            raise MappingError("the approval names no subject, and no model and version",
+                               "fill in the subject field, or the model and version fields")
+        subject = f"{model}:{version}"
+    kind = _need(view, m.kind_field, "approval kind") if m.kind_field else m.kind
     return Approval(provenance=view.provenance(), id=view.text(m.id) or view.key,
                     subject=subject, model=model, version=version, decision=decision,
                     approver=view.author(h), decided_at=when,
                     requested_by=view.user(m.requested_by) if m.requested_by else None,
-                    kind=m.kind)
+                    kind=kind)
 
 
 def review(view: IssueView, m: ReviewMapping) -> Review | None:
@@ -302,7 +320,8 @@ def review(view: IssueView, m: ReviewMapping) -> Review | None:
                   reviewer=view.author(h), reviewed_at=when,
                   outcome=view.text(m.outcome) if m.outcome else None,
                   approver=approver, approved_at=approved_at,
-                  version=view.text(m.version) if m.version else None)
+                  version=view.text(m.version) if m.version else None,
+                  attendees=view.users(m.attendees) if m.attendees else ())
 
 
 def incident(view: IssueView, m: IncidentMapping) -> Incident:

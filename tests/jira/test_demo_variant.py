@@ -67,11 +67,14 @@ def test_jira_config_matches_the_file_config_apart_from_jira() -> None:
         sorted(JIRA_KINDS)
 
 
-def test_saved_pages_are_current(tmp_path: Path) -> None:
+def test_saved_pages_and_config_are_current(tmp_path: Path) -> None:
     subprocess.run([sys.executable, str(DEMO / "jira" / "make_pages.py"), "--out",
-                    str(tmp_path / "pages")], check=True, capture_output=True, timeout=120)
+                    str(tmp_path)], check=True, capture_output=True, timeout=120)
     cmp = filecmp.dircmp(tmp_path / "pages", DEMO / "jira" / "pages")
     stale: list[str] = []
+    if (tmp_path / "aimscheck.jira.yaml").read_bytes() != \
+            (DEMO / "aimscheck.jira.yaml").read_bytes():
+        stale.append("aimscheck.jira.yaml")
 
     def walk(c: filecmp.dircmp[str], prefix: str) -> None:
         stale.extend(prefix + n for n in c.left_only + c.right_only + c.diff_files)
