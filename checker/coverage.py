@@ -16,7 +16,7 @@ from typing import Literal
 from .iso42001 import ANNEX_A, CLAUSE_LEAVES
 from .rules import CompiledRule
 
-__all__ = ["CoverageEntry", "build_coverage"]
+__all__ = ["LIMITS", "MACHINE_CHECKABLE", "CoverageEntry", "build_coverage"]
 
 CoverageStatus = Literal["automated", "partial", "manual"]
 
@@ -30,6 +30,35 @@ MACHINE_CHECKABLE: frozenset[str] = frozenset({
     "A.10.2", "A.10.3",
 })
 
+#: What the rules do *not* check for ids they cite: such an id is ``partial`` even when its
+#: evidence is machine-checkable, and the note says what is left to a human.
+LIMITS: dict[str, str] = {
+    "5.2": "staff acknowledgements of the policy are not checked",
+    "6.1.2": "owners and review dates are checked; ratings against the risk criteria are not",
+    "6.3": "only reallocations of responsibility (handovers) are checked, not other AIMS "
+           "changes",
+    "7.3": "training is checked; policy acknowledgements per person are not",
+    "7.5.2": "policies are checked (version, approver, date); other controlled documents "
+             "are not",
+    "7.5.3": "ownership history and review history are checked; access control, retention "
+             "and integrity of records are not",
+    "9.1": "alert handling is checked; metric definitions and evaluations are not",
+    "9.3.3": "that the review was held is checked; decisions and actions are not",
+    "10.2": "incident corrective-action sign-off is checked; root cause and effectiveness "
+            "review are not",
+    "A.2.4": "the review cadence is checked; extra reviews after significant change are not",
+    "A.3.3": "incident assignment is checked; the concern channel and its terms are not",
+    "A.4.3": "dataset owners are checked; source, intended use and retention are not",
+    "A.5.2": "an assessment per in-scope system is checked; the process document is not",
+    "A.5.3": "assessor, approver and date are checked; versioning and retention are not",
+    "A.6.2.4": "only the release sign-off is checked; test reports and acceptance criteria "
+               "are not",
+    "A.8.4": "incident lead, acknowledgement and escalation are checked; external "
+             "notification is not",
+    "A.10.2": "vendor ownership is checked; the per-system split of responsibilities is not",
+    "A.10.3": "internal owner and due diligence are checked; contract AI clauses are not",
+}
+
 
 @dataclass
 class CoverageEntry:
@@ -40,6 +69,7 @@ class CoverageEntry:
     family: Literal["clause", "annex_a"]
     status: CoverageStatus
     rules: list[str] = field(default_factory=list)
+    note: str = ""
 
 
 def build_coverage(rules: Iterable[CompiledRule]) -> list[CoverageEntry]:
@@ -53,7 +83,14 @@ def build_coverage(rules: Iterable[CompiledRule]) -> list[CoverageEntry]:
         for id_, title in table.items():
             rids = sorted(by_id.get(id_, []))
             status: CoverageStatus = "manual"
+            note = ("machine-checkable, but no rule checks it yet" if id_ in MACHINE_CHECKABLE
+                    else "needs a document, attestation or human judgement")
             if rids:
-                status = "automated" if id_ in MACHINE_CHECKABLE else "partial"
-            out.append(CoverageEntry(id_, title, family, status, rids))  # type: ignore[arg-type]  # family is one of the two literals
+                if id_ in MACHINE_CHECKABLE and id_ not in LIMITS:
+                    status, note = "automated", ""
+                else:
+                    status = "partial"
+                    note = LIMITS.get(id_, "records are checked; their content needs human "
+                                      "judgement")
+            out.append(CoverageEntry(id_, title, family, status, rids, note))  # type: ignore[arg-type]  # family is one of the two literals
     return out

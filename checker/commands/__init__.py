@@ -12,6 +12,7 @@ import importlib
 MODULES: list[str] = [
     "reports",
     "evidence",
+    "coverage",
 ]
 
 for _name in MODULES:
