@@ -424,17 +424,45 @@ rules: {}
 """
 
 
+def _with_hr_preset(text: str, preset: str) -> str:
+    """The starter config with its hr_csv entry spelled out from an adapter preset.
+
+    The hr_csv adapter is found through the adapter registry (checker never imports
+    evidence_adapters); it renders its own preset as a ``sources:`` entry.
+    """
+    from .adapters import adapter_registry
+
+    cls: Any = adapter_registry().get("hr_csv")
+    names: list[str] = cls.preset_names()
+    if preset not in names:
+        from .registry import did_you_mean
+
+        raise UsageError(Diagnostic("--hr", 0, 0, "E001", f"unknown HR preset {preset!r}",
+                                    did_you_mean(preset, names)
+                                    or "available: " + ", ".join(names)))
+    start = text.index("  - adapter: hr_csv\n")
+    end = text.index("  # Training completions", start)
+    snippet: str = cls.preset_source_yaml(preset)
+    return text[:start] + snippet + text[end:]
+
+
 @main.command()
 @click.option("-o", "--output", default="aimscheck.yaml", show_default=True,
               type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@click.option("--hr", "hr_preset", default=None, metavar="PRESET",
+              help="Write the column mapping of an HR export preset (workday, bamboohr, "
+                   "personio) into the hr_csv source.")
 @_guard
-def init(output: Path, force: bool) -> None:
+def init(output: Path, force: bool, hr_preset: str | None) -> None:
     """Write a commented starter config."""
     if output.exists() and not force:
         raise UsageError(Diagnostic(str(output), 0, 0, "E005", "file exists",
                                     "use --force to overwrite it"))
-    write_atomic(output, STARTER)
+    text = STARTER
+    if hr_preset is not None:
+        text = _with_hr_preset(text, hr_preset)
+    write_atomic(output, text)
     click.echo(f"wrote {output}")
 
 
