@@ -10,6 +10,8 @@ entry-point group, exactly like third-party adapters:
 - ``hr_csv`` — an HR export (people, employment dates, leave) as CSV with a column mapping.
 - ``lms_csv`` — training completions from an LMS report as CSV with a column mapping.
 - ``jsonl`` — any normalised evidence record as JSON Lines.
+- ``scim`` — people and groups from a SCIM 2.0 identity provider (live or saved pages).
+- ``xapi`` — training from an xAPI 1.0.3 learning record store (live or saved pages).
 
 Diagnostic codes used by these adapters (family E3xx, evidence and adapters):
 
@@ -25,4 +27,8 @@ Diagnostic codes used by these adapters (family E3xx, evidence and adapters):
 - ``E310`` a line is not valid JSON (or not a JSON object).
 - ``E311`` a record's evidence kind is missing, unknown, or not declared for the source.
 - ``E312`` a row refers to a person the source does not know.
+- ``E340``–``E349`` SCIM/xAPI: credentials variable missing (E340), cannot connect or
+  connection dropped (E341), 401/403 (E342), other HTTP status (E343), not a
+  ListResponse/StatementResult (E344), inconsistent paging (E345), unmapped userType
+  (E346), saved pages missing (E348), unusable statement (E349).
 """
