@@ -347,7 +347,7 @@ class QualifiedArgs(CheckArgs):
 
     roles: list[str] = Field(default=["primary", "backup"], min_length=1,
                              description="Owner roles whose takeovers are checked.")
-    courses: list[str] = Field(default_factory=list,
+    courses: list[str] = Field(default=[],
                                description="Courses the new owner must hold at takeover.")
     validity_days: int | None = Field(
         default=365, ge=1,

@@ -65,7 +65,7 @@ class AfterEventsArgs(CheckArgs):
         description="Whose events count: 'self' (the subject) and/or 'system' (its AI "
         "system).")
     reviewer_roles: list[str] = Field(
-        default_factory=list,
+        default=[],
         description="When set, only reviews by a holder of these owner roles count.")
     lookback_days: int = Field(default=365, ge=1,
                                description="Only events this recent are considered.")

@@ -98,7 +98,7 @@ class SlaArgs(CheckArgs):
     """Arguments of incident_acknowledged_within."""
 
     sla_hours: dict[str, float] = Field(
-        default_factory=lambda: {"critical": 1.0, "high": 4.0, "medium": 24.0, "low": 72.0},
+        default={"critical": 1.0, "high": 4.0, "medium": 24.0, "low": 72.0},
         description="Severity → hours from opening to acknowledgement (elapsed time).")
 
 
@@ -135,7 +135,7 @@ class EscalationArgs(CheckArgs):
     """Arguments of incident_escalated."""
 
     sla_hours: dict[str, float] = Field(
-        default_factory=lambda: {"critical": 4.0, "high": 24.0},
+        default={"critical": 4.0, "high": 24.0},
         description="Severity → hours from opening to escalation; severities not listed "
         "need no escalation.")
     to: str = Field(default="risk_owner",
@@ -248,7 +248,7 @@ class AlertArgs(CheckArgs):
     """Arguments of alert_actioned_within."""
 
     sla_minutes: dict[str, float] = Field(
-        default_factory=lambda: {"critical": 15.0, "high": 60.0, "medium": 240.0, "low": 1440.0},
+        default={"critical": 15.0, "high": 60.0, "medium": 240.0, "low": 1440.0},
         description="Severity → minutes from raising to a logged action (elapsed time).")
 
 

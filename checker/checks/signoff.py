@@ -100,7 +100,7 @@ class AuthorisedArgs(CheckArgs):
         description="Owner roles (system.<role> or model.<role>) whose holder at the time of "
         "signing may approve; ownership history decides who held them then.")
     roles: list[str] = Field(
-        default_factory=list,
+        default=[],
         description="HR roles (e.g. model-validator) whose holders may also approve.")
     courses: list[str] = Field(
         default=["ai-governance-basics"],
@@ -186,7 +186,7 @@ class TierArgs(CheckArgs):
     """Arguments of approvals_by_tier."""
 
     tiers: dict[str, int] = Field(
-        default_factory=lambda: {"high": 2},
+        default={"high": 2},
         description="Risk tier of the release's AI system → distinct approvers needed.")
     default: int = Field(default=1, ge=1,
                          description="Approvers needed for tiers not listed (or no tier).")
