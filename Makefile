@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_AS_OF ?= 2026-11-30
 
-.PHONY: demo test lint typecheck check services-start services-stop clean
+.PHONY: demo test lint typecheck check services-start services-stop clean system-deps screenshot
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,14 +21,15 @@ demo: $(STAMP)
 	@echo "== aimscheck scan of the demo organisation (fixtures/demo), as of $(DEMO_AS_OF)"
 	@set +e; $(BIN)/aimscheck scan -c fixtures/demo/aimscheck.yaml --as-of $(DEMO_AS_OF) \
 	    --format junit -o build/demo/report.xml --format json -o build/demo/findings.json \
+	    --format html -o build/demo/report.html \
 	    --format text; rc=$$?; set -e; echo; \
 	if [ $$rc -eq 1 ]; then echo "make demo: the scan exited 1, as expected — the demo organisation has deliberate accountability gaps (see 'Who must act' above)."; \
 	elif [ $$rc -eq 0 ]; then echo "make demo: the scan passed (exit 0)."; \
 	else echo "make demo: the scan exited $$rc (2 = config or rule error, 3 = evidence incomplete)"; exit $$rc; fi; \
-	echo "Reports: build/demo/findings.json (JSON), build/demo/report.xml (JUnit)"
+	echo "Reports: build/demo/report.html (HTML self-assessment), build/demo/findings.json (JSON), build/demo/report.xml (JUnit)"
 
 ## test: install test deps, start the real services, run the whole suite, stop them
-test: $(STAMP)
+test: $(STAMP) system-deps
 	@bash tests/services/services.sh start
 	@set +e; set -a; . ./.services.env; set +a; \
 	$(BIN)/python -m pytest -q -p no:cacheprovider; rc=$$?; \
@@ -41,6 +42,25 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 check: lint test
+
+## system-deps: Debian's chromium for the HTML report tests (installed only when missing)
+system-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update && $$SUDO apt-get install -y chromium; \
+	fi
+
+## screenshot: regenerate docs/img/report.png from the demo organisation's HTML report
+screenshot: $(STAMP) system-deps
+	@mkdir -p build/demo docs/img
+	@$(BIN)/aimscheck report -c fixtures/demo/aimscheck.yaml --as-of $(DEMO_AS_OF) \
+	    --format html -o build/demo/report.html || [ $$? -eq 1 ]
+	@tmp=$$(mktemp -d); chromium --headless --no-sandbox --disable-gpu --hide-scrollbars \
+	    --disable-background-networking --disable-component-update --disable-sync \
+	    --no-first-run --user-data-dir=$$tmp --window-size=1200,1500 \
+	    --screenshot=docs/img/report.png "file://$(CURDIR)/build/demo/report.html" \
+	    >/dev/null 2>&1; rc=$$?; rm -rf $$tmp; exit $$rc
+	@echo "wrote docs/img/report.png"
 
 services-start:
 	bash tests/services/services.sh start
