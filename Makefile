@@ -31,8 +31,10 @@ demo: $(STAMP)
 ## test: install test deps, start the real services, run the whole suite, stop them
 test: $(STAMP) system-deps
 	@bash tests/services/services.sh start
+	@bash tests/services/postgres.sh start
 	@set +e; set -a; . ./.services.env; set +a; \
 	$(BIN)/python -m pytest -q -p no:cacheprovider; rc=$$?; \
+	bash tests/services/postgres.sh stop; \
 	bash tests/services/services.sh stop; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure"; exit 1; fi; \
 	exit $$rc

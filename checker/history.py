@@ -105,6 +105,8 @@ class ScanRow:
     recorded_at: str
     as_of: str
     organisation: str
+    mode: str
+    tool_version: str
     evidence_digest: str | None
     exit_code: int
     total: int

@@ -430,8 +430,9 @@ def pull(loaded: LoadedConfig, out_dir: Path, as_of: datetime, *,
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
     text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    # the manifest names no secret either (diagnostics are already redacted)
-    (out_dir / MANIFEST).write_text(redact(text), encoding="utf-8", newline="\n")
+    # the manifest names no secret either: diagnostics may quote a payload
+    scrubbed, _ = _scrub(redact(text).encode("utf-8"), secrets)
+    (out_dir / MANIFEST).write_bytes(scrubbed)
     return manifest, manifest_digest(out_dir)
 
 
