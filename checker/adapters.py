@@ -21,12 +21,14 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 from .evidence import EvidenceBundle
-from .registry import Registry
+from .registry import Registry, UnknownName, did_you_mean
 
 __all__ = [
     "Adapter",
     "AdapterConfig",
     "SourceContext",
+    "adapter_class",
+    "adapter_names",
     "adapter_registry",
     "record_limit",
     "reset_record_limit",
@@ -63,6 +65,7 @@ class SourceContext:
     as_of: datetime
     progress: bool = False
     recorder: Callable[[str, bytes], None] | None = None
+    only_models: frozenset[str] | None = None
     only_models: frozenset[str] | None = None
 
     def record(self, name: str, payload: bytes) -> None:
@@ -132,6 +135,26 @@ def reset_record_limit(token: Token[int | None]) -> None:
 
 
 _registry: Registry[type[Adapter]] | None = None
+
+
+def adapter_names() -> list[str]:
+    """Names in the ``aimscheck.adapters`` entry-point group (no adapter is imported)."""
+    return sorted({ep.name for ep in entry_points(group="aimscheck.adapters")})
+
+
+def adapter_class(name: str) -> type[Adapter]:
+    """Import just the adapter ``name``: a gate should not pay for every adapter's imports.
+
+    Raises:
+        UnknownName: no adapter of that name (with a did-you-mean hint).
+    """
+    if _registry is not None:
+        return _registry.get(name)
+    eps = [ep for ep in entry_points(group="aimscheck.adapters") if ep.name == name]
+    if not eps:
+        raise UnknownName("adapter", name, did_you_mean(name, adapter_names()))
+    cls: type[Adapter] = eps[0].load()
+    return cls
 
 
 def adapter_registry() -> Registry[type[Adapter]]:

@@ -13,7 +13,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from . import __version__
-from .adapters import Adapter, SourceContext, adapter_registry, reset_record_limit, set_record_limit
+from .adapters import (
+    Adapter,
+    SourceContext,
+    adapter_class,
+    adapter_names,
+    reset_record_limit,
+    set_record_limit,
+)
 from .config import LoadedConfig, pydantic_diagnostics
 from .engine import evaluate, exit_code_for, summarise
 from .errors import (
@@ -82,7 +89,6 @@ def build_sources(loaded: LoadedConfig, as_of: datetime, *, progress: bool = Fal
     ``only_models`` is passed to each adapter as a hint (``gate release``): a model
     registry adapter may read just those models.
     """
-    reg = adapter_registry()
     out: list[tuple[str, Adapter]] = []
     diags: list[Diagnostic] = []
     names: set[str] = set()
@@ -94,14 +100,15 @@ def build_sources(loaded: LoadedConfig, as_of: datetime, *, progress: bool = Fal
         if not isinstance(adapter_name, str):
             diags.append(loaded.located.diag(("sources", i), "E121",
                                              "source has no 'adapter' key",
-                                             "available: " + ", ".join(reg.names())))
+                                             "available: " + ", ".join(adapter_names())))
             continue
         try:
-            cls = reg.get(adapter_name)
+            cls = adapter_class(adapter_name)
         except UnknownName as exc:
             diags.append(loaded.located.diag(("sources", i, "adapter"), "E121",
                                              f"unknown adapter {adapter_name!r}",
-                                             exc.hint or "available: " + ", ".join(reg.names())))
+                                             exc.hint or "available: "
+                                             + ", ".join(adapter_names())))
             continue
         if name in names:
             diags.append(loaded.located.diag(("sources", i, "name"), "E122",
