@@ -155,6 +155,8 @@ class MlflowAdapter(Adapter):
         models: dict[str, _RawModel] = {}
         for body in reader.pages("registered-models/search", model_params):
             for raw in body.get("registered_models") or []:
+                if wanted is not None and _name_of(raw) not in wanted:
+                    continue  # the gate needs one model: skip the others before parsing
                 m = self._parse(_RawModel, raw, "registered model", diags)
                 if m is None or (wanted is not None and m.name.casefold() not in wanted):
                     continue
@@ -166,6 +168,8 @@ class MlflowAdapter(Adapter):
         versions: list[_RawVersion] = []
         for body in reader.pages("model-versions/search", version_params):
             for raw in body.get("model_versions") or []:
+                if wanted is not None and _name_of(raw) not in wanted:
+                    continue
                 v = self._parse(_RawVersion, raw, "model version", diags)
                 if v is None or (wanted is not None and v.name.casefold() not in wanted):
                     continue
@@ -302,6 +306,11 @@ class MlflowAdapter(Adapter):
             registered_by=registrant, registered_at=_epoch_ms(v.creation_timestamp),
             deployed_by=tags.get(names.deployed_by) or None, deployed_at=deployed_at,
             requested_by=tags.get(names.requested_by) or None, attributes=attributes)
+
+
+def _name_of(raw: Any) -> str | None:
+    name = raw.get("name") if isinstance(raw, dict) else None
+    return name.casefold() if isinstance(name, str) else None
 
 
 def _vkey(version: str) -> tuple[int, str]:
