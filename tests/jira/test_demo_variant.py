@@ -12,6 +12,7 @@ from __future__ import annotations
 import filecmp
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -171,3 +172,31 @@ def test_live_401_exits_3_with_a_clear_line_and_no_token(tmp_path: Path, jira_se
     for text in (proc.stdout, proc.stderr, (tmp_path / "out.json").read_text("utf-8")):
         assert wrong not in text
         assert TOKEN not in text
+
+
+def test_unknown_jira_user_is_an_unknown_person_finding(tmp_path: Path) -> None:
+    pages = tmp_path / "pages"
+    shutil.copytree(DEMO / "jira" / "pages", pages)
+    first = pages / "search" / "approvals" / "page-0001.json"
+    body = json.loads(first.read_text(encoding="utf-8"))
+    issue = next(i for i in body["issues"] if i["fields"]["customfield_10050"])
+    stranger = {"accountId": "712020:0f0e0d0c-0000-4bad-8bad-000000000001",
+                "displayName": "Ex-Contractor", "active": False, "accountType": "atlassian"}
+    for h in issue["changelog"]["histories"]:
+        if any(it["toString"] == "Approved" for it in h["items"]):
+            h["author"] = stranger
+    first.write_text(json.dumps(body), encoding="utf-8")
+    config = _live_config(tmp_path, "https://northwind.atlassian.net")
+    cfg = _load(config)
+    for src in cfg["sources"]:
+        if src["adapter"] == "jira":
+            src["offline"] = {"pages": str(pages)}
+    config.write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), "utf-8")
+    proc, data = scan(config, tmp_path / "out.json")
+    assert data is not None, proc.stderr
+    release = f"{issue['fields']['customfield_10050']}:{issue['fields']['customfield_10051']}"
+    (idn,) = [f for f in data["findings"]
+              if f["rule_id"] == "AIMS-IDN-001" and f["target_id"] == release]
+    assert idn["status"] == "fail"
+    assert stranger["accountId"] in idn["message"]
+    assert "unknown person" in idn["message"]
