@@ -136,10 +136,14 @@ def _dying_proxy(upstream: str) -> tuple[_DyingProxy, str]:
             self.send_header("Connection", "close")
             self.end_headers()
             self.wfile.write(body)
-            threading.Thread(target=server.shutdown, daemon=True).start()
+            threading.Thread(target=_stop, daemon=True).start()
 
         def log_message(self, *args: object) -> None:
             pass
+
+    def _stop() -> None:  # stop serving AND close the port: later connects are refused
+        server.shutdown()
+        server.server_close()
 
     server = _DyingProxy(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -159,7 +163,6 @@ def test_server_stopped_mid_scan_exits_3_and_never_releases(
             page_size=1, retries=1)
         proc = gate(cfg, model, "3")
     finally:
-        server.shutdown()
         server.server_close()
     assert proc.returncode == 3, proc.stdout + proc.stderr
     assert proc.stdout.startswith(f"BLOCK {model} version 3"), proc.stdout
