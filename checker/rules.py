@@ -26,6 +26,7 @@ from .checks.base import Check
 from .checks.logic import AllCheck
 from .config import Config, pydantic_diagnostics
 from .errors import Diagnostic, RuleError
+from .evidence import SUBJECT_KINDS
 from .iso42001 import is_valid_id
 from .registry import UnknownName, did_you_mean
 from .yamlsrc import Located, load_yaml_file
@@ -91,8 +92,12 @@ class CompiledRule:
 
     @property
     def needs(self) -> frozenset[str]:
-        """Evidence kinds the rule reads."""
-        out: set[str] = set()
+        """Evidence kinds the rule reads, including the kinds of its targets.
+
+        A rule that applies to incidents needs the incident source even when none of its
+        checks reads incidents otherwise: a skipped or failed source must never look clean.
+        """
+        out: set[str] = {"subject" if k in SUBJECT_KINDS else k for k in self.applies_to}
         for c in (*self.where, *self.require):
             out |= c.all_needs()
         return frozenset(out)
