@@ -66,7 +66,6 @@ class SourceContext:
     progress: bool = False
     recorder: Callable[[str, bytes], None] | None = None
     only_models: frozenset[str] | None = None
-    only_models: frozenset[str] | None = None
 
     def record(self, name: str, payload: bytes) -> None:
         """Hand a raw payload to the evidence locker (a no-op unless recording).
