@@ -240,7 +240,8 @@ class ApprovalsByTier(Check):
                            f"({', '.join(people.values())})", ev)
         names = ", ".join(people.values()) or "nobody"
         extra = f"; {'; '.join(sig.problems)}" if sig.problems else ""
-        return Outcome("fail", f"{target.id} ({label}) needs {need} distinct approvers before "
+        noun = "approver" if need == 1 else "distinct approvers"
+        return Outcome("fail", f"{target.id} ({label}) needs {need} {noun} before "
                        f"deployment, has {len(people)} ({names}){extra}", ev)
 
 
