@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from checker.adapters import AdapterConfig
+from evidence_adapters._http import RetryConfig
 
 __all__ = [
     "ApprovalMapping",
@@ -186,24 +187,17 @@ def _policies() -> dict[str, object]:
             "reviewed": ["Approved"], "review_kind": "policy_review"}
 
 
-class RetryConfig(AdapterConfig):
-    """Retries of 5xx, 429 and network errors: exponential backoff, bounded."""
-
-    max_attempts: int = Field(5, ge=1, description="Attempts per request, the first included.")
-    max_total_seconds: float = Field(120.0, gt=0, description="Give up once retrying a "
-                                                              "request has taken this long.")
-    backoff_initial_seconds: float = Field(1.0, ge=0)
-    backoff_max_seconds: float = Field(30.0, ge=0)
-    retry_after_max_seconds: float = Field(60.0, ge=0, description="Longest Retry-After "
-                                                                   "waited for.")
-
-
 class AuthConfig(AdapterConfig):
-    """Names of the environment variables holding the credentials (never the values)."""
+    """Where the credentials are: environment variables, or files (never the values)."""
 
     email_env: str = Field("JIRA_EMAIL", description="Cloud: the account email.")
     token_env: str = Field("JIRA_API_TOKEN", description="Cloud: the API token.")
     pat_env: str = Field("JIRA_PAT", description="Data Center: the personal access token.")
+    token_file: str | None = Field(None, description="Cloud: a file holding the API token "
+                                                     "(relative to the config file); replaces "
+                                                     "`token_env`.")
+    pat_file: str | None = Field(None, description="Data Center: a file holding the personal "
+                                                   "access token; replaces `pat_env`.")
 
 
 class OfflineConfig(AdapterConfig):

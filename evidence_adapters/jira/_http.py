@@ -11,33 +11,22 @@ named like the offline layout, so a recorded snapshot can be scanned again offli
 
 from __future__ import annotations
 
-import base64
-import email.utils
-import json
 import os
 import sys
-import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    stop_after_delay,
-)
 
 from checker.adapters import SourceContext
-from checker.errors import Diagnostic, EvidenceError, EvidenceUnavailable, register_secret
+from checker.errors import Diagnostic, EvidenceError, EvidenceUnavailable
+from evidence_adapters._http import ErrorCodes, HttpClient, read_secret
 
-from ._config import JiraConfig, RetryConfig
+from ._config import JiraConfig
 from ._model import ChangelogPage, RawHistory, RawIssue, SearchPageV2, SearchPageV3
 
-__all__ = ["LiveJira", "SearchResult"]
+__all__ = ["CODES", "LiveJira", "SearchResult"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -45,55 +34,16 @@ M = TypeVar("M", bound=BaseModel)
 SYSTEM_FIELDS = ("summary", "issuetype", "project", "status", "assignee", "reporter",
                  "created", "resolutiondate", "resolution", "priority")
 
+#: Jira's codes in the shared HTTP layer (E320–E339).
+CODES = ErrorCodes(network="E325", status="E324", unauthorized="E321", forbidden="E322",
+                   not_found="E323", body="E326")
+
 
 class SearchResult(BaseModel):
     """All issues of one search, in order, with the field-name map Jira returned."""
 
     issues: list[RawIssue]
     names: dict[str, str]
-
-
-class _Retryable(Exception):
-    """A response or network failure worth another attempt."""
-
-    def __init__(self, what: str, status: int | None = None,
-                 retry_after: float | None = None) -> None:
-        super().__init__(what)
-        self.what = what
-        self.status = status
-        self.retry_after = retry_after
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-class _Wait:
-    """Exponential backoff, or the server's Retry-After (capped) when it sent one."""
-
-    def __init__(self, cfg: RetryConfig) -> None:
-        self.cfg = cfg
-
-    def __call__(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome is not None else None
-        if isinstance(exc, _Retryable) and exc.retry_after is not None:
-            return min(exc.retry_after, self.cfg.retry_after_max_seconds)
-        backoff = self.cfg.backoff_initial_seconds * (2 ** (state.attempt_number - 1))
-        return float(min(backoff, self.cfg.backoff_max_seconds))
 
 
 class LiveJira:
@@ -105,23 +55,30 @@ class LiveJira:
         self.ctx = ctx
         self.source = ctx.source_name
         self.pages = 0
-        headers = {"Accept": "application/json", "User-Agent": "aimscheck-jira"}
-        auth: httpx.Auth | None = None
+        a = cfg.auth
+        basic: tuple[str, str] | None = None
+        bearer: str | None = None
         if cfg.deployment == "cloud":
-            user = self._env(cfg.auth.email_env, "the Atlassian account email")
-            token = self._env(cfg.auth.token_env, "an Atlassian API token")
-            register_secret(token)
-            register_secret(base64.b64encode(f"{user}:{token}".encode()).decode())
-            auth = httpx.BasicAuth(user, token)
-            self.cred_vars = f"{cfg.auth.email_env} and {cfg.auth.token_env}"
+            user = self._env(a.email_env, "the Atlassian account email")
+            token, where = read_secret(ctx, code="E320", env=a.token_env, file=a.token_file,
+                                       what="an Atlassian API token")
+            basic = (user, token)
+            self.cred_vars = f"{a.email_env} and {where.lstrip('$')}"
         else:
-            pat = self._env(cfg.auth.pat_env, "a Data Center personal access token")
-            register_secret(pat)
-            headers["Authorization"] = f"Bearer {pat}"
-            self.cred_vars = cfg.auth.pat_env
-        self.client = httpx.Client(base_url=cfg.site, headers=headers, auth=auth,
-                                   timeout=httpx.Timeout(cfg.timeout_seconds),
-                                   transport=transport, follow_redirects=False)
+            bearer, where = read_secret(ctx, code="E320", env=a.pat_env, file=a.pat_file,
+                                        what="a Data Center personal access token")
+            self.cred_vars = where.lstrip("$")
+        self.http = HttpClient(
+            source=self.source, retry=cfg.retry, timeout=cfg.timeout_seconds, codes=CODES,
+            check=f"{self.cred_vars} (credentials for {cfg.site})", record=ctx.record,
+            headers={"Accept": "application/json", "User-Agent": "aimscheck-jira"},
+            basic=basic, bearer=bearer, base_url=cfg.site, show_query=False,
+            hints={403: f"the account in {self.cred_vars} lacks permission to browse these "
+                        "projects, or API access is blocked on the site",
+                   404: f"check `site` ({cfg.site}) and `deployment` ({cfg.deployment}), and "
+                        f"that {self.cred_vars} may see it",
+                   400: "check the JQL and field names in the source config"},
+            transport=transport)
 
     def _env(self, var: str, what: str) -> str:
         value = os.environ.get(var, "").strip()
@@ -129,13 +86,12 @@ class LiveJira:
             raise EvidenceUnavailable(Diagnostic(
                 self.source, 0, 0, "E320",
                 f"environment variable {var} is not set (needed for {self.cfg.site})",
-                f"export {var} with {what}; credentials are read from the environment only",
-            ))
+                f"export {var} with {what}"))
         return value
 
     def close(self) -> None:
         """Close the connection pool and end the progress line."""
-        self.client.close()
+        self.http.close()
         if self.ctx.progress and self.pages:
             sys.stderr.write("\n")
             sys.stderr.flush()
@@ -145,42 +101,6 @@ class LiveJira:
     def _err(self, code: str, message: str, hint: str | None) -> EvidenceError:
         return EvidenceUnavailable(Diagnostic(self.source, 0, 0, code, message, hint))
 
-    def _once(self, path: str, params: dict[str, Any]) -> httpx.Response:
-        url = f"{self.cfg.site}{path}"
-        try:
-            resp = self.client.get(path, params=params)
-        except httpx.TimeoutException as exc:
-            raise _Retryable(f"timed out after {self.cfg.timeout_seconds:g} s "
-                             f"({type(exc).__name__})") from None
-        except httpx.TransportError as exc:
-            raise _Retryable(f"network error: {type(exc).__name__}: {exc}") from None
-        status = resp.status_code
-        if status == 429 or status >= 500:
-            wait = _retry_after(resp.headers.get("Retry-After"))
-            if wait is not None and wait > self.cfg.retry.max_total_seconds:
-                raise self._err("E324", f"HTTP {status} from {url}: Jira asks to wait "
-                                f"{wait:g} s, longer than retry.max_total_seconds",
-                                "run again later, or raise retry.max_total_seconds")
-            raise _Retryable(f"HTTP {status}", status, wait)
-        if status in (401, 403, 404):
-            raise self._auth_error(status, url)
-        if status >= 400:
-            raise self._err("E324", f"HTTP {status} from {url}: {_jira_messages(resp)}",
-                            "check the JQL and field names in the source config")
-        return resp
-
-    def _auth_error(self, status: int, url: str) -> EvidenceError:
-        if status == 401:
-            return self._err("E321", f"HTTP 401 Unauthorized from {url}",
-                             f"check {self.cred_vars} (credentials for {self.cfg.site})")
-        if status == 403:
-            return self._err("E322", f"HTTP 403 Forbidden from {url}",
-                             f"the account in {self.cred_vars} lacks permission to browse "
-                             "these projects, or API access is blocked on the site")
-        return self._err("E323", f"HTTP 404 Not Found from {url}",
-                         f"check `site` ({self.cfg.site}) and `deployment` "
-                         f"({self.cfg.deployment}), and that {self.cred_vars} may see it")
-
     def get(self, path: str, params: dict[str, Any], record: str, model: type[M]) -> M:
         """GET a JSON page with retries, record it, and validate its shape.
 
@@ -189,29 +109,14 @@ class LiveJira:
                 E325) or a body that is not the documented shape (E326).
         """
         url = f"{self.cfg.site}{path}"
-        rc = self.cfg.retry
-        retrying = Retrying(
-            stop=stop_after_attempt(rc.max_attempts) | stop_after_delay(rc.max_total_seconds),
-            wait=_Wait(rc), retry=retry_if_exception_type(_Retryable), reraise=True,
-            sleep=time.sleep,
-        )
-        try:
-            resp = retrying(self._once, path, params)
-        except _Retryable as exc:
-            n = retrying.statistics.get("attempt_number", rc.max_attempts)
-            code = "E324" if exc.status is not None else "E325"
-            raise self._err(code, f"{exc.what} from {url} (gave up after {n} attempt"
-                            f"{'s' if n != 1 else ''})",
-                            "Jira is unavailable or rate-limiting; run again later, or raise "
-                            "retry.max_attempts / retry.max_total_seconds") from None
-        self.ctx.record(record, resp.content)
+        data, _ = self.http.get_json(path, params, record_as=record)
         self.pages += 1
         if self.ctx.progress:
             sys.stderr.write(f"\r{self.source}: {self.pages} pages fetched")
             sys.stderr.flush()
         try:
-            return model.model_validate(json.loads(resp.content))
-        except (ValueError, ValidationError) as exc:
+            return model.model_validate(data)
+        except ValidationError as exc:
             first = str(exc).splitlines()[0]
             raise self._err("E326", f"unexpected response from {url}: {first}",
                             f"is {self.cfg.site} a Jira {self.cfg.deployment} site?") from None
@@ -315,19 +220,3 @@ def _dedupe(issues: list[RawIssue]) -> list[RawIssue]:
         seen.setdefault(issue.key, issue)
     return list(seen.values())
 
-
-def _jira_messages(resp: httpx.Response) -> str:
-    """Jira's ``errorMessages``/``errors`` of an error response, on one line."""
-    try:
-        body = resp.json()
-    except ValueError:
-        return resp.reason_phrase or "error"
-    parts: list[str] = []
-    if isinstance(body, dict):
-        msgs = body.get("errorMessages")
-        if isinstance(msgs, list):
-            parts += [str(m) for m in msgs]
-        errs = body.get("errors")
-        if isinstance(errs, dict):
-            parts += [f"{k}: {v}" for k, v in errs.items()]
-    return "; ".join(parts)[:300] or resp.reason_phrase or "error"

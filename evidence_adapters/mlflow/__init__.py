@@ -115,9 +115,7 @@ class MlflowAdapter(Adapter):
                 f"tracking_uri {uri!r} is not an http(s) URL",
                 "set `tracking_uri` (or MLFLOW_TRACKING_URI) to the server's base URL, or "
                 "`offline` to a folder of saved responses"))
-        return HttpReader(uri, source=self.ctx.source_name, token_env=cfg.token_env,
-                          username_env=cfg.username_env, password_env=cfg.password_env,
-                          timeout=cfg.timeout, retries=cfg.retries, record=self.ctx.record)
+        return HttpReader(uri, ctx=self.ctx, cfg=cfg)
 
     def collect(self) -> EvidenceBundle:
         """Read every registered model and model version (or only the gated model's).

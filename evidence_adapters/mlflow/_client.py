@@ -15,11 +15,14 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 import httpx
-from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
+from checker.adapters import SourceContext
 from checker.errors import Diagnostic, EvidenceError, EvidenceUnavailable, register_secret
+from evidence_adapters._http import ErrorCodes, HttpClient, optional_secret, shown_url
 
-__all__ = ["API", "HttpReader", "OfflineReader", "Reader"]
+from ._config import MlflowConfig
+
+__all__ = ["API", "CODES", "HttpReader", "OfflineReader", "Reader"]
 
 API = "/api/2.0/mlflow"
 _MAX_PAGES = 100_000
@@ -56,92 +59,47 @@ def _decode(source: str, payload: bytes, code_where: str) -> dict[str, Any]:
     return body
 
 
-class _Transient(Exception):
-    """A response worth retrying (HTTP 429 or 5xx)."""
-
-    def __init__(self, response: httpx.Response) -> None:
-        super().__init__(f"HTTP {response.status_code}")
-        self.response = response
-
-
-def _retryable(exc: BaseException) -> bool:
-    return isinstance(exc, httpx.TransportError | _Transient)
+#: MLflow's codes in the shared HTTP layer (E360–E379).
+CODES = ErrorCodes(network="E360", status="E360", unauthorized="E361", forbidden="E361",
+                   not_found="E360", body="E362")
 
 
 class HttpReader:
-    """Pages from a live tracking server, with bounded retries and optional auth."""
+    """Pages from a live tracking server, with bounded retries and optional auth.
 
-    def __init__(self, base_url: str, *, source: str, token_env: str, username_env: str,
-                 password_env: str, timeout: float, retries: int,
-                 record: Callable[[str, bytes], None],
+    Credentials: a bearer token, else basic auth (user and password); each from its file
+    when one is configured, else from its environment variable.
+    """
+
+    def __init__(self, base_url: str, *, ctx: SourceContext, cfg: MlflowConfig,
                  transport: httpx.BaseTransport | None = None) -> None:
         self.base = base_url.rstrip("/")
-        self.where = self.base
-        self.source = source
-        self.record = record
-        self.retries = retries
-        token = os.environ.get(token_env) or None
-        user = os.environ.get(username_env) or None
-        password = os.environ.get(password_env) or None
-        register_secret(token)
-        register_secret(password)
+        self.where = shown_url(self.base)
+        self.source = ctx.source_name
+        self.record = ctx.record
+        token, token_at = optional_secret(ctx, code="E369", env=cfg.token_env, file=cfg.token_file,
+                                          what="MLflow bearer token")
+        user = os.environ.get(cfg.username_env, "").strip() or None
+        password, password_at = optional_secret(ctx, code="E369", env=cfg.password_env,
+                                             file=cfg.password_file, what="MLflow password")
         parsed = httpx.URL(self.base)
         register_secret(parsed.password or None)
-        self.auth_hint = (f"check {token_env}" if token else
-                          f"check {username_env}/{password_env}" if user else
-                          f"set {token_env} (bearer) or {username_env}/{password_env} (basic)")
-        headers = {"Accept": "application/json", "User-Agent": "aimscheck-mlflow"}
-        auth: httpx.Auth | None = None
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        elif user and password:
-            auth = httpx.BasicAuth(user, password)
-        self.client = httpx.Client(headers=headers, auth=auth, timeout=timeout,
-                                   transport=transport, follow_redirects=False)
+        check = (f"the bearer token in {token_at}" if token else
+                 f"${cfg.username_env} and {password_at}" if user else
+                 f"the credentials: set ${cfg.token_env} (bearer) or ${cfg.username_env}/"
+                 f"${cfg.password_env} (basic)")
+        self.http = HttpClient(
+            source=self.source, retry=cfg.effective_retry(), timeout=cfg.timeout, codes=CODES,
+            check=check, record=ctx.record,
+            headers={"Accept": "application/json", "User-Agent": "aimscheck-mlflow"},
+            bearer=token, basic=(user, password) if (user and password and not token) else None,
+            hints={404: "is tracking_uri the server's base URL (without /api/2.0)?",
+                   400: "is `filter` a valid MLflow search filter?"},
+            transport=transport)
 
     def close(self) -> None:
         """Close the connection pool."""
-        self.client.close()
-
-    def _get(self, endpoint: str, params: dict[str, Any]) -> httpx.Response:
-        url = f"{self.base}{API}/{endpoint}"
-
-        def once() -> httpx.Response:
-            r = self.client.get(url, params=params)
-            if r.status_code == 429 or r.status_code >= 500:
-                raise _Transient(r)
-            return r
-
-        try:
-            for attempt in Retrying(stop=stop_after_attempt(self.retries + 1),
-                                    wait=wait_exponential(multiplier=0.2, max=2.0),
-                                    retry=retry_if_exception(_retryable), reraise=True):
-                with attempt:
-                    return once()
-        except httpx.TransportError as exc:
-            raise EvidenceUnavailable(Diagnostic(
-                self.source, 0, 0, "E360",
-                f"cannot reach {url}: {type(exc).__name__}: {exc} "
-                f"(after {self.retries + 1} attempts)",
-                "check tracking_uri and that the server is up; the gate stays closed")) from None
-        except _Transient as exc:
-            raise EvidenceUnavailable(Diagnostic(
-                self.source, 0, 0, "E360",
-                f"HTTP {exc.response.status_code} from {url} after {self.retries + 1} attempts: "
-                f"{_error_message(exc.response)}", "the server is failing; retry later")) from None
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _check(self, r: httpx.Response, endpoint: str) -> None:
-        if r.status_code in (401, 403):
-            raise EvidenceUnavailable(Diagnostic(
-                self.source, 0, 0, "E361",
-                f"HTTP {r.status_code} from {self.base}{API}/{endpoint}: "
-                f"{_error_message(r)}", self.auth_hint))
-        if r.status_code != 200:
-            raise EvidenceError(Diagnostic(
-                self.source, 0, 0, "E360",
-                f"HTTP {r.status_code} from {self.base}{API}/{endpoint}: {_error_message(r)}",
-                "is tracking_uri the server's base URL (without /api/2.0)? is `filter` valid?"))
+        self.http.close()
 
     def pages(self, endpoint: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """Follow ``next_page_token`` to the end; record every page as received."""
@@ -151,8 +109,7 @@ class HttpReader:
             q = dict(params)
             if token:
                 q["page_token"] = token
-            r = self._get(endpoint, q)
-            self._check(r, endpoint)
+            r = self.http.get(f"{self.base}{API}/{endpoint}", q)
             self.record(_page_name(endpoint, n), r.content)
             body = _decode(self.source, r.content, f"{endpoint} page {n}")
             yield body
@@ -169,22 +126,11 @@ class HttpReader:
 
     def run(self, run_id: str) -> dict[str, Any] | None:
         """``runs/get`` for one run (None on 404)."""
-        r = self._get("runs/get", {"run_id": run_id})
-        if r.status_code == 404:
+        r = self.http.get(f"{self.base}{API}/runs/get", {"run_id": run_id}, missing_ok=True)
+        if r.status == 404:
             return None
-        self._check(r, "runs/get")
         self.record(f"runs/get/{quote(run_id, safe='')}.json", r.content)
         return _decode(self.source, r.content, f"runs/get {run_id}")
-
-
-def _error_message(r: httpx.Response) -> str:
-    try:
-        body = r.json()
-    except ValueError:
-        return r.text[:200].strip() or r.reason_phrase
-    if isinstance(body, dict) and "message" in body:
-        return f"{body.get('error_code', '')} {body['message']}".strip()[:300]
-    return str(body)[:200]
 
 
 class OfflineReader:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from checker.adapters import AdapterConfig
+from evidence_adapters._http import RetryConfig
 
 __all__ = ["MlflowConfig", "TagNames"]
 
@@ -63,8 +64,16 @@ class MlflowConfig(AdapterConfig):
                           "\"tags.ai_system != ''\" (versions of other models are ignored).")
     page_size: int = Field(1000, ge=1, le=1000, description="max_results per page (≤ 1000).")
     timeout: float = Field(30.0, gt=0, description="Seconds per request.")
-    retries: int = Field(2, ge=0, le=10, description="Retries of a failed request (connection "
-                                                     "errors, HTTP 429 and 5xx), with backoff.")
+    token_file: str | None = Field(None, description="A file holding the bearer token "
+                                                     "(relative to the config file); replaces "
+                                                     "`token_env`.")
+    password_file: str | None = Field(None, description="A file holding the basic-auth "
+                                                        "password; replaces `password_env`.")
+    retry: RetryConfig = Field(default_factory=RetryConfig,
+                               description="Retries of connection errors, timeouts, HTTP 429 "
+                                           "and 5xx: bounded in count and total time.")
+    retries: int | None = Field(None, ge=0, le=10, description="Older spelling of "
+                                                               "`retry.max_attempts` − 1.")
     run_user: bool = Field(
         True, description="When a version records no registrant (no user_id, no tag), use the "
                           "user of its source run (one runs/get request per run).")
@@ -84,4 +93,12 @@ class MlflowConfig(AdapterConfig):
     def _one_source(self) -> MlflowConfig:
         if self.tracking_uri is not None and self.offline is not None:
             raise ValueError("give `tracking_uri` or `offline`, not both")
+        if self.retries is not None and "retry" in self.model_fields_set:
+            raise ValueError("give `retry.max_attempts` or the older `retries`, not both")
         return self
+
+    def effective_retry(self) -> RetryConfig:
+        """``retry``, with the older ``retries: N`` meaning ``max_attempts: N + 1``."""
+        if self.retries is None:
+            return self.retry
+        return self.retry.model_copy(update={"max_attempts": self.retries + 1})

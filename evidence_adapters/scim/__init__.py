@@ -24,7 +24,6 @@ import re
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-import httpx
 from pydantic import Field, ValidationError, field_validator, model_validator
 from scim2_models import Context, EnterpriseUser, Group, ListResponse, User
 
@@ -34,17 +33,28 @@ from checker.evidence import EvidenceBundle, Period, Person, Provenance
 from checker.identity import normalise_handle
 from checker.timeutil import day_end, day_start
 from evidence_adapters._common import Columns, CsvReader, parse_day
-from evidence_adapters._live import env_secret, env_value, get_json
+from evidence_adapters._http import ErrorCodes, HttpClient, RetryConfig, env_value, read_secret
 from evidence_adapters._roles import RoleRule, derive_roles
 from evidence_adapters.hr_csv import LeaveConfig, read_leave
 
-__all__ = ["ScimAdapter", "ScimConfig", "SupplementColumns", "SupplementConfig", "UserType"]
+__all__ = [
+    "CODES",
+    "ScimAdapter",
+    "ScimConfig",
+    "SupplementColumns",
+    "SupplementConfig",
+    "UserType",
+]
 
 Kind = Literal["individual", "group", "service"]
 EmploymentType = Literal["employee", "contractor"]
 IdSource = Literal["employee_number", "external_id", "id", "user_name"]
 
 _Page = ListResponse[User[EnterpriseUser] | Group]
+
+#: The codes of the live people/training sources in the shared HTTP layer (E340–E359).
+CODES = ErrorCodes(network="E341", status="E343", unauthorized="E342", forbidden="E342",
+                   not_found="E343", body="E344")
 
 
 class UserType(AdapterConfig):
@@ -92,6 +102,9 @@ class ScimConfig(AdapterConfig):
     url_env: str | None = Field(None, description="Env var holding the base URL (instead "
                                                   "of `url`).")
     token_env: str = Field("SCIM_TOKEN", description="Env var holding the bearer token.")
+    token_file: str | None = Field(
+        None, description="A file holding the bearer token (relative to the config file); "
+                          "replaces `token_env`.")
     path: str | None = Field(
         None, description="Offline: a saved ListResponse JSON file, or a folder of pages.")
     page_size: int = Field(100, ge=1, le=1000, description="`count` per request.")
@@ -101,7 +114,11 @@ class ScimConfig(AdapterConfig):
     sort: bool = Field(
         False, description="Ask for sortBy=userName/displayName, for servers whose order is "
                            "not stable between pages.")
-    timeout: float = Field(30.0, gt=0)
+    timeout: float = Field(30.0, gt=0, description="Seconds per request (connect, each read, "
+                                                   "and the whole response).")
+    retry: RetryConfig = Field(default_factory=RetryConfig,
+                               description="Retries of connection errors, timeouts, HTTP 429 "
+                                           "and 5xx: bounded in count and total time.")
     id_from: tuple[IdSource, ...] = Field(
         ("employee_number", "external_id", "id"), min_length=1,
         description="Where Person.id comes from: the first non-empty of these.")
@@ -156,7 +173,7 @@ class ScimAdapter(Adapter):
         cfg: ScimConfig = self.config
         url = cfg.url
         if cfg.url_env is not None:
-            url = env_value(self.ctx.source_name, cfg.url_env, "SCIM base URL")
+            url = env_value(self.ctx.source_name, cfg.url_env, "SCIM base URL", "E340")
         if url is not None:
             resources = self._live(cfg, url)
         else:
@@ -175,21 +192,24 @@ class ScimAdapter(Adapter):
     # -- reading ------------------------------------------------------------------------
 
     def _live(self, cfg: ScimConfig, url: str) -> list[tuple[Any, str, str | None]]:
-        token = env_secret(self.ctx.source_name, cfg.token_env, "SCIM bearer token")
+        token, where = read_secret(self.ctx, code="E340", env=cfg.token_env, file=cfg.token_file,
+                                   what="SCIM bearer token")
         base = url.rstrip("/")
-        headers = {"Authorization": f"Bearer {token}", "Accept": "application/scim+json"}
         out: list[tuple[Any, str, str | None]] = []
         endpoints = [("Users", cfg.users_filter, "userName")]
         if cfg.groups:
             endpoints.append(("Groups", cfg.groups_filter, "displayName"))
-        with httpx.Client(headers=headers, timeout=cfg.timeout) as client:
+        with HttpClient(source=self.ctx.source_name, retry=cfg.retry, timeout=cfg.timeout,
+                        codes=CODES, check=f"the bearer token in {where}",
+                        record=self.ctx.record, headers={"Accept": "application/scim+json"},
+                        bearer=token) as client:
             for endpoint, flt, sort_by in endpoints:
                 out.extend(self._paged(client, cfg, base, endpoint, flt,
                                        sort_by if cfg.sort else None))
         return out
 
     def _paged(
-        self, client: httpx.Client, cfg: ScimConfig, base: str, endpoint: str,
+        self, client: HttpClient, cfg: ScimConfig, base: str, endpoint: str,
         flt: str | None, sort_by: str | None,
     ) -> list[tuple[Any, str, str | None]]:
         src = self.ctx.source_name
@@ -204,9 +224,8 @@ class ScimAdapter(Adapter):
                 params["filter"] = flt
             if sort_by:
                 params["sortBy"] = sort_by
-            data, _ = get_json(client, url, params=params, source=src, ctx=self.ctx,
-                               record_as=f"{endpoint.lower()}/page-{page_no:04d}.json",
-                               auth_hint=f"check the bearer token in ${cfg.token_env}")
+            data, _ = client.get_json(url, params,
+                                      record_as=f"{endpoint.lower()}/page-{page_no:04d}.json")
             where = f"{url}?startIndex={start}&count={cfg.page_size}"
             page = self._parse(data, where)
             total = page.total_results

@@ -31,13 +31,17 @@ from checker.adapters import Adapter, AdapterConfig
 from checker.errors import Diagnostic, EvidenceError, EvidenceUnavailable
 from checker.evidence import EvidenceBundle, Provenance, Training, UtcDatetime
 from checker.timeutil import ensure_utc, format_ts
-from evidence_adapters._live import env_secret, env_value, get_json
+from evidence_adapters._http import ErrorCodes, HttpClient, RetryConfig, env_value, read_secret
 
-__all__ = ["XapiAdapter", "XapiConfig"]
+__all__ = ["CODES", "XapiAdapter", "XapiConfig"]
 
 ADL = "http://adlnet.gov/expapi/verbs/"
 COMPLETED, PASSED, FAILED = ADL + "completed", ADL + "passed", ADL + "failed"
 VERSION_HEADER = {"X-Experience-API-Version": "1.0.3"}
+
+#: The codes of the live people/training sources in the shared HTTP layer (E340–E359).
+CODES = ErrorCodes(network="E341", status="E343", unauthorized="E342", forbidden="E342",
+                   not_found="E343", body="E344")
 
 
 # -- raw payload models (upstream shapes drift: extra="ignore") ---------------------------
@@ -122,6 +126,11 @@ class XapiConfig(AdapterConfig):
         None, description="Env var holding the endpoint (instead of `endpoint`).")
     user_env: str = Field("XAPI_USER", description="Env var with the basic-auth user/key.")
     password_env: str = Field("XAPI_PASSWORD", description="Env var with the password/secret.")
+    user_file: str | None = Field(
+        None, description="A file holding the basic-auth user/key (relative to the config "
+                          "file); replaces `user_env`.")
+    password_file: str | None = Field(
+        None, description="A file holding the password/secret; replaces `password_env`.")
     path: str | None = Field(
         None, description="Offline: a saved StatementResult/array file, or a folder of pages.")
     verbs: tuple[str, ...] = Field(
@@ -134,7 +143,11 @@ class XapiConfig(AdapterConfig):
                           "Ralph 5.1's file-system backend). Verbs are checked here anyway.")
     since: UtcDatetime | None = Field(None, description="Only statements stored after this.")
     limit: int = Field(100, ge=1, le=10000, description="Statements per page requested.")
-    timeout: float = Field(30.0, gt=0)
+    timeout: float = Field(30.0, gt=0, description="Seconds per request (connect, each read, "
+                                                   "and the whole response).")
+    retry: RetryConfig = Field(default_factory=RetryConfig,
+                               description="Retries of connection errors, timeouts, HTTP 429 "
+                                           "and 5xx: bounded in count and total time.")
     courses: dict[str, str] = Field(
         default_factory=dict, description="Activity id → course id used by rules.")
     unmapped_activities: Literal["keep", "skip"] = Field(
@@ -175,7 +188,8 @@ class XapiAdapter(Adapter):
         cfg: XapiConfig = self.config
         endpoint = cfg.endpoint
         if cfg.endpoint_env is not None:
-            endpoint = env_value(self.ctx.source_name, cfg.endpoint_env, "LRS xAPI endpoint")
+            endpoint = env_value(self.ctx.source_name, cfg.endpoint_env, "LRS xAPI endpoint",
+                                 "E340")
         if endpoint is not None:
             pages = self._live(cfg, endpoint)
         else:
@@ -197,14 +211,18 @@ class XapiAdapter(Adapter):
     def _live(self, cfg: XapiConfig, endpoint: str
               ) -> list[tuple[str, str | None, list[dict[str, Any]]]]:
         src = self.ctx.source_name
-        user = env_secret(src, cfg.user_env, "LRS basic-auth user")
-        password = env_secret(src, cfg.password_env, "LRS basic-auth password")
+        user, user_at = read_secret(self.ctx, code="E340", env=cfg.user_env,
+                                    file=cfg.user_file, what="LRS basic-auth user")
+        password, password_at = read_secret(self.ctx, code="E340", env=cfg.password_env,
+                                            file=cfg.password_file,
+                                            what="LRS basic-auth password")
         base = endpoint.rstrip("/")
         url0 = httpx.URL(base + "/statements")
-        hint = f"check ${cfg.user_env} and ${cfg.password_env} (the LRS credentials)"
         pages: list[tuple[str, str | None, list[dict[str, Any]]]] = []
-        with httpx.Client(auth=(user, password), headers=VERSION_HEADER,
-                          timeout=cfg.timeout) as client:
+        with HttpClient(source=src, retry=cfg.retry, timeout=cfg.timeout, codes=CODES,
+                        check=f"{user_at} and {password_at} (the LRS credentials)",
+                        record=self.ctx.record, headers=VERSION_HEADER,
+                        basic=(user, password)) as client:
             queries: list[str | None] = list(cfg.verbs) if cfg.server_verb_filter else [None]
             for v_no, verb in enumerate(queries, 1):
                 params: dict[str, Any] | None = {"limit": cfg.limit}
@@ -215,9 +233,8 @@ class XapiAdapter(Adapter):
                 url: httpx.URL = url0
                 seen: set[str] = set()
                 for page_no in range(1, cfg.max_pages + 1):
-                    data, _ = get_json(client, url, params=params, source=src, ctx=self.ctx,
-                                       record_as=f"statements/verb-{v_no}/page-{page_no:04d}"
-                                                 ".json", auth_hint=hint)
+                    data, _ = client.get_json(url, params, record_as=f"statements/verb-{v_no}/"
+                                                                     f"page-{page_no:04d}.json")
                     page = self._page(data, str(url))
                     pages.append((f"{verb or 'statements'} page {page_no}", base,
                                   page.statements))
