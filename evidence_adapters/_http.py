@@ -33,6 +33,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from pydantic import Field
@@ -211,6 +212,8 @@ def optional_secret(ctx: SourceContext, *, code: str, env: str, file: str | None
 
 _SECRET_PARAM = re.compile(r"token|key|secret|passw|pwd|sig|auth|code|credential|session",
                            re.IGNORECASE)
+#: Paging cursors look like tokens by name but are not credentials: shown as they are.
+_CURSOR_PARAM = re.compile(r"^(page_?token|nextpagetoken|cursor)$", re.IGNORECASE)
 
 
 def shown_url(url: httpx.URL | str, *, query: bool = True) -> str:
@@ -221,12 +224,13 @@ def shown_url(url: httpx.URL | str, *, query: bool = True) -> str:
         query: Whether to show the query string at all.
     """
     u = httpx.URL(str(url))
-    u = u.copy_with(username=None, password=None, fragment=None)
+    bare = str(u.copy_with(username=None, password=None, fragment=None, query=None))
     if not query or not u.query:
-        return str(u.copy_with(query=None))
-    params = httpx.QueryParams([(k, "***" if _SECRET_PARAM.search(k) else v)
-                                for k, v in u.params.multi_items()])
-    return str(u.copy_with(query=None).copy_merge_params(params))
+        return bare
+    shown = [(k, "***" if _SECRET_PARAM.search(k) and not _CURSOR_PARAM.match(k) else v)
+             for k, v in u.params.multi_items()]
+    return bare + "?" + "&".join(
+        f"{quote(k, safe='')}={v if v == '***' else quote(v, safe='')}" for k, v in shown)
 
 
 def _one_line(text: str, limit: int = 200) -> str:

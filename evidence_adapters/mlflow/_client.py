@@ -111,15 +111,16 @@ class HttpReader:
                 q["page_token"] = token
             r = self.http.get(f"{self.base}{API}/{endpoint}", q)
             self.record(_page_name(endpoint, n), r.content)
-            body = _decode(self.source, r.content, f"{endpoint} page {n}")
+            body = _decode(self.source, r.content, f"{r.url} (page {n})")
             yield body
             token = body.get("next_page_token") or None
             if token is None:
                 return
             if token in seen:
                 raise EvidenceError(Diagnostic(
-                    self.source, 0, 0, "E366", f"{endpoint}: page {n} repeats an earlier "
-                    "next_page_token; the listing would never end", "report this server bug"))
+                    self.source, 0, 0, "E366", f"{self.where}{API}/{endpoint}: page {n} "
+                    "repeats an earlier next_page_token; the listing would never end",
+                    "report this server bug"))
             seen.add(token)
         raise EvidenceError(Diagnostic(self.source, 0, 0, "E366",
                                        f"{endpoint}: more than {_MAX_PAGES} pages"))
