@@ -10,10 +10,12 @@ DEMO_AS_OF ?= 2026-11-30
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -m pip install --quiet --upgrade pip 2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2)
 
+# pip's notes about unreachable local package mirrors are noise here; real errors still show.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@echo "== installing aimscheck and its development tools into $(VENV)"
+	@PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet -e '.[dev]' 2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2)
 	@touch $(STAMP)
 
 ## demo: install and scan the bundled demo organisation (the scan exits 1: it has gaps)
