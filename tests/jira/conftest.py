@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jira_payloads import EMAIL, PAT, TOKEN
 from werkzeug import Request, Response
 
 from checker.adapters import SourceContext
 from evidence_adapters.jira import JiraAdapter
+from tests.jira.jira_payloads import EMAIL, PAT, TOKEN
 
 FETCHED = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
 AS_OF = datetime(2026, 11, 30, tzinfo=UTC)

@@ -21,7 +21,8 @@ from typing import Any
 
 import pytest
 import yaml
-from jira_payloads import EMAIL, TOKEN
+
+from tests.jira.jira_payloads import EMAIL, TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "fixtures" / "demo"

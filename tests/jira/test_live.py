@@ -8,8 +8,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from conftest import Recorded, json_response, token_pages
-from jira_payloads import (
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from checker.errors import EvidenceError
+from evidence_adapters.jira import JiraAdapter
+from tests.jira.conftest import Recorded, json_response, token_pages
+from tests.jira.jira_payloads import (
     EMAIL,
     LUKASZ,
     NADIA,
@@ -26,11 +31,6 @@ from jira_payloads import (
     page_v3,
     user,
 )
-from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
-
-from checker.errors import EvidenceError
-from evidence_adapters.jira import JiraAdapter
 
 Make = Callable[..., JiraAdapter]
 SEARCH = "/rest/api/3/search/jql"

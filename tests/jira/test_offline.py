@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jira_payloads import LUKASZ, SITE, ZOE, approval, page_v3
 from pydantic import ValidationError
 
 from checker.errors import EvidenceError
 from evidence_adapters.jira import JiraAdapter
+from tests.jira.jira_payloads import LUKASZ, SITE, ZOE, approval, page_v3
 
 Make = Callable[..., JiraAdapter]
 
