@@ -162,22 +162,25 @@ class OwnerIsIndividual(Check):
 
     def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
         """Check each named owner."""
-        outs = []
-        for role in self.args.roles:
-            h = _owner(target, role)
-            if h is None:
-                continue
-            prob = owner_problem(ctx, h, need_active=False)
-            outs.append(Outcome("fail" if prob else "pass",
-                                f"{role} owner: {prob}" if prob else
-                                f"{role} owner {ctx.who(h)} is an individual",
-                                (locator(target), *_ploc(ctx, h)), (h,) if prob else ()))
-        return combine_all(outs)
+        return _each_owner(ctx, target, self.args.roles, need_active=False,
+                           ok="is an individual")
 
 
-def _ploc(ctx: EvalContext, handle: str) -> tuple[str, ...]:
-    p = ctx.person(handle)
-    return (locator(p),) if p else ()
+def _each_owner(ctx: EvalContext, target: Target, roles: list[str], *, need_active: bool,
+                ok: str) -> Outcome:
+    """Judge every named owner in ``roles`` with :func:`owner_problem`; skip empty roles."""
+    outs = []
+    for role in roles:
+        h = _owner(target, role)
+        if h is None:
+            continue
+        prob = owner_problem(ctx, h, need_active=need_active)
+        p = ctx.person(h)
+        outs.append(Outcome("fail" if prob else "pass",
+                            f"{role} owner: {prob}" if prob else f"{role} owner {ctx.who(h)} {ok}",
+                            (locator(target), *((locator(p),) if p else ())),
+                            (h,) if prob else ()))
+    return combine_all(outs)
 
 
 class ActiveArgs(RolesArgs):
@@ -204,17 +207,7 @@ class OwnerActive(Check):
 
     def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
         """Check each named owner at as-of."""
-        outs = []
-        for role in self.args.roles:
-            h = _owner(target, role)
-            if h is None:
-                continue
-            prob = owner_problem(ctx, h, need_active=True)
-            outs.append(Outcome("fail" if prob else "pass",
-                                f"{role} owner: {prob}" if prob else
-                                f"{role} owner {ctx.who(h)} is active",
-                                (locator(target), *_ploc(ctx, h))))
-        return combine_all(outs)
+        return _each_owner(ctx, target, self.args.roles, need_active=True, ok="is active")
 
 
 class HasRoleArgs(CheckArgs):
