@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_AS_OF ?= 2026-11-30
 
-.PHONY: demo test lint typecheck check services-start services-stop clean system-deps screenshot
+.PHONY: demo test lint typecheck check services-start services-stop clean system-deps screenshot bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,18 @@ screenshot: $(STAMP) system-deps
 	    >/dev/null 2>&1; rc=$$?; rm -rf $$tmp; exit $$rc
 	@echo "wrote docs/img/report.png"
 
+## bench: scale benchmark (1k/10k/100k employees) against the indexed-Python floor and OPA
+## (regopy, installed into its own venv); never part of `make test`. See benchmarks/RESULTS.md.
+BENCH_VENV := .venv-bench
+BENCH_ARGS ?=
+$(BENCH_VENV)/.installed:
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet 'regopy>=1.5.2'
+	@touch $@
+
+bench: $(STAMP) $(BENCH_VENV)/.installed
+	$(BIN)/python benchmarks/bench.py --opa-python $(BENCH_VENV)/bin/python $(BENCH_ARGS)
+
 services-start:
 	bash tests/services/services.sh start
 
@@ -73,4 +85,4 @@ services-stop:
 	bash tests/services/services.sh stop
 
 clean:
-	rm -rf $(VENV) build .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(BENCH_VENV) build .mypy_cache .ruff_cache .pytest_cache

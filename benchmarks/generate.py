@@ -39,6 +39,15 @@ OTHER_COURSES = ["EUAI-201", "RML-110", "SEC-100", "PRIV-120", "CODE-001"]
 HERE = Path(__file__).resolve().parent
 BENCH_RULES = HERE / "rules"
 DOMAIN = "bank.example"
+#: aimscheck's default shared-mailbox patterns (checker.config.DEFAULT_SHARED_PATTERNS),
+#: copied so that OPA and the floor apply the same test.
+SHARED_PATTERNS = [
+    r"^(team|teams|group|all|ml|ai|data|ops|support|info|admin|security|platform|risk"
+    r"|compliance|noreply|no-reply|do-not-reply)[-._@]",
+    r"[-._](team|group|list|ops|platform|shared)@",
+    r"^(svc|bot|service|system)[-._]",
+    r"[-._](bot|svc)@",
+]
 
 FIRST = ["anna", "ben", "carla", "dmitri", "elena", "farid", "grace", "hugo", "ines", "jonas",
          "kemal", "lena", "mateo", "nora", "oskar", "priya", "quinn", "rosa", "sven", "tara",
@@ -465,7 +474,7 @@ def bench_document(org: Org) -> dict[str, Any]:
         leave.setdefault(lv["person"], []).append([sec(lv["start"]), sec(lv["end"]) + 86400])
     status = {"Active": "active", "On Leave": "on_leave", "Terminated": "terminated"}
     people = [{
-        "id": p["id"], "handles": [p["id"], p["email"], p["mlflow"]],
+        "id": p["id"], "handles": [p["id"], p["email"], p["mlflow"]], "emails": [p["email"]],
         "kind": "individual" if p["kind"] == "User" else "group",
         "status": status[p["status"]], "hired": sec(p["hired"]),
         "terminated": sec(p["terminated"]) + 86400 if p["terminated"] else None,
@@ -489,6 +498,7 @@ def bench_document(org: Org) -> dict[str, Any]:
     return {
         "as_of": _epoch(AS_OF),
         "settings": {"production_stages": ["production"], "production_aliases": ["production"],
+                     "shared_mailbox_patterns": SHARED_PATTERNS,
                      "validity_days": 365, "ack_hours": 24,
                      "owner_kinds": ["ai_system", "risk"]},
         "people": people, "trainings": trainings, "subjects": subjects,
