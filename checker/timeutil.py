@@ -9,6 +9,8 @@ __all__ = ["UTC", "day_end", "day_start", "ensure_utc", "format_ts", "parse_as_o
 
 def ensure_utc(value: datetime) -> datetime:
     """Return ``value`` in UTC; a naive datetime is refused (ValueError)."""
+    if value.tzinfo is UTC:  # the usual case, once per timestamp of every record: as is
+        return value
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"timestamp {value.isoformat()} has no time-zone offset")
     return value.astimezone(UTC)

@@ -116,6 +116,8 @@ class _Builder:
         if isinstance(node, yaml.SequenceNode):
             return [self.build(v, (*path, i)) for i, v in enumerate(node.value)]
         assert isinstance(node, yaml.ScalarNode)
+        if node.tag == "tag:yaml.org,2002:str":
+            return node.value  # what the constructor returns for a string, minus its dispatch
         try:
             return self._scalar.construct_object(node, deep=True)
         except ValueError as exc:  # an impossible date such as 2026-02-30

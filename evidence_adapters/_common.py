@@ -9,6 +9,7 @@ import csv
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -176,6 +177,9 @@ def too_many(file: str, line: int, limit: int) -> Diagnostic:
 MIN_YEAR = 1970
 
 
+# Exports repeat the same few thousand dates across millions of cells; the results are
+# immutable, so each (cell, format) is parsed once. Errors are not cached (they re-raise).
+@lru_cache(maxsize=16384)
 def parse_day(text: str, fmt: str) -> date:
     """Parse a date cell with a ``strptime`` format.
 
@@ -188,6 +192,7 @@ def parse_day(text: str, fmt: str) -> date:
     return day
 
 
+@lru_cache(maxsize=16384)
 def parse_instant(text: str, fmt: str) -> datetime:
     """Parse a date or date-time cell; without ``%z`` in the format the value is UTC.
 

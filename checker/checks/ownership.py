@@ -38,8 +38,14 @@ def _compiled(patterns: tuple[str, ...]) -> list[re.Pattern[str]]:
 
 def shared_mailbox(ctx: EvalContext, handle: str, person: Person | None) -> bool:
     """True when the handle or the person's emails match a shared-mailbox pattern."""
-    pats = _compiled(tuple(ctx.settings.shared_mailbox_patterns))
-    names = [handle, *(person.emails if person else ())]
+    return _matches_shared(tuple(ctx.settings.shared_mailbox_patterns),
+                           (handle, *(person.emails if person else ())))
+
+
+@lru_cache(maxsize=65536)
+def _matches_shared(patterns: tuple[str, ...], names: tuple[str, ...]) -> bool:
+    # the same owners recur across subjects and rules: match each handle once
+    pats = _compiled(patterns)
     return any(p.search(n) for p in pats for n in names)
 
 
