@@ -70,7 +70,10 @@ def evaluate(
     """
     exec_ = config.accountable_executive
     findings: list[Finding] = []
+    # Many rules share a finding-owner chain: resolve each (target, chain) once.
+    owners: dict[tuple[int, tuple[str, ...]], tuple[OwnerRef | None, OwnerRef | None]] = {}
     for rule in rules:
+        chain = tuple(rule.finding_owner)
         missing = sorted(k for k in rule.needs if k in store.incomplete)
         ctx = EvalContext(store, as_of, config.settings, rule.params, gate_release)
         matched = 0
@@ -87,8 +90,12 @@ def evaluate(
                 else:
                     out = _evaluate_one(rule, ctx, target)
                 matched += 1
-                owner, deputy = resolve_owner(store, target, rule.finding_owner, exec_, as_of)
-                findings.append(_finding(rule, target, out, owner, deputy, exec_))
+                okey = (id(target), chain)
+                if okey not in owners:
+                    o, d = resolve_owner(store, target, list(chain), exec_, as_of)
+                    owners[okey] = (_ref(o), _ref(d))
+                owner_ref, deputy_ref = owners[okey]
+                findings.append(_finding(rule, target, out, owner_ref, deputy_ref, exec_))
         if matched == 0 and only is None:
             if missing:
                 diag = store.incomplete[missing[0]][0]
@@ -97,8 +104,8 @@ def evaluate(
             else:
                 out = Outcome("warn", f"rule matched no {'/'.join(rule.applies_to)} at all: "
                               "is that evidence missing from the config's sources?")
-            owner, deputy = resolve_owner(store, _NOBODY, [], exec_, as_of)
-            findings.append(_finding(rule, None, out, owner, deputy, exec_))
+            o, d = resolve_owner(store, _NOBODY, [], exec_, as_of)
+            findings.append(_finding(rule, None, out, _ref(o), _ref(d), exec_))
     findings.sort(key=lambda f: (f.rule_id, f.target_kind, f.target_id))
     return findings
 
@@ -110,9 +117,9 @@ _NOBODY = Subject.model_construct(
 
 
 def _finding(rule: CompiledRule, target: Target | None, out: Outcome | None,
-             owner: OwnerChoice | None, deputy: OwnerChoice | None, executive: str) -> Finding:
-    owner_ref = _ref(owner) or OwnerRef(id=executive, name=executive, email=None,
-                                        via="accountable_executive (not found in HR)")
+             owner: OwnerRef | None, deputy: OwnerRef | None, executive: str) -> Finding:
+    owner_ref = owner or OwnerRef(id=executive, name=executive, email=None,
+                                  via="accountable_executive (not found in HR)")
     status: str = "not_applicable"
     message = "not applicable"
     evidence: tuple[str, ...] = ()
@@ -125,7 +132,7 @@ def _finding(rule: CompiledRule, target: Target | None, out: Outcome | None,
         target_kind=target_kind(target) if target is not None else "rule",
         target_id=target_id(target) if target is not None else rule.id,
         target_name=_name(target) if target is not None else rule.title,
-        message=message, owner=owner_ref, deputy=_ref(deputy),
+        message=message, owner=owner_ref, deputy=deputy,
         evidence=tuple(e for e in evidence if e and e != "?"), references=rule.references,
         remediation=rule.remediation, rule_file=rule.file, act=act,
     )

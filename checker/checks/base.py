@@ -164,6 +164,10 @@ def combine_all(outcomes: list[Outcome]) -> Outcome:
     """Conjunction: the worst status wins; messages of the non-passing parts are kept."""
     if not outcomes:
         return Outcome("pass", "no condition to check")
+    if len(outcomes) == 1:  # the common case, kept cheap: one outcome is its own conjunction
+        o = outcomes[0]
+        if len(set(o.evidence)) == len(o.evidence) and len(set(o.act)) == len(o.act):
+            return o
     worst = max(outcomes, key=lambda o: _RANK[o.status]).status
     if worst == "pass":
         msgs = [o.message for o in outcomes]
