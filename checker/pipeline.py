@@ -5,6 +5,7 @@ The CLI is a thin layer over these; so are tests and the rule-case harness.
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -156,6 +157,9 @@ def _collect(sources: list[tuple[str, Adapter]], needed: frozenset[str] | None) 
                                         + ", ".join(sorted(kinds)),)))
             continue
         t0 = time.perf_counter()
+        if adapter.ctx.progress:  # terminal only; CI logs stay quiet
+            sys.stderr.write(f"reading {name} ({adapter.name})…\n")
+            sys.stderr.flush()
         try:
             got = adapter.collect()
         except EvidenceError as exc:
@@ -178,9 +182,12 @@ def _collect(sources: list[tuple[str, Adapter]], needed: frozenset[str] | None) 
         finally:
             timings[name] = time.perf_counter() - t0
         bundle.extend(got)
+        records = _count(got)
+        if adapter.ctx.progress:
+            sys.stderr.write(f"  {name}: {records:,} records in {timings[name]:.1f} s\n")
+            sys.stderr.flush()
         statuses.append(SourceStatus(name=name, adapter=adapter.name, status="ok",
-                                     kinds=tuple(sorted(kinds | got.kinds)),
-                                     records=_count(got)))
+                                     kinds=tuple(sorted(kinds | got.kinds)), records=records))
     return Collected(bundle, statuses, incomplete, timings)
 
 

@@ -28,6 +28,7 @@ import email.utils
 import json
 import os
 import re
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -325,6 +326,7 @@ class HttpClient:
         show_query: Whether messages show the query string (secret values are masked).
         hints: Hints replacing the defaults per status (403, 404, 400 …).
         transport: An httpx transport (tests); default: the network.
+        progress: Count fetched pages on stderr (a terminal only; quiet in CI logs).
     """
 
     def __init__(self, *, source: str, retry: RetryConfig, timeout: float, codes: ErrorCodes,
@@ -333,8 +335,11 @@ class HttpClient:
                  basic: tuple[str, str] | None = None, bearer: str | None = None,
                  base_url: str = "", show_query: bool = True,
                  hints: Mapping[int, str] | None = None,
-                 transport: httpx.BaseTransport | None = None) -> None:
+                 transport: httpx.BaseTransport | None = None,
+                 progress: bool = False) -> None:
         self.source = source
+        self.progress = progress
+        self.pages = 0
         self.retry = retry
         self.timeout = timeout
         self.codes = codes
@@ -358,8 +363,11 @@ class HttpClient:
                                    follow_redirects=False)
 
     def close(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pool and end the progress line."""
         self.client.close()
+        if self.progress and self.pages:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
 
     def __enter__(self) -> HttpClient:
         return self
@@ -480,6 +488,10 @@ class HttpClient:
         resp = self.get(url, params)
         if self.record is not None:
             self.record(record_as, resp.content)
+        self.pages += 1
+        if self.progress:
+            sys.stderr.write(f"\r{self.source}: {self.pages} pages fetched")
+            sys.stderr.flush()
         try:
             return json.loads(resp.content), resp
         except ValueError as exc:

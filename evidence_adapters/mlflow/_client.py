@@ -90,7 +90,7 @@ class HttpReader:
                  f"${cfg.password_env} (basic)")
         self.http = HttpClient(
             source=self.source, retry=cfg.effective_retry(), timeout=cfg.timeout, codes=CODES,
-            check=check, record=ctx.record,
+            check=check, record=ctx.record, progress=ctx.progress,
             headers={"Accept": "application/json", "User-Agent": "aimscheck-mlflow"},
             bearer=token, basic=(user, password) if (user and password and not token) else None,
             hints={404: "is tracking_uri the server's base URL (without /api/2.0)?",

@@ -202,6 +202,7 @@ class ScimAdapter(Adapter):
         with HttpClient(source=self.ctx.source_name, retry=cfg.retry, timeout=cfg.timeout,
                         codes=CODES, check=f"the bearer token in {where}",
                         record=self.ctx.record, headers={"Accept": "application/scim+json"},
+                        progress=self.ctx.progress,
                         bearer=token) as client:
             for endpoint, flt, sort_by in endpoints:
                 out.extend(self._paged(client, cfg, base, endpoint, flt,

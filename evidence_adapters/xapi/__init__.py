@@ -221,7 +221,7 @@ class XapiAdapter(Adapter):
         pages: list[tuple[str, str | None, list[dict[str, Any]]]] = []
         with HttpClient(source=src, retry=cfg.retry, timeout=cfg.timeout, codes=CODES,
                         check=f"{user_at} and {password_at} (the LRS credentials)",
-                        record=self.ctx.record, headers=VERSION_HEADER,
+                        record=self.ctx.record, headers=VERSION_HEADER, progress=self.ctx.progress,
                         basic=(user, password)) as client:
             queries: list[str | None] = list(cfg.verbs) if cfg.server_verb_filter else [None]
             for v_no, verb in enumerate(queries, 1):

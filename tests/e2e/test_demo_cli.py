@@ -158,3 +158,12 @@ def test_missing_config_is_exit_2(run_cli: Runner, tmp_path: Path) -> None:
     res = run_cli("scan", "-c", tmp_path / "nope.yaml")
     assert res.returncode == 2
     assert "aimscheck init" in res.stderr
+
+
+def test_progress_on_request_and_quiet_in_ci(run_cli: Runner, tmp_path: Path) -> None:
+    out = tmp_path / "f.json"
+    loud = run_cli("scan", "-c", CONFIG, "--as-of", AS_OF, "--progress", "-f", "json", "-o", out)
+    assert "reading hr (hr_csv)" in loud.stderr
+    assert "records in" in loud.stderr
+    quiet = run_cli("scan", "-c", CONFIG, "--as-of", AS_OF, "-f", "json", "-o", out)
+    assert "reading" not in quiet.stderr  # CI=true and no TTY: no progress lines
