@@ -38,6 +38,15 @@ def _reviews(ctx: EvalContext, s: Subject, kind: str) -> list[Review]:
     return sorted(seen.values(), key=lambda r: (r.reviewed_at, r.id))
 
 
+def _latest(ctx: EvalContext, s: Subject, kind: str
+            ) -> tuple[Review, tuple[str, ...]] | Outcome:
+    """The latest review of ``kind`` at or before as-of with its evidence, or the failure."""
+    revs = _reviews(ctx, s, kind)
+    if not revs:
+        return Outcome("fail", f"no {kind.replace('_', ' ')} on record", (locator(s),))
+    return revs[-1], (locator(s), locator(revs[-1]))
+
+
 def _same(ctx: EvalContext, a: str | None, b: str | None) -> bool:
     if not a or not b:
         return False
@@ -179,12 +188,11 @@ class ReviewByOwner(Check):
         """Compare the latest reviewer with the owners."""
         assert isinstance(target, Subject)
         a: ByOwnerArgs = self.args
-        revs = _reviews(ctx, target, a.kind)
         label = a.kind.replace("_", " ")
-        if not revs:
-            return Outcome("fail", f"no {label} on record", (locator(target),))
-        last = revs[-1]
-        ev = (locator(target), locator(last))
+        got = _latest(ctx, target, a.kind)
+        if isinstance(got, Outcome):
+            return got
+        last, ev = got
         if _is_owner(ctx, target, last.reviewer, a.roles):
             return Outcome("pass", f"latest {label} ({fmt_time(last.reviewed_at)}) by owner "
                            f"{ctx.who(last.reviewer)}", ev)
@@ -226,12 +234,10 @@ class ImpactAssessed(Check):
         """Inspect the latest assessment."""
         assert isinstance(target, Subject)
         a: ImpactArgs = self.args
-        revs = _reviews(ctx, target, a.kind)
-        if not revs:
-            return Outcome("fail", f"no {a.kind.replace('_', ' ')} on record",
-                           (locator(target),))
-        last = revs[-1]
-        ev = (locator(target), locator(last))
+        got = _latest(ctx, target, a.kind)
+        if isinstance(got, Outcome):
+            return got
+        last, ev = got
         problems: list[str] = []
         if ctx.person(last.reviewer) is None:
             problems.append(f"assessor {last.reviewer!r} is not a known person")
@@ -454,12 +460,11 @@ class AuditIndependent(Check):
         """Inspect the latest audit."""
         assert isinstance(target, Subject)
         a: AuditArgs = self.args
-        revs = _reviews(ctx, target, a.kind)
         label = a.kind.replace("_", " ")
-        if not revs:
-            return Outcome("fail", f"no {label} on record", (locator(target),))
-        last = revs[-1]
-        ev = (locator(target), locator(last))
+        got = _latest(ctx, target, a.kind)
+        if isinstance(got, Outcome):
+            return got
+        last, ev = got
         problems: list[str] = []
         due = last.reviewed_at + timedelta(days=a.days)
         if due < ctx.as_of:
