@@ -15,7 +15,7 @@ from .owners import OwnerChoice, resolve_owner
 from .rules import CompiledRule
 from .store import EvidenceStore, Target
 
-__all__ = ["evaluate", "exit_code_for", "summarise"]
+__all__ = ["NO_TARGET", "evaluate", "exit_code_for", "summarise"]
 
 
 def _name(target: Target) -> str:
@@ -104,13 +104,14 @@ def evaluate(
             else:
                 out = Outcome("warn", f"rule matched no {'/'.join(rule.applies_to)} at all: "
                               "is that evidence missing from the config's sources?")
-            o, d = resolve_owner(store, _NOBODY, [], exec_, as_of)
+            o, d = resolve_owner(store, NO_TARGET, [], exec_, as_of)
             findings.append(_finding(rule, None, out, _ref(o), _ref(d), exec_))
     findings.sort(key=lambda f: (f.rule_id, f.target_kind, f.target_id))
     return findings
 
 
-_NOBODY = Subject.model_construct(
+#: A placeholder target for findings about a rule itself (it matched nothing).
+NO_TARGET = Subject.model_construct(
     kind="process", id="-", name="-", owners={}, history=(), attributes={},
     provenance=Provenance(adapter="aimscheck", locator="-",
                           fetched_at=datetime(1970, 1, 1, tzinfo=UTC)))

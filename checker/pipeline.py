@@ -23,7 +23,7 @@ from .adapters import (
     set_record_limit,
 )
 from .config import LoadedConfig, pydantic_diagnostics
-from .engine import evaluate, exit_code_for, summarise
+from .engine import NO_TARGET, evaluate, exit_code_for, summarise
 from .errors import (
     ConfigError,
     Diagnostic,
@@ -31,8 +31,9 @@ from .errors import (
     redact,
 )
 from .evidence import RECORD_TYPES, EvidenceBundle
-from .findings import Finding, ScanResult, SourceStatus
+from .findings import Finding, OwnerRef, ScanResult, SourceStatus
 from .matrix import build_matrix, coverage_rows, evidence_links
+from .owners import resolve_owner
 from .registry import UnknownName
 from .rules import CompiledRule, compile_rules, load_packs
 from .store import EvidenceStore
@@ -292,10 +293,7 @@ def _gate_scope(store: EvidenceStore, gate: GateSpec, executive: str
 
 def _release_missing(findings: list[Finding], gate: GateSpec, store: EvidenceStore,
                      executive: str, as_of: datetime) -> list[Finding]:
-    from .findings import OwnerRef
-    from .owners import resolve_owner
-
-    owner, _ = resolve_owner(store, store.subject(gate.model, "model") or _nobody(), ["primary"],
+    owner, _ = resolve_owner(store, store.subject(gate.model, "model") or NO_TARGET, ["primary"],
                              executive, as_of)
     ref = (OwnerRef(id=owner.person.id, name=owner.person.name, email=owner.person.primary_email,
                     via=owner.via) if owner else
@@ -308,9 +306,3 @@ def _release_missing(findings: list[Finding], gate: GateSpec, store: EvidenceSto
                 "open on missing evidence", owner=ref,
         remediation="Check the model name and version, and that the model registry source "
                     "is configured.")]
-
-
-def _nobody() -> Any:
-    from .engine import _NOBODY
-
-    return _NOBODY

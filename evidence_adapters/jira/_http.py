@@ -12,7 +12,6 @@ named like the offline layout, so a recorded snapshot can be scanned again offli
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
 from typing import Any, TypeVar
 
@@ -54,7 +53,6 @@ class LiveJira:
         self.cfg = cfg
         self.ctx = ctx
         self.source = ctx.source_name
-        self.pages = 0
         a = cfg.auth
         basic: tuple[str, str] | None = None
         bearer: str | None = None
@@ -78,7 +76,7 @@ class LiveJira:
                    404: f"check `site` ({cfg.site}) and `deployment` ({cfg.deployment}), and "
                         f"that {self.cred_vars} may see it",
                    400: "check the JQL and field names in the source config"},
-            transport=transport)
+            transport=transport, progress=ctx.progress)
 
     def _env(self, var: str, what: str) -> str:
         value = os.environ.get(var, "").strip()
@@ -90,11 +88,8 @@ class LiveJira:
         return value
 
     def close(self) -> None:
-        """Close the connection pool and end the progress line."""
+        """Close the connection pool (which also ends the progress line)."""
         self.http.close()
-        if self.ctx.progress and self.pages:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
 
     # -- requests -------------------------------------------------------------------------
 
@@ -110,10 +105,6 @@ class LiveJira:
         """
         url = f"{self.cfg.site}{path}"
         data, _ = self.http.get_json(path, params, record_as=record)
-        self.pages += 1
-        if self.ctx.progress:
-            sys.stderr.write(f"\r{self.source}: {self.pages} pages fetched")
-            sys.stderr.flush()
         try:
             return model.model_validate(data)
         except ValidationError as exc:
