@@ -215,7 +215,7 @@ class HrCsvAdapter(Adapter):
         rows = self._read_people(cfg, diags)
         if cfg.leave is not None:
             read_leave(self.ctx, cfg.leave, rows, diags, date_format=cfg.date_format,
-                       delimiter=cfg.delimiter, encoding=cfg.encoding)
+                       delimiter=cfg.delimiter, encoding=cfg.encoding, match_people=not diags)
         if diags:
             raise EvidenceError(sorted(diags))
         people = [Person(**fields, leave=tuple(leave)) for fields, leave in rows.values()]
@@ -359,12 +359,15 @@ def read_leave(
     ctx: SourceContext, leave: LeaveConfig,
     rows: dict[str, tuple[dict[str, Any], list[Period]]], diags: list[Diagnostic], *,
     date_format: str = "%Y-%m-%d", delimiter: str = ",", encoding: str = "utf-8-sig",
+    match_people: bool = True,
 ) -> None:
     """Add the periods of a leave export to ``rows`` (person id → (Person fields, leave)).
 
     Shared by ``hr_csv`` and ``scim``: a leave row names its person by any handle of the
     person fields (id, email, employee number, further handles). Problems are appended to
-    ``diags`` with file and line.
+    ``diags`` with file and line. With ``match_people`` false (the people source already
+    failed) the leave export is still checked, but rows are not reported as naming unknown
+    people: that would only repeat the people source's own error, once per row.
     """
     path = ctx.path(leave.path)
     file = ctx.display(path)
@@ -426,11 +429,12 @@ def read_leave(
             continue
         owner = lookup.get(normalise_handle(who)) if who else None
         if owner is None:
-            diags.append(Diagnostic(
-                file, line, 0, "E312",
-                f"leave row for {who!r}, who is not in the people export",
-                "the leave export and the people export must cover the same people",
-            ))
+            if match_people:
+                diags.append(Diagnostic(
+                    file, line, 0, "E312",
+                    f"leave row for {who!r}, who is not in the people export",
+                    "the leave export and the people export must cover the same people",
+                ))
             continue
         rows[owner][1].append(Period(
             start=day_start(start),

@@ -183,7 +183,7 @@ class ScimAdapter(Adapter):
         if cfg.supplement is not None:
             self._supplement(cfg.supplement, rows, diags)
         if cfg.leave is not None:
-            read_leave(self.ctx, cfg.leave, rows, diags)
+            read_leave(self.ctx, cfg.leave, rows, diags, match_people=not diags)
         if diags:
             raise EvidenceError(sorted(diags))
         people = [Person(**f, leave=tuple(lv)) for f, lv in rows.values()]

@@ -167,3 +167,15 @@ def test_progress_on_request_and_quiet_in_ci(run_cli: Runner, tmp_path: Path) ->
     assert "records in" in loud.stderr
     quiet = run_cli("scan", "-c", CONFIG, "--as-of", AS_OF, "-f", "json", "-o", out)
     assert "reading" not in quiet.stderr  # CI=true and no TTY: no progress lines
+
+
+def test_people_error_is_not_repeated_as_unknown_leave_rows(run_cli: Runner,
+                                                             demo_copy: Path) -> None:
+    hr = _hr(demo_copy)
+    lines = hr.read_text("utf-8-sig").splitlines()
+    lines[0] = lines[0].replace("work_email", "email_address")
+    hr.write_text("\n".join(lines) + "\n", "utf-8")
+    res = run_cli("scan", "-c", demo_copy, "--as-of", AS_OF)
+    assert res.returncode == 3
+    assert "E301" in res.stdout
+    assert "E312" not in res.stdout  # the cause is shown once, not once per leave row
