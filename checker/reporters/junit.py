@@ -3,8 +3,10 @@
 ``fail`` → ``<failure>``, ``error`` → ``<error>``, ``not_applicable``/``waived`` →
 ``<skipped>``; ``warn`` passes with the warning in ``system-out``. The owner and deputy of
 each finding are in the failure text and also as testsuite properties
-(``owner:<kind/id>``, ``deputy:<kind/id>``), since the JUnit schema has no per-testcase
-properties.
+(``owner:<RULE-ID>:<kind/id>``, ``deputy:<RULE-ID>:<kind/id>``), since the JUnit schema has
+no per-testcase properties. Property names are unique in the whole file (one per test case
+and role): some parsers (xunitparser) merge all suites' properties into one mapping and
+refuse a repeated name.
 """
 
 from __future__ import annotations
@@ -51,6 +53,16 @@ class JUnitReporter(Reporter):
     def render(self, result: ScanResult) -> str:
         """Build one suite per rule."""
         suites = []
+        seen: set[str] = set()
+
+        def unique(name: str) -> str:
+            n, out = 1, name
+            while out in seen:
+                n += 1
+                out = f"{name}#{n}"
+            seen.add(out)
+            return out
+
         for rule_id, group in groupby(result.findings, key=lambda f: f.rule_id):
             cases = []
             props: dict[str, str] = {}
@@ -69,9 +81,9 @@ class JUnitReporter(Reporter):
                     tc.add_skipped_info(message=f.status.replace("_", " "), output=text)
                 else:
                     tc.stdout = text
-                props[f"owner:{f.target}"] = _who(f.owner)
+                props[unique(f"owner:{rule_id}:{f.target}")] = _who(f.owner)
                 if f.deputy is not None:
-                    props[f"deputy:{f.target}"] = _who(f.deputy)
+                    props[unique(f"deputy:{rule_id}:{f.target}")] = _who(f.deputy)
                 cases.append(tc)
             title = next((f.title for f in result.findings if f.rule_id == rule_id), "")
             suites.append(TestSuite(name=f"{rule_id} {title}", test_cases=cases,

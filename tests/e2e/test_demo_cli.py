@@ -70,7 +70,7 @@ def test_junit_counts_match_findings(run_cli: Runner, tmp_path: Path) -> None:
     assert count(Error) == sum(f["status"] == "error" for f in findings)
     assert count(Skipped) == sum(f["status"] in ("not_applicable", "waived") for f in findings)
     props = {p.name: p.value for s in suites for p in s.properties()}
-    assert props["owner:ai_system/support-chatbot"].startswith("Daniel Okafor")
+    assert props["owner:AIMS-OWN-002:ai_system/support-chatbot"].startswith("Daniel Okafor")
 
 
 @pytest.mark.parametrize(("version", "code"), [("12", 0), ("13", 1)])

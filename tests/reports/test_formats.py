@@ -96,6 +96,24 @@ def test_junit_validates_against_the_jenkins_xsd_and_counts_match(
                      "skipped": s["not_applicable"] + s["waived"]}
 
 
+def test_junit_reads_with_xunitparser(hostile_result: ScanResult) -> None:
+    """A second, stricter parser: it merges every suite's properties and refuses repeats."""
+    import io
+
+    import xunitparser
+
+    text = JUnitReporter().render(hostile_result)
+    suite, outcome = xunitparser.parse(io.BytesIO(text.encode("utf-8")))
+    s = hostile_result.summary
+    assert outcome.testsRun == len(hostile_result.findings)
+    assert len(outcome.failures) == sum(f.status == "fail" for f in hostile_result.findings)
+    assert len(outcome.errors) == sum(f.status == "error" for f in hostile_result.findings)
+    assert len(outcome.skipped) == s["not_applicable"] + s["waived"]
+    owners = {k: v for k, v in suite.properties.items() if k.startswith("owner:")}
+    assert owners["owner:AIMS-OWN-002:ai_system/support-chatbot"].startswith("Daniel Okafor")
+    assert owners["owner:AIMS-RSK-001:risk/AIRISK-12"].startswith("Zoë Müller")
+
+
 # -- OSCAL ---------------------------------------------------------------------------------
 
 def test_oscal_loads_with_trestle(hostile_result: ScanResult) -> None:
