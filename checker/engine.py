@@ -92,7 +92,8 @@ def evaluate(
                 matched += 1
                 okey = (id(target), chain)
                 if okey not in owners:
-                    o, d = resolve_owner(store, target, list(chain), exec_, as_of)
+                    o, d = resolve_owner(store, target, list(chain), exec_, as_of,
+                                         config.settings)
                     owners[okey] = (_ref(o), _ref(d))
                 owner_ref, deputy_ref = owners[okey]
                 findings.append(_finding(rule, target, out, owner_ref, deputy_ref, exec_))
@@ -104,7 +105,7 @@ def evaluate(
             else:
                 out = Outcome("warn", f"rule matched no {'/'.join(rule.applies_to)} at all: "
                               "is that evidence missing from the config's sources?")
-            o, d = resolve_owner(store, NO_TARGET, [], exec_, as_of)
+            o, d = resolve_owner(store, NO_TARGET, [], exec_, as_of, config.settings)
             findings.append(_finding(rule, None, out, _ref(o), _ref(d), exec_))
     findings.sort(key=lambda f: (f.rule_id, f.target_kind, f.target_id))
     return findings

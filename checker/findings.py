@@ -112,7 +112,8 @@ class CoverageRow(_Frozen):
     rules: tuple[str, ...] = ()
 
 
-OwnerStatus = Literal["active", "on_leave", "terminated", "untrained", "unknown"]
+OwnerStatus = Literal["active", "on_leave", "terminated", "untrained", "unknown",
+                      "not_individual", "contractor"]
 
 
 class MatrixOwner(_Frozen):

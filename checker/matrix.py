@@ -1,8 +1,11 @@
 """The accountability matrix: every subject, its owners by role and their status at as-of.
 
-A person's status is, in order of precedence: ``unknown`` (the handle resolves to nobody),
-``terminated`` (not employed at as-of), ``on_leave``, ``untrained`` (lacks a course that an
-``owner_trained`` check of the loaded rules requires for that role) or ``active``.
+A person's status comes from :func:`checker.availability.availability` (the test the
+checks apply): ``unknown`` (the handle resolves to nobody, or to more than one person),
+``not_individual`` (a group, service account or shared mailbox), ``terminated`` (not
+employed at as-of, or not yet hired), ``on_leave``, ``contractor`` (when contractors may not
+own), then ``untrained`` (lacks a course that an ``owner_trained`` check of the loaded rules
+requires for that role) or ``active``. ``detail`` gives the reason.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from .availability import availability
 from .checks.base import EvalContext
 from .checks.training import OwnerTrained, TrainedArgs, training_outcome
 from .config import Settings
@@ -42,24 +46,23 @@ def _training_requirements(rules: Iterable[CompiledRule]) -> list[_Requirement]:
     return out
 
 
+_MATRIX_STATUS: dict[str, OwnerStatus] = {
+    "unknown": "unknown", "ambiguous": "unknown", "nobody": "unknown",
+    "not_individual": "not_individual", "shared_mailbox": "not_individual",
+    "not_hired": "terminated", "terminated": "terminated", "on_leave": "on_leave",
+    "contractor": "contractor", "available": "active",
+}
+
+
 def _owner(store: EvidenceStore, ctx: EvalContext, role: str, handle: str,
            reqs: list[_Requirement], applies: bool) -> MatrixOwner:
-    p = store.identity.resolve(handle)
+    a = availability(store.identity, handle, ctx.as_of, ctx.settings)
+    p = a.person
     if p is None:
-        return MatrixOwner(role=role, handle=handle, status="unknown",
-                           detail="not found in any people source")
-    status: OwnerStatus = "active"
-    notes = [] if p.kind == "individual" else [f"{p.kind} account, not a named individual"]
-    if not p.employed_at(ctx.as_of):
-        status = "terminated"
-        if p.terminated is not None:
-            notes.append(f"terminated since {p.terminated.date()}")
-    elif not p.active_at(ctx.as_of):
-        status = "on_leave"
-        ends = [lp.end for lp in p.leave if lp.contains(ctx.as_of) and lp.end is not None]
-        if ends:
-            notes.append(f"on leave until {max(ends).date()}")
-    elif applies:
+        return MatrixOwner(role=role, handle=handle, status="unknown", detail=a.reason)
+    status = _MATRIX_STATUS[a.status]
+    notes = [] if a.ok else [a.reason]
+    if a.ok and applies:
         missing: list[str] = []
         for req in reqs:
             if role not in req.roles:

@@ -9,7 +9,7 @@ A role token names people relative to a target:
   ``manager`` for their manager;
 - ``accountable_executive``: the configured accountable executive.
 
-The finding owner is the first token whose person is a resolvable, active individual;
+The finding owner is the first token whose person is available (``checker.availability``);
 the chain always ends at the accountable executive.
 """
 
@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from .availability import availability
+from .config import Settings
 from .evidence import Person, Release, Subject
 from .store import EvidenceStore, Target
 
@@ -66,21 +68,24 @@ class OwnerChoice:
     via: str
 
 
-def _usable(p: Person | None, as_of: datetime) -> bool:
-    return p is not None and p.kind == "individual" and p.active_at(as_of)
-
-
 def resolve_owner(
     store: EvidenceStore, target: Target, chain: list[str], executive: str, as_of: datetime,
+    settings: Settings | None = None,
 ) -> tuple[OwnerChoice | None, OwnerChoice | None]:
-    """First and second distinct usable people along ``chain`` (+ the executive)."""
+    """First and second distinct available people along ``chain`` (+ the executive).
+
+    "Available" is :func:`checker.availability.availability` — the same test the checks
+    apply, so a finding is never given to someone a check would reject. When nobody along
+    the chain is available the executive is named anyway (a finding always names a
+    person).
+    """
     tokens = [*chain, "accountable_executive"] if "accountable_executive" not in chain else chain
     found: list[OwnerChoice] = []
     for token in tokens:
         for h in handles_for(store, target, token, executive):
-            p = store.identity.resolve(h)
-            if p is not None and _usable(p, as_of) and all(
-                    f.person.id != p.id for f in found):
+            a = availability(store.identity, h, as_of, settings)
+            p = a.person
+            if a.ok and p is not None and all(f.person.id != p.id for f in found):
                 found.append(OwnerChoice(p, token))
                 if len(found) == 2:
                     return found[0], found[1]

@@ -23,7 +23,8 @@ findings, the evidence store and the as-of (no I/O, no clock). A failing finding
 a waiver becomes ``waived`` and names the approver and the expiry. The waiver stops holding
 — and the finding stays ``fail``, with a message saying why — when it has expired or not yet
 started, when it is longer than the policy allows for the rule's severity, when its
-approver is unknown, has left, is on leave or is not an individual, lacks an authorised
+approver is not available (:func:`checker.availability.availability`: unknown, not an
+individual, left, not yet joined, on leave), lacks an authorised
 role, owns the subject, or requested the waiver themself, or when its risk acceptance is
 not in the evidence. Waivers never apply to ``error`` findings (missing evidence cannot be
 waived). Rule files have no inline skips: this file is the only way to waive.
@@ -41,7 +42,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .config import Severity
+from .availability import availability
+from .config import Settings, Severity
 from .errors import ConfigError, Diagnostic
 from .findings import Finding, WaiverRef
 from .registry import did_you_mean
@@ -186,7 +188,8 @@ def _person_text(store: EvidenceStore, handle: str) -> tuple[str, str | None]:
 
 
 def _problem(w: Waiver, f: Finding, store: EvidenceStore, as_of: datetime,
-             policy: WaiverPolicy, record_ids: frozenset[str]) -> str | None:
+             policy: WaiverPolicy, record_ids: frozenset[str],
+             settings: Settings | None) -> str | None:
     """Why the waiver does not hold at ``as_of`` (None when it holds)."""
     if as_of < day_start(w.start):
         return f"waiver {w.id} starts on {w.start}"
@@ -197,15 +200,18 @@ def _problem(w: Waiver, f: Finding, store: EvidenceStore, as_of: datetime,
     if days > limit:
         return (f"waiver {w.id} runs {days} days; the policy allows at most {limit} for "
                 f"{f.severity} rules")
-    approver = store.identity.resolve(w.approved_by)
+    avail = availability(store.identity, w.approved_by, as_of, settings)
+    approver = avail.person
     if approver is None:
         return f"approver {w.approved_by!r} of waiver {w.id} is not a known person"
-    if approver.kind != "individual":
-        return f"approver {approver.name} of waiver {w.id} is a {approver.kind}, not a person"
-    if not approver.employed_at(as_of):
-        return f"approver {approver.name} of waiver {w.id} has left the organisation"
-    if not approver.active_at(as_of):
-        return f"approver {approver.name} of waiver {w.id} is on leave"
+    if not avail.present or not avail.individual:
+        # the one availability test decides; the waiver words it for its reader
+        why = {"terminated": "has left the organisation",
+               "not_hired": "has not joined the organisation yet",
+               "on_leave": "is on leave"}.get(avail.status, f"cannot approve: {avail.reason}")
+        if avail.status == "not_individual":
+            why = f"is a {approver.kind}, not a person"
+        return f"approver {approver.name} of waiver {w.id} {why}"
     if not set(approver.roles) & set(policy.approver_roles):
         return (f"approver {approver.name} of waiver {w.id} lacks authority (needs one of "
                 f"the roles {', '.join(policy.approver_roles)})")
@@ -235,6 +241,7 @@ def _problem(w: Waiver, f: Finding, store: EvidenceStore, as_of: datetime,
 def apply_waivers(findings: list[Finding], waivers: WaiverFile, store: EvidenceStore,
                   as_of: datetime, *, locators: dict[str, str] | None = None,
                   record_ids: frozenset[str] = frozenset(),
+                  settings: Settings | None = None,
                   ) -> tuple[list[Finding], list[str]]:
     """Apply waivers to findings (pure: no I/O, the as-of is the only "now").
 
@@ -245,6 +252,8 @@ def apply_waivers(findings: list[Finding], waivers: WaiverFile, store: EvidenceS
         as_of: The evaluation time.
         locators: waiver id → ``file:line``, for the notes.
         record_ids: Ids of approval records (a risk acceptance may name one).
+        settings: The config's settings (shared-mailbox patterns, contractors) for the
+            approver's availability.
 
     Returns:
         The findings (waived ones replaced) and notes for the user: waivers expiring
@@ -273,7 +282,7 @@ def apply_waivers(findings: list[Finding], waivers: WaiverFile, store: EvidenceS
             continue
         approver, approver_id = _person_text(store, w.approved_by)
         requester, _ = _person_text(store, w.requested_by)
-        problem = _problem(w, f, store, as_of, policy, record_ids)
+        problem = _problem(w, f, store, as_of, policy, record_ids, settings)
         left = (w.ends - as_of) / timedelta(days=1)
         state: Literal["active", "expiring", "invalid"] = (
             "invalid" if problem else "expiring" if left <= policy.warn_days else "active")

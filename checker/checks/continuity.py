@@ -13,8 +13,9 @@ from datetime import datetime, timedelta
 
 from pydantic import Field
 
+from checker.availability import availability, employed_spans, present_spans
 from checker.evidence import OwnershipSpan, Person, Subject
-from checker.intervals import Interval, clip, complement, subtract, union
+from checker.intervals import Interval, clip, complement, union
 from checker.store import Target
 
 from .base import Check, CheckArgs, EvalContext, Outcome, combine_all, locator, register
@@ -79,44 +80,15 @@ def role_timeline(subject: Subject, role: str) -> list[Holding]:
     return out
 
 
-def _employed(p: Person, window: Interval) -> list[Interval]:
-    if p.status == "terminated" and p.terminated is None:
-        return []
-    iv = clip(p.hired, p.terminated, window)
-    return [iv] if iv else []
-
-
-def _active(p: Person, window: Interval) -> list[Interval]:
-    leave = [iv for per in p.leave if (iv := clip(per.start, per.end, window))]
-    return subtract(_employed(p, window), leave)
-
-
 def _usable(ctx: EvalContext, handle: str | None) -> Person | None:
-    if not handle:
-        return None
-    p = ctx.person(handle)
-    if p is None or p.kind != "individual":
-        return None
-    return p
+    """The person ``handle`` denotes when it is one known individual (else None)."""
+    a = availability(ctx.store.identity, handle, ctx.as_of, ctx.settings)
+    return a.person if a.individual else None
 
 
 def _state(ctx: EvalContext, handle: str | None, t: datetime) -> str:
-    """Why ``handle`` was not available at ``t``."""
-    if not handle:
-        return "nobody named"
-    p = ctx.person(handle)
-    if p is None:
-        return f"{handle!r} is not a known person"
-    who = ctx.who(handle)
-    if p.kind != "individual":
-        return f"{who} is a {p.kind}"
-    if p.hired is not None and t < p.hired:
-        return f"{who} not yet hired (starts {fmt_time(p.hired)})"
-    if not p.employed_at(t):
-        return f"{who} terminated" + (f" on {fmt_time(p.terminated)}" if p.terminated else "")
-    if p.on_leave_at(t):
-        return f"{who} on leave"
-    return f"{who} available"
+    """Why ``handle`` was not available at ``t`` (or that they were)."""
+    return availability(ctx.store.identity, handle, t, ctx.settings).reason
 
 
 def _holders_at(timeline: list[Holding], t: datetime) -> list[str | None]:
@@ -179,7 +151,7 @@ class OwnerCoverage(Check):
                 if p is None or span is None:
                     continue
                 ev.append(locator(p))
-                avail = _active(p, span) if present else _employed(p, span)
+                avail = present_spans(p, span) if present else employed_spans(p, span)
                 out.extend(avail)
             return union(out)
 
@@ -389,14 +361,15 @@ class HandoverQualified(Check):
             for s in spans[1:]:
                 count += 1
                 at = s.start
-                p = ctx.person(s.owner)
+                avail = availability(ctx.store.identity, s.owner, at, ctx.settings)
+                p = avail.person
                 label = f"{role} takeover by {ctx.who(s.owner)} on {fmt_time(at)}"
-                if p is None or p.kind != "individual":
-                    problems.append(f"{label}: {_state(ctx, s.owner, at)}")
+                if p is None or not avail.individual:
+                    problems.append(f"{label}: {avail.reason}")
                     continue
                 ev.append(locator(p))
-                if not p.active_at(at):
-                    problems.append(f"{label}: {_state(ctx, s.owner, at)} at takeover")
+                if not avail.present:
+                    problems.append(f"{label}: {avail.reason} at takeover")
                 for course in a.courses:
                     o = training_outcome(ctx, p, course, at, validity_days=a.validity_days)
                     ev.extend(o.evidence)

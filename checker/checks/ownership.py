@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
-
 from pydantic import Field
 
-from checker.evidence import Person, Subject
+from checker.availability import availability
+from checker.evidence import Subject
 from checker.store import Target
 
 from .base import Check, CheckArgs, EvalContext, Outcome, combine_all, locator, register
@@ -20,7 +18,6 @@ __all__ = [
     "OwnersDistinct",
     "PeopleKnown",
     "owner_problem",
-    "shared_mailbox",
 ]
 
 
@@ -31,46 +28,16 @@ def _owner(target: Target, role: str) -> str | None:
     return None
 
 
-@lru_cache(maxsize=64)
-def _compiled(patterns: tuple[str, ...]) -> list[re.Pattern[str]]:
-    return [re.compile(p, re.IGNORECASE) for p in patterns]
-
-
-def shared_mailbox(ctx: EvalContext, handle: str, person: Person | None) -> bool:
-    """True when the handle or the person's emails match a shared-mailbox pattern."""
-    return _matches_shared(tuple(ctx.settings.shared_mailbox_patterns),
-                           (handle, *(person.emails if person else ())))
-
-
-@lru_cache(maxsize=65536)
-def _matches_shared(patterns: tuple[str, ...], names: tuple[str, ...]) -> bool:
-    # the same owners recur across subjects and rules: match each handle once
-    pats = _compiled(patterns)
-    return any(p.search(n) for p in pats for n in names)
-
-
 def owner_problem(ctx: EvalContext, handle: str, *, need_active: bool) -> str | None:
-    """Why ``handle`` cannot be an accountable owner at as-of, or None if it can."""
-    person = ctx.person(handle)
-    if person is None:
-        if ctx.store.identity.is_ambiguous(handle):
-            return f"{handle!r} is ambiguous: more than one person has this handle"
-        return f"unknown person {handle!r}: not found in HR"
-    if person.kind != "individual":
-        return f"{ctx.who(handle)} is a {person.kind}, not an individual"
-    if shared_mailbox(ctx, handle, person):
-        return f"{ctx.who(handle)} looks like a shared mailbox or team account"
-    if need_active:
-        if not person.employed_at(ctx.as_of):
-            if person.hired is not None and ctx.as_of < person.hired:
-                return f"{ctx.who(handle)} is not yet hired (starts {person.hired.date()})"
-            when = f" since {person.terminated.date()}" if person.terminated else ""
-            return f"{ctx.who(handle)} is terminated{when}"
-        if not person.active_at(ctx.as_of):
-            return f"{ctx.who(handle)} is on leave"
-        if person.employment_type == "contractor" and not ctx.settings.allow_contractors:
-            return f"{ctx.who(handle)} is a contractor and contractors may not own subjects"
-    return None
+    """Why ``handle`` cannot be an accountable owner at as-of, or None if it can.
+
+    The answer is :func:`checker.availability.availability`'s; with ``need_active=False``
+    only who the handle denotes matters (a known individual), not their presence.
+    """
+    a = availability(ctx.store.identity, handle, ctx.as_of, ctx.settings)
+    if a.ok or (not need_active and a.individual):
+        return None
+    return a.reason
 
 
 class RoleArgs(CheckArgs):

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from pydantic import Field
 
+from checker.availability import availability
 from checker.evidence import Approval, Release, Subject
 from checker.store import Target
 
@@ -161,7 +162,7 @@ class ApproverAuthorised(Check):
             if p.id not in holders and not set(a.roles) & set(p.roles):
                 allowed = ", ".join([*a.authorised, *(f"HR role {x}" for x in a.roles)])
                 why.append(f"not authorised (needs {allowed} at the time of signing)")
-            if not p.active_at(at):
+            if not availability(ctx.store.identity, ap.approver, at, ctx.settings).present:
                 why.append("not active at the time of signing")
             for course in a.courses:
                 o = training_outcome(ctx, p, course, at, validity_days=a.validity_days)

@@ -29,7 +29,8 @@ from .base import Reporter, register_reporter
 __all__ = ["HtmlReporter", "evidence_href"]
 
 _STATUS_LABEL = {"active": "active", "on_leave": "on leave", "terminated": "terminated",
-                 "untrained": "untrained", "unknown": "unknown"}
+                 "untrained": "untrained", "unknown": "unknown",
+                 "not_individual": "not an individual", "contractor": "contractor"}
 
 
 def evidence_href(locator: str, links: dict[str, str]) -> str | None:

@@ -1,0 +1,168 @@
+"""Can this person be accountable at instant t? The one answer every part shares.
+
+Owner resolution (:mod:`checker.owners`), the ownership and continuity checks, the
+accountability matrix and the waiver policy all ask the same question; they ask it here,
+so a finding is never given to someone the checks would reject.
+
+The tests run in this order and the first that fails decides the status:
+
+1. known — the handle resolves to exactly one person (``nobody``, ``unknown``,
+   ``ambiguous``);
+2. an individual — HR says ``individual`` and neither the handle nor any of the person's
+   emails matches a shared-mailbox pattern (``not_individual``, ``shared_mailbox``);
+3. employed at t — hired and not terminated (``not_hired``, ``terminated``);
+4. present at t — not absent (``on_leave``);
+5. allowed — a contractor only when ``settings.allow_contractors`` (``contractor``).
+
+Absence semantics (what counts as "not present") live here and only here:
+:func:`availability` for one instant, :func:`employed_spans` / :func:`present_spans` for
+intervals.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from functools import lru_cache
+from typing import Literal, NamedTuple
+
+from .config import Settings
+from .evidence import Person
+from .identity import IdentityIndex
+from .intervals import Interval, clip, subtract
+
+__all__ = [
+    "IDENTITY_PROBLEMS",
+    "PRESENCE_PROBLEMS",
+    "Availability",
+    "AvailabilityStatus",
+    "availability",
+    "display",
+    "employed_spans",
+    "present_spans",
+    "shared_mailbox",
+]
+
+AvailabilityStatus = Literal[
+    "available", "nobody", "unknown", "ambiguous", "not_individual", "shared_mailbox",
+    "not_hired", "terminated", "on_leave", "contractor",
+]
+
+#: Statuses that say the handle does not denote one named individual at all.
+IDENTITY_PROBLEMS: frozenset[str] = frozenset(
+    {"nobody", "unknown", "ambiguous", "not_individual", "shared_mailbox"})
+#: Statuses that say an individual is not employed or not present at the instant.
+PRESENCE_PROBLEMS: frozenset[str] = frozenset({"not_hired", "terminated", "on_leave"})
+
+_DEFAULT = Settings()
+
+
+class Availability(NamedTuple):
+    """The answer: a status, one human reason naming the person, and the person (if any)."""
+
+    status: AvailabilityStatus
+    reason: str
+    person: Person | None
+
+    @property
+    def ok(self) -> bool:
+        """True when the person can be accountable at the instant."""
+        return self.status == "available"
+
+    @property
+    def individual(self) -> bool:
+        """True when the handle denotes one known individual (whatever their presence)."""
+        return self.status not in IDENTITY_PROBLEMS
+
+    @property
+    def present(self) -> bool:
+        """True for an individual who is employed and not absent at the instant."""
+        return self.individual and self.status not in PRESENCE_PROBLEMS
+
+
+def display(person: Person | None, handle: str | None) -> str:
+    """``Name <email>`` for a person, else the handle as given."""
+    if person is None:
+        return f"unknown person {handle!r}" if handle else "nobody"
+    return f"{person.name} <{person.primary_email}>" if person.primary_email else person.name
+
+
+def _when(t: datetime) -> str:
+    if t.hour == t.minute == t.second == t.microsecond == 0:
+        return t.strftime("%Y-%m-%d")
+    return t.strftime("%Y-%m-%d %H:%MZ")
+
+
+@lru_cache(maxsize=64)
+def _compiled(patterns: tuple[str, ...]) -> list[re.Pattern[str]]:
+    return [re.compile(p, re.IGNORECASE) for p in patterns]
+
+
+@lru_cache(maxsize=65536)
+def _matches_shared(patterns: tuple[str, ...], names: tuple[str, ...]) -> bool:
+    # the same owners recur across subjects and rules: match each handle once
+    pats = _compiled(patterns)
+    return any(p.search(n) for p in pats for n in names)
+
+
+def shared_mailbox(settings: Settings, handle: str, person: Person | None) -> bool:
+    """True when the handle or the person's emails match a shared-mailbox pattern."""
+    return _matches_shared(tuple(settings.shared_mailbox_patterns),
+                           (handle, *(person.emails if person else ())))
+
+
+def availability(identity: IdentityIndex, handle: str | None, at: datetime,
+                 settings: Settings | None = None) -> Availability:
+    """Whether ``handle`` names someone who can be accountable at ``at``, and why not.
+
+    Args:
+        identity: The identity index (``store.identity``).
+        handle: Any handle: email, id, account id; None or empty means nobody is named.
+        at: The instant (the as-of, or a historic instant such as a takeover).
+        settings: Shared-mailbox patterns and whether contractors may own (default: the
+            built-in settings).
+    """
+    s = settings or _DEFAULT
+    if not handle or not handle.strip():
+        return Availability("nobody", "nobody named", None)
+    p = identity.resolve(handle)
+    if p is None:
+        if identity.is_ambiguous(handle):
+            return Availability("ambiguous", f"{handle!r} is ambiguous: more than one person "
+                                "has this handle", None)
+        return Availability("unknown", f"unknown person {handle!r}: not found in any people "
+                            "source", None)
+    who = display(p, handle)
+    if p.kind != "individual":
+        return Availability("not_individual", f"{who} is a {p.kind}, not an individual", p)
+    if shared_mailbox(s, handle, p):
+        return Availability("shared_mailbox",
+                            f"{who} looks like a shared mailbox or team account", p)
+    if p.hired is not None and at < p.hired:
+        return Availability("not_hired", f"{who} is not yet hired (starts {_when(p.hired)})",
+                            p)
+    if not p.employed_at(at):
+        since = f" since {_when(p.terminated)}" if p.terminated is not None else ""
+        return Availability("terminated", f"{who} is terminated{since}", p)
+    if not p.active_at(at):
+        ends = [lp.end for lp in p.leave if lp.contains(at) and lp.end is not None]
+        until = f" until {_when(max(ends))}" if ends else ""
+        return Availability("on_leave", f"{who} is on leave{until}", p)
+    if p.employment_type == "contractor" and not s.allow_contractors:
+        return Availability("contractor", f"{who} is a contractor and contractors may not "
+                            "own subjects", p)
+    return Availability("available", f"{who} is available", p)
+
+
+def employed_spans(p: Person, window: Interval) -> list[Interval]:
+    """The part of ``window`` in which ``p`` is employed (hired, not terminated)."""
+    if p.status == "terminated" and p.terminated is None:
+        return []
+    iv = clip(p.hired, p.terminated, window)
+    return [iv] if iv else []
+
+
+def present_spans(p: Person, window: Interval) -> list[Interval]:
+    """The part of ``window`` in which ``p`` is employed and not on a dated leave."""
+    leave = [iv for per in p.leave if (iv := clip(per.start, per.end, window))]
+    return subtract(employed_spans(p, window), leave)
