@@ -21,6 +21,7 @@ from checker.errors import Diagnostic, EvidenceError, EvidenceUnavailable
 from checker.evidence import Approval, EvidenceBundle, Incident, Review, Subject
 from checker.registry import did_you_mean
 from evidence_adapters._common import CsvReader
+from evidence_adapters._replay import ReplayTransport, load_bodies
 
 from ._config import (
     ApprovalMapping,
@@ -30,9 +31,10 @@ from ._config import (
     SubjectMapping,
 )
 from ._http import SYSTEM_FIELDS, LiveJira, SearchResult
-from ._mapping import Identities, IssueView, MappingError, diag, map_issue
+from ._mapping import Identities, IssueView, MappingError, diag, field_text, map_issue
 from ._model import RawHistory, RawIssue, parse_jira_time
 from ._offline import CsvJira, SavedPages
+from ._replay import JiraRules
 
 __all__ = ["JiraAdapter", "JiraConfig"]
 
@@ -143,6 +145,8 @@ class JiraAdapter(Adapter):
                ) -> list[tuple[str, Any, RawIssue, list[RawHistory], dict[str, str]]]:
         """Every issue of every mapping with its complete changelog."""
         out: list[tuple[str, Any, RawIssue, list[RawHistory], dict[str, str]]] = []
+        if cfg.one_search():
+            return self._one_search(cfg)
         if cfg.offline is None:
             live = LiveJira(cfg, self.ctx)
             try:
@@ -171,6 +175,36 @@ class JiraAdapter(Adapter):
                     self.ctx.display(pages.folder), 0, 0, "E328",
                     f"no saved search pages for {mname!r} (expected search/{mname}/*.json)",
                     "save the search pages of every configured mapping"))
+        return out
+
+    def _one_search(self, cfg: JiraConfig
+                    ) -> list[tuple[str, Any, RawIssue, list[RawHistory], dict[str, str]]]:
+        """One search (live, or replayed from saved bodies); each mapping picks its issues."""
+        transport: ReplayTransport | None = None
+        if cfg.replay is not None:
+            bodies = load_bodies(self.ctx, cfg.replay, "E328")
+            transport = ReplayTransport(self.ctx.source_name, bodies, JiraRules(), "E328")
+        fields: list[str] = []
+        for m in cfg.mappings().values():
+            fields += _fields(m) + [r for r in m.where if _FIELD_ID.match(r)]
+            if any(not _FIELD_ID.match(r) for r in m.where):
+                fields.append("*all")
+        wanted = ["*all"] if "*all" in fields else list(dict.fromkeys(fields))
+        live = LiveJira(cfg, self.ctx, transport, replay=transport is not None)
+        try:
+            res = live.search("search", cfg.jql or "ORDER BY key ASC", wanted)
+            issues = self._complete("", None, res, live.changelog)
+            if transport is not None:
+                transport.finish()
+        finally:
+            live.close()
+        out: list[tuple[str, Any, RawIssue, list[RawHistory], dict[str, str]]] = []
+        ids = Identities({})
+        for mname, m in cfg.mappings().items():
+            for _, _, issue, hist, names in issues:
+                view = IssueView(issue, hist, names, cfg.site, ids, self.ctx.fetched_at)
+                if _selected(m, view):
+                    out.append((mname, m, issue, hist, names))
         return out
 
     @staticmethod
@@ -215,6 +249,22 @@ class JiraAdapter(Adapter):
         if path.is_file():
             self.ctx.record(f"identity/{path.name}", path.read_bytes())
         return mapping
+
+
+def _selected(m: Any, view: IssueView) -> bool:
+    """Whether an issue of the one search belongs to mapping ``m``."""
+    project = view.issue.fields.get("project")
+    pkey = project.get("key") if isinstance(project, dict) else project
+    if not m.selects(pkey if isinstance(pkey, str) else None, view.issue_type()):
+        return False
+    for ref, want in m.where.items():
+        wanted = {w.casefold() for w in ([want] if isinstance(want, str) else want)}
+        raw = view.raw(ref)
+        values = raw if isinstance(raw, list) else [raw]
+        texts = {t.casefold() for v in values if (t := field_text(v))}
+        if not texts & wanted:
+            return False
+    return True
 
 
 def _fields(m: Any) -> list[str]:

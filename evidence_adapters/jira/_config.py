@@ -60,12 +60,20 @@ def _t(*names: str) -> Transition:
 
 
 class _Mapping(AdapterConfig):
-    """What every mapping has: which issues (JQL live; projects/issue types offline)."""
+    """What every mapping has: which issues (JQL live; projects/issue types/where otherwise)."""
 
-    jql: str | None = Field(None, description="The JQL of the live search. Default: built "
-                                              "from `projects` and `issue_types`.")
+    jql: str | None = Field(None, description="The JQL of this mapping's own live search. "
+                                              "Default: built from `projects` and "
+                                              "`issue_types`. Not with one search for all "
+                                              "mappings (source-level `jql` or `replay`).")
     projects: tuple[str, ...] = Field((), description="Project keys (filter offline too).")
     issue_types: tuple[str, ...] = Field(min_length=1, description="Issue type names.")
+    where: dict[str, str | list[str]] = Field(
+        default_factory=dict,
+        description="Further filters of one search: field (id or display name) → value or "
+                    "list of values; an issue matches when every field's text equals one of "
+                    "its values (case-insensitive; for multi-value fields such as labels, "
+                    "when any value does). `null`-like empty fields never match.")
     id: str = Field("key", description="Field holding the record id (default: issue key).")
 
     def effective_jql(self) -> str:
@@ -103,9 +111,17 @@ class ApprovalMapping(_Mapping):
                                                      "(overrides `kind`).")
     requested_by: str | None = Field("reporter", description="User field of the requester.")
     approved: Transition = Field(default_factory=lambda: _t("Approved"),
-                                 description="The transition that means approved.")
-    rejected: Transition = Field(default_factory=lambda: _t("Rejected"),
-                                 description="The transition that means rejected.")
+                                 description="The transition that means approved: every such "
+                                             "transition is an approval by its author at its "
+                                             "instant, whatever the issue did later.")
+    rejected: Transition | None = Field(
+        default_factory=lambda: _t("Rejected"),
+        description="The transition that means rejected: a rejection record (which withdraws "
+                    "earlier approvals of the same release in the sign-off rules). null: none.")
+    voids: Transition | None = Field(
+        None, description="Transitions that withdraw the issue's earlier approvals without "
+                          "being a rejection (e.g. {to: [Reopened]}). Default: none — an "
+                          "approval stays an approval whatever happened later.")
     kind: str = Field("release", description="Approval.kind of every record.")
 
 
@@ -226,8 +242,23 @@ class IdentityConfig(AdapterConfig):
     csv: str | None = Field(None, description="CSV with header accountId,email.")
 
 
+def _list(v: object) -> object:
+    return [v] if isinstance(v, str) else v
+
+
 class JiraConfig(AdapterConfig):
     """Config of a ``jira`` source (the keys of its ``sources:`` entry)."""
+
+    replay: tuple[str, ...] | None = Field(
+        None, description="Saved response bodies of one search (and of full changelogs): "
+                          "files, folders or globs relative to the config file, any names. "
+                          "They answer the adapter's requests as Jira would; every mapping "
+                          "selects its issues from that one search. Replaces the live site.")
+    jql: str | None = Field(
+        None, description="One live search for every mapping (each selects its issues by "
+                          "`projects`, `issue_types` and `where`), instead of one search per "
+                          "mapping. Must be bounded, e.g. `project in (AIRISK, AIREL) ORDER "
+                          "BY key`.")
 
     site: str = Field(description="https://<site>.atlassian.net or the Data Center base URL; "
                                   "browse URLs are <site>/browse/KEY.")
@@ -244,6 +275,11 @@ class JiraConfig(AdapterConfig):
     risks: SubjectMapping | None = None
     policies: SubjectMapping | None = None
     ownership: SubjectMapping | None = None
+
+    @field_validator("replay", mode="before")
+    @classmethod
+    def _replay_list(cls, v: object) -> object:
+        return _list(v)
 
     @field_validator("site")
     @classmethod
@@ -268,6 +304,16 @@ class JiraConfig(AdapterConfig):
         if not self.mappings():
             raise ValueError("configure at least one of approvals, reviews, incidents, risks, "
                              "policies, ownership")
+        if self.replay is not None and self.offline is not None:
+            raise ValueError("give `replay` (saved response bodies) or `offline` (the older "
+                             "folder layout / CSV), not both")
+        if self.one_search():
+            own = [n for n, m in self.mappings().items() if m.jql]
+            if own:
+                raise ValueError(
+                    f"{', '.join(own)}: a mapping's own `jql` cannot apply to one search for "
+                    "all mappings (source-level `jql` or `replay`); select its issues with "
+                    "`projects`, `issue_types` and `where`")
         off = self.offline
         if off is not None and off.csv and not off.pages:
             needs = [n for n, m in self.mappings().items()
@@ -279,6 +325,10 @@ class JiraConfig(AdapterConfig):
                     "status, and when), and Jira's CSV export has none: save the API pages "
                     "(offline.pages) for them, or map only current-state subjects from CSV")
         return self
+
+    def one_search(self) -> bool:
+        """Whether one search feeds every mapping (saved bodies, or a source-level JQL)."""
+        return self.replay is not None or self.jql is not None
 
     def mappings(self) -> dict[str, _Mapping]:
         """The configured mappings by config key, in a fixed order."""

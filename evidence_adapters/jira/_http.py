@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from checker.adapters import SourceContext
 from checker.errors import Diagnostic, EvidenceError, EvidenceUnavailable
 from evidence_adapters._http import ErrorCodes, HttpClient, read_secret
+from evidence_adapters._replay import REPLAY_BASE
 
 from ._config import JiraConfig
 from ._model import ChangelogPage, RawHistory, RawIssue, SearchPageV2, SearchPageV3
@@ -49,14 +50,18 @@ class LiveJira:
     """Fetch issues and changelogs from a live Jira site."""
 
     def __init__(self, cfg: JiraConfig, ctx: SourceContext,
-                 transport: httpx.BaseTransport | None = None) -> None:
+                 transport: httpx.BaseTransport | None = None, *, replay: bool = False
+                 ) -> None:
         self.cfg = cfg
         self.ctx = ctx
         self.source = ctx.source_name
         a = cfg.auth
         basic: tuple[str, str] | None = None
         bearer: str | None = None
-        if cfg.deployment == "cloud":
+        if replay:
+            # Saved bodies answer the requests (a ReplayTransport): no credentials.
+            self.cred_vars = "the saved responses (`replay`)"
+        elif cfg.deployment == "cloud":
             user = self._env(a.email_env, "the Atlassian account email")
             token, where = read_secret(ctx, code="E320", env=a.token_env, file=a.token_file,
                                        what="an Atlassian API token")
@@ -70,7 +75,8 @@ class LiveJira:
             source=self.source, retry=cfg.retry, timeout=cfg.timeout_seconds, codes=CODES,
             check=f"{self.cred_vars} (credentials for {cfg.site})", record=ctx.record,
             headers={"Accept": "application/json", "User-Agent": "aimscheck-jira"},
-            basic=basic, bearer=bearer, base_url=cfg.site, show_query=False,
+            basic=basic, bearer=bearer, base_url=REPLAY_BASE if replay else cfg.site,
+            show_query=False,
             hints={403: f"the account in {self.cred_vars} lacks permission to browse these "
                         "projects, or API access is blocked on the site",
                    404: f"check `site` ({cfg.site}) and `deployment` ({cfg.deployment}), and "
@@ -103,8 +109,15 @@ class LiveJira:
             EvidenceUnavailable: authentication (E321/E322/E323), retries exhausted (E324,
                 E325) or a body that is not the documented shape (E326).
         """
-        url = f"{self.cfg.site}{path}"
+        return self._validate(path, self.get_raw(path, params, record), model)
+
+    def get_raw(self, path: str, params: dict[str, Any], record: str) -> Any:
+        """GET a JSON page with retries and record it; the parsed body."""
         data, _ = self.http.get_json(path, params, record_as=record)
+        return data
+
+    def _validate(self, path: str, data: Any, model: type[M]) -> M:
+        url = f"{self.cfg.site}{path}"
         try:
             return model.model_validate(data)
         except ValidationError as exc:
@@ -128,53 +141,52 @@ class LiveJira:
 
     def _pages(self, mapping: str, base: dict[str, Any]
                ) -> Iterator[SearchPageV3 | SearchPageV2]:
-        if self.cfg.deployment == "cloud":
-            yield from self._pages_v3(mapping, base)
-        else:
-            yield from self._pages_v2(mapping, base)
+        """Every page of one search, following the continuation each page announces.
 
-    def _pages_v3(self, mapping: str, base: dict[str, Any]) -> Iterator[SearchPageV3]:
-        path = "/rest/api/3/search/jql"
-        token: str | None = None
+        Cloud's enhanced search pages by cursor (``nextPageToken``; the last page says
+        ``isLast: true`` or has no token); Data Center and the legacy search page by offset
+        (``startAt``/``total``). Which one a page uses is read from the page itself, so saved
+        pages of either kind replay through this same loop.
+        """
+        path = "/rest/api/3/search/jql" if self.cfg.deployment == "cloud" else "/rest/api/2/search"
+        params: dict[str, Any] = dict(base)
+        if self.cfg.deployment == "datacenter":
+            params["startAt"] = 0
         seen: set[str] = set()
+        total: int | None = None
+        start = 0
         n = 0
         while True:
             n += 1
-            params = dict(base)
-            if token:
-                params["nextPageToken"] = token
-            page = self.get(path, params, f"search/{mapping}/page-{n:04d}.json", SearchPageV3)
-            yield page
-            token = page.nextPageToken
-            if page.isLast is True or not token:
+            data = self.get_raw(path, params, f"search/{mapping}/page-{n:04d}.json")
+            if isinstance(data, dict) and "total" in data and "startAt" in data:
+                p2 = self._validate(path, data, SearchPageV2)
+                if total is not None and p2.total != total:
+                    raise self._err("E327", f"the result of {self.cfg.site}{path} changed "
+                                    f"while paging (total {total} → {p2.total})",
+                                    "run the scan again")
+                total = p2.total
+                yield p2
+                start += len(p2.issues)
+                if start >= total:
+                    return
+                if not p2.issues:
+                    raise self._err("E327", f"{self.cfg.site}{path} returned an empty page "
+                                    f"at startAt={start} of total {total}",
+                                    "run again; the result is incomplete")
+                params = {**base, "startAt": start}
+                continue
+            p3 = self._validate(path, data, SearchPageV3)
+            yield p3
+            token = p3.nextPageToken
+            if p3.isLast is True or not token:
                 return
             if token in seen:
                 raise self._err("E327", f"{self.cfg.site}{path} returned the same "
                                 "nextPageToken twice; paging would not end",
                                 "run again; report this to Atlassian if it persists")
             seen.add(token)
-
-    def _pages_v2(self, mapping: str, base: dict[str, Any]) -> Iterator[SearchPageV2]:
-        path = "/rest/api/2/search"
-        start = 0
-        total: int | None = None
-        n = 0
-        while True:
-            n += 1
-            page = self.get(path, {**base, "startAt": start},
-                            f"search/{mapping}/page-{n:04d}.json", SearchPageV2)
-            if total is not None and page.total != total:
-                raise self._err("E327", f"the result of {self.cfg.site}{path} changed while "
-                                f"paging (total {total} → {page.total})", "run the scan again")
-            total = page.total
-            yield page
-            start += len(page.issues)
-            if start >= total:
-                return
-            if not page.issues:
-                raise self._err("E327", f"{self.cfg.site}{path} returned an empty page at "
-                                f"startAt={start} of total {total}",
-                                "run again; the result is incomplete")
+            params = {**base, "nextPageToken": token}
 
     def changelog(self, key: str) -> list[RawHistory]:
         """The complete changelog of one issue (oldest first as Jira returns it)."""

@@ -26,7 +26,7 @@ from ._config import (
 )
 from ._model import RawHistory, RawIssue, RawItem, RawUser, parse_jira_time
 
-__all__ = ["Identities", "IssueView", "MappingError", "map_issue"]
+__all__ = ["Identities", "IssueView", "MappingError", "field_text", "map_issue"]
 
 
 class MappingError(Exception):
@@ -252,6 +252,11 @@ def _text(v: Any) -> str | None:
     return s or None
 
 
+def field_text(v: Any) -> str | None:
+    """A field value as text (select → value, object → name, list → comma-joined)."""
+    return _text(v)
+
+
 def _match(names: tuple[str, ...], name: str | None, sid: str | None) -> bool:
     want = {n.casefold() for n in names}
     return bool((name and name.casefold() in want) or (sid and sid in names))
@@ -265,20 +270,34 @@ def _need(view: IssueView, ref: str, what: str) -> str:
     return v
 
 
-def approval(view: IssueView, m: ApprovalMapping) -> Approval | None:
-    """The decision of an approval ticket, or None while it is undecided."""
-    if view.in_status(m.approved):
-        decision, tr = "approved", m.approved
-    elif view.in_status(m.rejected):
-        decision, tr = "rejected", m.rejected
-    else:
-        return None
-    moves = view.transitions(tr)
-    if not moves:
-        raise MappingError(f"the issue is {decision} (status {view.status()[0]!r}) but its "
-                           "changelog has no transition into that status, so who decided and "
-                           "when is unknown", "check the `approved`/`rejected` transitions")
-    h, _, when = moves[-1]
+def approvals(view: IssueView, m: ApprovalMapping) -> list[Approval]:
+    """Every decision on an approval ticket: each transition into ``approved`` or ``rejected``.
+
+    A decision is an event — its author at its instant — and stays one whatever the issue
+    did later (moved on to Released, Done, Closed). Only a later transition the mapping names
+    in ``voids`` withdraws the approvals before it. An issue sitting in the approved or
+    rejected status with no such transition in its changelog is an error: who decided is
+    unknown.
+    """
+    events: list[tuple[datetime, int, str, RawHistory]] = []
+    for decision, tr in (("approved", m.approved), ("rejected", m.rejected)):
+        if tr is None:
+            continue
+        for h, _, when in view.transitions(tr):
+            events.append((when, _hid(h), decision, h))
+    voids = [(when, _hid(h)) for h, _, when in view.transitions(m.voids)] if m.voids else []
+    events.sort(key=lambda e: (e[0], e[1]))
+    if not events:
+        for decision, tr in (("approved", m.approved), ("rejected", m.rejected)):
+            if tr is not None and view.in_status(tr):
+                raise MappingError(
+                    f"the issue is {decision} (status {view.status()[0]!r}) but its changelog "
+                    "has no transition into that status, so who decided and when is unknown",
+                    "check the `approved`/`rejected` transitions")
+        return []
+    kept = [e for e in events if not any(v > (e[0], e[1]) for v in voids)]
+    if not kept:
+        return []
     model = view.text(m.model) if m.model else None
     version = view.text(m.version) if m.version else None
     subject = view.text(m.subject) if m.subject else None
@@ -288,11 +307,18 @@ def approval(view: IssueView, m: ApprovalMapping) -> Approval | None:
                                "fill in the subject field, or the model and version fields")
         subject = f"{model}:{version}"
     kind = _need(view, m.kind_field, "approval kind") if m.kind_field else m.kind
-    return Approval(provenance=view.provenance(), id=view.text(m.id) or view.key,
-                    subject=subject, model=model, version=version, decision=decision,
-                    approver=view.author(h), decided_at=when,
-                    requested_by=view.user(m.requested_by) if m.requested_by else None,
-                    kind=kind)
+    rid = view.text(m.id) or view.key
+    requested_by = view.user(m.requested_by) if m.requested_by else None
+    return [Approval(provenance=view.provenance(),
+                     id=rid if len(kept) == 1 else f"{rid}#{h.id}",
+                     subject=subject, model=model, version=version, decision=decision,
+                     approver=view.author(h), decided_at=when, requested_by=requested_by,
+                     kind=kind)
+            for when, _, decision, h in kept]
+
+
+def _hid(h: RawHistory) -> int:
+    return int(h.id) if h.id.isdigit() else 0
 
 
 def review(view: IssueView, m: ReviewMapping) -> Review | None:
@@ -375,8 +401,7 @@ def subject(view: IssueView, m: SubjectMapping) -> tuple[Subject, list[Review]]:
 def map_issue(view: IssueView, m: Any) -> list[Any]:
     """The records one issue yields under mapping ``m``."""
     if isinstance(m, ApprovalMapping):
-        a = approval(view, m)
-        return [a] if a else []
+        return list(approvals(view, m))
     if isinstance(m, ReviewMapping):
         r = review(view, m)
         return [r] if r else []

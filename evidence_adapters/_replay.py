@@ -1,0 +1,351 @@
+"""Replay: saved response bodies answered under the shared HTTP client, as the system would.
+
+An organisation hands over the JSON bodies its systems returned (``curl … > any-name.json``).
+:class:`ReplayTransport` is an httpx transport (in the spirit of httpx's ``MockTransport``)
+that answers the adapter's ordinary live requests from those bodies, so paging, parsing and
+mapping run through exactly the code of a live scan; only the bytes come from disk.
+
+Each adapter describes its system's continuation with a :class:`PageRules`:
+
+- which endpoint a request asks for and which endpoint a saved body answers
+  (search vs changelog, Users vs Groups …);
+- where a request sits in its chain (``startAt=50``, ``startIndex=101``, a cursor token,
+  a ``more`` link; ``None`` for the first request);
+- where a saved body says it sits, when it says so (``startAt``/``startIndex``): such
+  bodies are matched to requests by position, in any file order;
+- the continuation a body announces (a cursor, a ``more`` link), when the system pages by
+  opaque cursors: then the bodies of that endpoint are taken in list order, and each
+  request must carry exactly the continuation the previous body announced.
+
+A broken chain is an :class:`~checker.errors.EvidenceError` naming the file: a body that is
+not complete JSON (truncated), no saved page for a position (a gap, naming the pages
+around it), two pages for one position (a page twice), a continuation with no saved page
+after it (a token leading nowhere), an offset-bearing cursor that skips pages, and — when
+the adapter calls :meth:`ReplayTransport.finish` — a saved page the chain never reached.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+
+from checker.adapters import SourceContext
+from checker.errors import Diagnostic, EvidenceError, EvidenceUnavailable
+
+__all__ = ["PageRules", "ReplayTransport", "SavedBody", "load_bodies", "natural_key"]
+
+#: The base URL replayed requests are made against (never resolved: no network).
+REPLAY_BASE = "http://replay.invalid"
+
+
+@dataclass
+class SavedBody:
+    """One saved response body.
+
+    Attributes:
+        path: The file.
+        shown: The file as shown in messages (relative to the config folder).
+        content: The bytes exactly as saved.
+        data: The parsed JSON.
+        index: Position in the replay list (list order).
+        used: Whether a request was answered with it.
+    """
+
+    path: Path
+    shown: str
+    content: bytes
+    data: Any
+    index: int
+    used: bool = False
+
+
+class PageRules(Protocol):
+    """What one system's paging looks like (see the module docstring)."""
+
+    def request_endpoint(self, request: httpx.Request) -> str:
+        """The endpoint a request asks for (``search``, ``Users`` …)."""
+        ...
+
+    def body_endpoint(self, body: SavedBody) -> str | None:
+        """The endpoint a saved body answers; None when its shape is not one of them."""
+        ...
+
+    def request_position(self, request: httpx.Request, endpoint: str) -> Any:
+        """The request's place in its chain; None for the first request."""
+        ...
+
+    def body_position(self, body: SavedBody, endpoint: str) -> Any:
+        """The place a body says it sits at (``startAt``), or None when it does not say."""
+        ...
+
+    def first_position(self, endpoint: str) -> Any:
+        """The position of the first page (0, 1 …) for bodies that carry positions."""
+        ...
+
+    def body_next(self, body: SavedBody, endpoint: str) -> Any:
+        """The continuation an opaque-cursor body announces; None on the last page."""
+        ...
+
+    def body_items(self, body: SavedBody, endpoint: str) -> int:
+        """How many items (issues, models …) the body holds."""
+        ...
+
+    def cursor_offset(self, cursor: Any, endpoint: str) -> int | None:
+        """The item offset an opaque cursor encodes, when the system's cursor says it."""
+        ...
+
+
+def natural_key(path: Path) -> tuple[Any, ...]:
+    """Sort key: ``page-2`` before ``page-10``."""
+    return tuple(int(t) if t.isdigit() else t.casefold()
+                 for t in re.split(r"(\d+)", str(path)))
+
+
+def load_bodies(ctx: SourceContext, entries: Sequence[str], code: str) -> list[SavedBody]:
+    """Read the replay list: files and globs (relative to the config), in list order.
+
+    A glob's matches are in natural name order (``page-2`` before ``page-10``). A file
+    listed twice (directly or through globs) is read once.
+
+    Raises:
+        EvidenceUnavailable: an entry matches no file, or a file cannot be read.
+        EvidenceError: a body is not complete JSON (a truncated or altered file).
+    """
+    paths: list[Path] = []
+    for entry in entries:
+        p = ctx.path(entry)
+        if glob.has_magic(entry):
+            found = sorted((Path(m) for m in glob.glob(str(p), recursive=True)
+                            if Path(m).is_file()), key=natural_key)
+            if not found:
+                raise EvidenceUnavailable(Diagnostic(
+                    ctx.source_name, 0, 0, code, f"replay entry {entry!r} matches no file",
+                    "paths and globs are relative to the config file's folder"))
+            paths.extend(found)
+        elif p.is_dir():
+            found = sorted((f for f in p.rglob("*.json") if f.is_file()), key=natural_key)
+            if not found:
+                raise EvidenceUnavailable(Diagnostic(
+                    ctx.display(p), 0, 0, code, "replay folder holds no *.json file"))
+            paths.extend(found)
+        else:
+            paths.append(p)
+    out: list[SavedBody] = []
+    seen: set[Path] = set()
+    for p in paths:
+        rp = p.resolve()
+        if rp in seen:
+            continue
+        seen.add(rp)
+        shown = ctx.display(p)
+        try:
+            content = p.read_bytes()
+        except OSError as exc:
+            raise EvidenceUnavailable(Diagnostic(
+                shown, 0, 0, code, f"cannot read the saved response: {exc.strerror or exc}",
+                "paths are relative to the config file's folder")) from None
+        try:
+            data = json.loads(content)
+        except ValueError as exc:
+            raise EvidenceError(Diagnostic(
+                shown, 0, 0, code, f"not a complete JSON response body ({exc}); a truncated "
+                "or edited file", "save the response body again, exactly as returned")
+                                ) from None
+        out.append(SavedBody(p, shown, content, data, len(out)))
+    return out
+
+
+@dataclass
+class _Chain:
+    """What has been served of one endpoint."""
+
+    last: SavedBody | None = None
+    served_items: int = 0
+    by_content: dict[bytes, SavedBody] = field(default_factory=dict)
+
+
+class ReplayTransport(httpx.BaseTransport):
+    """Answer the adapter's requests from saved bodies, following the system's continuation.
+
+    Args:
+        source: The source name (for messages without a file).
+        bodies: The saved bodies, in list order.
+        rules: The system's paging rules.
+        code: The diagnostic code of a broken chain.
+    """
+
+    def __init__(self, source: str, bodies: list[SavedBody], rules: PageRules,
+                 code: str) -> None:
+        self.source = source
+        self.rules = rules
+        self.code = code
+        self.bodies = bodies
+        self.by_endpoint: dict[str, list[SavedBody]] = {}
+        self.unknown: list[SavedBody] = []
+        for b in bodies:
+            ep = rules.body_endpoint(b)
+            if ep is None:
+                self.unknown.append(b)
+            else:
+                self.by_endpoint.setdefault(ep, []).append(b)
+        self.chains: dict[str, _Chain] = {}
+
+    def _fail(self, file: str, message: str, hint: str | None = None) -> EvidenceError:
+        return EvidenceError(Diagnostic(file, 0, 0, self.code, message, hint))
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """The saved body answering ``request`` (or an error naming the break)."""
+        ep = self.rules.request_endpoint(request)
+        body = self._answer(ep, request)
+        body.used = True
+        return httpx.Response(200, content=body.content, request=request,
+                              headers={"Content-Type": "application/json"})
+
+    def _answer(self, ep: str, request: httpx.Request) -> SavedBody:
+        rules = self.rules
+        pos = rules.request_position(request, ep)
+        candidates = self.by_endpoint.get(ep, [])
+        chain = self.chains.setdefault(ep, _Chain())
+        if not candidates:
+            spare = [b for b in self.unknown if not b.used]
+            if pos is None and spare:
+                # An empty answer ({}) names no endpoint; it can only be a first page.
+                return spare[0]
+            raise self._fail(self.source, f"no saved response answers {_what(request)}",
+                             "add the saved body of that request to `replay`, or configure "
+                             "the source not to ask for it")
+        placed = [b for b in candidates if rules.body_position(b, ep) is not None]
+        if placed:
+            return self._by_position(ep, pos, candidates, request)
+        return self._by_cursor(ep, pos, candidates, chain, request)
+
+    def _by_position(self, ep: str, pos: Any, candidates: list[SavedBody],
+                     request: httpx.Request) -> SavedBody:
+        rules = self.rules
+        want = rules.first_position(ep) if pos is None else pos
+        loose = [b for b in candidates if rules.body_position(b, ep) is None]
+        if loose:
+            raise self._fail(loose[0].shown, f"this {ep} page does not say where it sits in "
+                             f"its listing, while {_name(candidates[0])} does: pages of two "
+                             "kinds of listing", "save every page of one listing")
+        hits = [b for b in candidates if rules.body_position(b, ep) == want]
+        if len(hits) > 1:
+            raise self._fail(hits[1].shown, f"the page at {ep} position {want} is saved "
+                             f"twice (also {hits[0].shown})", "keep one copy of each page")
+        if hits:
+            return hits[0]
+        before = [b for b in candidates
+                  if _lt(rules.body_position(b, ep), want)]
+        after = [b for b in candidates if _lt(want, rules.body_position(b, ep))]
+        prev = max(before, key=lambda b: rules.body_position(b, ep), default=None)
+        nxt = min(after, key=lambda b: rules.body_position(b, ep), default=None)
+        if prev is not None:
+            where = prev.shown
+            msg = (f"no saved {ep} page at position {want}: the page after this one is "
+                   "missing")
+            if nxt is not None:
+                msg += f" (the next saved page, {nxt.shown}, starts at "
+                msg += f"{rules.body_position(nxt, ep)})"
+        elif nxt is not None:
+            where = nxt.shown
+            msg = (f"no saved first {ep} page (position {want}); the earliest saved page "
+                   f"starts at {rules.body_position(nxt, ep)}")
+        else:  # pragma: no cover - candidates is not empty
+            where, msg = self.source, f"no saved {ep} page at position {want}"
+        raise self._fail(where, msg, "save every page of the listing")
+
+    def _by_cursor(self, ep: str, pos: Any, candidates: list[SavedBody], chain: _Chain,
+                   request: httpx.Request) -> SavedBody:
+        rules = self.rules
+        if pos is None:
+            if chain.last is not None:
+                # The same listing asked for again from its start: replay it again.
+                chain.last, chain.served_items = None, 0
+            body = candidates[0]
+        else:
+            prev = chain.last
+            if prev is None or rules.body_next(prev, ep) != pos:
+                raise self._fail(prev.shown if prev else self.source,
+                                 f"{_what(request)} continues a chain no saved page "
+                                 "announced", "save every page of one listing, in order")
+            later = [b for b in candidates if b.index > prev.index]
+            if not later:
+                raise self._fail(prev.shown, f"this {ep} page announces a next page "
+                                 f"({_short(pos)}) but no saved page follows it: a page is "
+                                 "missing", "save every page up to the one that says it is "
+                                 "the last")
+            body = later[0]
+            offset = rules.cursor_offset(pos, ep)
+            if offset is not None and offset != chain.served_items:
+                raise self._fail(body.shown, f"the page before this one ({prev.shown}) "
+                                 f"continues at item {offset}, but only {chain.served_items} "
+                                 "items came before this page: a page is missing or out of "
+                                 "order", "save every page of the listing, in order")
+        twin = chain.by_content.get(body.content)
+        if twin is not None and twin is not body:
+            raise self._fail(body.shown, f"this page is saved twice (also {twin.shown})",
+                             "keep one copy of each page")
+        chain.by_content[body.content] = body
+        for other in candidates:
+            if other is not body and other.content == body.content:
+                raise self._fail(other.shown, f"this page is saved twice (also {body.shown})",
+                                 "keep one copy of each page")
+        chain.last = body
+        chain.served_items += rules.body_items(body, ep)
+        return body
+
+    def finish(self) -> None:
+        """Every saved body must have answered a request; else the chain is broken.
+
+        Raises:
+            EvidenceError: a saved page the listing never reached (after its last page, or
+                a page twice, or a page of another listing).
+        """
+        for b in self.bodies:
+            if b.used:
+                continue
+            ep = self.rules.body_endpoint(b)
+            served = [x for x in self.by_endpoint.get(ep or "", []) if x.used]
+            last = max(served, key=lambda x: x.index, default=None)
+            why = (f"the {ep} listing ended before it (at {last.shown})" if last is not None
+                   else f"no request asked for a {ep or 'response of this shape'} page")
+            raise self._fail(b.shown, f"this saved page was never reached: {why}",
+                             "remove pages of other listings or a second copy of a page; "
+                             "or a page before it announces no continuation")
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
+def _lt(a: Any, b: Any) -> bool:
+    try:
+        return bool(a < b)
+    except TypeError:
+        return False
+
+
+def _name(b: SavedBody) -> str:
+    return b.shown
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _what(request: httpx.Request) -> str:
+    url = request.url
+    q = f"?{url.query.decode()}" if url.query else ""
+    return f"GET {url.path}{_short(q, 120)}"
+
+
+def endpoints_present(bodies: Iterable[SavedBody], rules: PageRules) -> set[str]:
+    """The endpoints the saved bodies answer."""
+    return {ep for b in bodies if (ep := rules.body_endpoint(b)) is not None}

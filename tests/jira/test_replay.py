@@ -1,0 +1,198 @@
+"""Replay: saved search bodies answer the live code path; one search feeds many mappings."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+from checker.errors import EvidenceError
+from evidence_adapters.jira import JiraAdapter
+from tests.jira.conftest import token_pages
+from tests.jira.jira_payloads import (
+    LUKASZ,
+    NADIA,
+    SIOBHAN,
+    SITE,
+    ZOE,
+    approval,
+    history,
+    issue,
+    move,
+    page_v2,
+    page_v3,
+)
+
+Make = Callable[..., JiraAdapter]
+
+
+def save(folder: Path, name: str, body: Any) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(body), encoding="utf-8")
+    return path
+
+
+def risk(key: str, iid: int, owner: dict[str, Any]) -> dict[str, Any]:
+    return issue(key, iid, "Risk", "Monitoring", {"assignee": owner,
+                                                   "customfield_10070": "credit-scoring"}, [
+        history(iid * 10, owner, "2026-09-01T09:00:00.000+0200",
+                move("Under Review", "Monitoring"))])
+
+
+def mixed() -> list[dict[str, Any]]:
+    return [approval("AIREL-1", 10401, "credit-risk-scorer", "11", LUKASZ,
+                     "2026-07-14T10:30:00.000+0200"),
+            risk("AIRISK-1", 10501, ZOE),
+            approval("AIREL-2", 10402, "fraud-gbm", "7", SIOBHAN,
+                     "2026-11-03T10:30:00.000+0100", hid=20010),
+            risk("AIRISK-2", 10502, SIOBHAN)]
+
+
+MAPPINGS: dict[str, Any] = {
+    "approvals": {"projects": ["AIREL"]},
+    "risks": {"projects": ["AIRISK"], "owners": {"primary": "assignee"}},
+}
+
+
+def chain_v3(folder: Path) -> list[Path]:
+    issues = mixed()
+    return [save(folder, "export-a.json", page_v3(issues[:2], "tok-2", is_last=False)),
+            save(folder, "export-b.json", page_v3(issues[2:3], "tok-3", is_last=False)),
+            save(folder, "export-c.json", page_v3(issues[3:], None, is_last=True))]
+
+
+def test_one_saved_search_feeds_several_mappings(tmp_path: Path, make_adapter: Make) -> None:
+    chain_v3(tmp_path / "saved")
+    bundle = make_adapter(site=SITE, replay="saved/export-*.json", **MAPPINGS).collect()
+    assert [(a.id, a.approver) for a in bundle.approvals] == [
+        ("AIREL-1", "lukasz.nowak@northwind.example"),
+        ("AIREL-2", "siobhan.nibhriain@northwind.example")]
+    assert sorted(s.id for s in bundle.subjects) == ["AIRISK-1", "AIRISK-2"]
+    assert len(bundle.reviews) == 2
+
+
+def test_replay_and_live_give_the_same_records(tmp_path: Path, httpserver: HTTPServer,
+                                               make_adapter: Make) -> None:
+    files = chain_v3(tmp_path / "saved")
+    pages = [json.loads(f.read_text()) for f in files]
+    httpserver.expect_request("/rest/api/3/search/jql").respond_with_handler(
+        token_pages(pages))
+    live = make_adapter(site=httpserver.url_for("").rstrip("/"),
+                        jql="project in (AIREL, AIRISK) ORDER BY key", **MAPPINGS).collect()
+    saved = make_adapter(site=httpserver.url_for("").rstrip("/"), replay=[str(f) for f in files],
+                         **MAPPINGS).collect()
+    assert live.model_dump() == saved.model_dump()
+
+
+def test_a_missing_last_cursor_page_names_the_page_before(tmp_path: Path,
+                                                          make_adapter: Make) -> None:
+    files = chain_v3(tmp_path / "saved")
+    files[2].unlink()
+    with pytest.raises(EvidenceError) as exc:
+        make_adapter(site=SITE, replay="saved/*.json", **MAPPINGS).collect()
+    d = exc.value.diagnostics[0]
+    assert d.code == "E328"
+    assert d.file.endswith("export-b.json")
+    assert "no saved page follows it" in d.message
+
+
+@pytest.mark.parametrize("gone", [0, 1, 2, 3])
+def test_any_missing_offset_page_names_its_neighbour(tmp_path: Path, make_adapter: Make,
+                                                     gone: int) -> None:
+    issues = mixed()
+    folder = tmp_path / "saved"
+    files = [save(folder, f"jira-{i}.json", page_v2([x], i, 4, 1))
+             for i, x in enumerate(issues)]
+    files[gone].unlink()
+    with pytest.raises(EvidenceError) as exc:
+        make_adapter(site=SITE, replay="saved", **MAPPINGS).collect()
+    d = exc.value.diagnostics[0]
+    assert d.code == "E328"
+    before, after = f"jira-{gone - 1}.json", f"jira-{gone + 1}.json"
+    assert (d.file.endswith(before) if gone else d.file.endswith(after)), d
+    if 0 < gone < 3:
+        assert after in d.message
+
+
+def test_offset_chain_any_order_and_gaps(tmp_path: Path, make_adapter: Make) -> None:
+    issues = mixed()
+    folder = tmp_path / "saved"
+    save(folder, "z-first.json", page_v2(issues[:2], 0, 4, 2))
+    save(folder, "a-second.json", page_v2(issues[2:], 2, 4, 2))
+    bundle = make_adapter(site=SITE, replay="saved", **MAPPINGS).collect()
+    assert len(bundle.approvals) == 2
+    (folder / "z-first.json").unlink()
+    save(folder, "page3.json", page_v2(issues[3:], 3, 4, 2))
+    with pytest.raises(EvidenceError) as exc:
+        make_adapter(site=SITE, replay="saved", **MAPPINGS).collect()
+    d = exc.value.diagnostics[0]
+    assert "no saved first search page" in d.message
+    assert d.file.endswith("a-second.json")
+
+
+def test_offset_gap_names_the_page_before(tmp_path: Path, make_adapter: Make) -> None:
+    issues = mixed()
+    folder = tmp_path / "saved"
+    save(folder, "p1.json", page_v2(issues[:1], 0, 4, 1))
+    save(folder, "p3.json", page_v2(issues[2:3], 2, 4, 1))
+    save(folder, "p4.json", page_v2(issues[3:], 3, 4, 1))
+    with pytest.raises(EvidenceError) as exc:
+        make_adapter(site=SITE, replay="saved", **MAPPINGS).collect()
+    d = exc.value.diagnostics[0]
+    assert d.file.endswith("p1.json")
+    assert "p3.json" in d.message
+
+
+def test_a_page_twice_and_a_truncated_page(tmp_path: Path, make_adapter: Make) -> None:
+    files = chain_v3(tmp_path / "saved")
+    save(tmp_path / "saved", "export-b-copy.json", json.loads(files[1].read_text()))
+    with pytest.raises(EvidenceError) as exc:
+        make_adapter(site=SITE, replay=["saved/export-a.json", "saved/export-b.json",
+                                        "saved/export-b-copy.json", "saved/export-c.json"],
+                     **MAPPINGS).collect()
+    assert "export-b" in exc.value.diagnostics[0].message + exc.value.diagnostics[0].file
+    text = files[2].read_text()
+    files[2].write_text(text[: len(text) // 2])
+    with pytest.raises(EvidenceError) as exc:
+        make_adapter(site=SITE, replay=[str(f) for f in files], **MAPPINGS).collect()
+    d = exc.value.diagnostics[0]
+    assert d.file.endswith("export-c.json")
+    assert "truncated" in d.message
+
+
+def test_mapping_jql_with_one_search_is_a_config_error(make_adapter: Make) -> None:
+    with pytest.raises(ValueError, match="own `jql`"):
+        make_adapter(site=SITE, replay="x.json", approvals={"jql": "project = AIREL"})
+
+
+def test_where_filters_select_by_field_text(tmp_path: Path, make_adapter: Make) -> None:
+    chain_v3(tmp_path / "saved")
+    bundle = make_adapter(site=SITE, replay="saved/export-*.json",
+                          approvals={"projects": ["AIREL"], "where": {"Model": "fraud-gbm"}}
+                          ).collect()
+    assert [a.id for a in bundle.approvals] == ["AIREL-2"]
+
+
+def test_approval_kept_after_the_ticket_moved_on_unless_voided(tmp_path: Path,
+                                                               make_adapter: Make) -> None:
+    a = issue("AIREL-5", 10405, "Release Approval", "Open", {
+        "reporter": NADIA, "customfield_10050": "m", "customfield_10051": "3"}, [
+        history(30001, NADIA, "2026-07-10T09:00:00.000+0200", move("Open", "In Review")),
+        history(30002, LUKASZ, "2026-07-14T10:30:00.000+0200", move("In Review", "Approved")),
+        history(30003, NADIA, "2026-07-15T10:30:00.000+0200",
+                {**move("Approved", "Closed"), "toString": "Released", "to": "10900"}),
+        history(30004, ZOE, "2026-07-16T10:30:00.000+0200",
+                {**move("Closed", "Open"), "fromString": "Released", "toString": "Reopened"}),
+    ])
+    save(tmp_path, "s.json", page_v3([a], None, is_last=True))
+    kept = make_adapter(site=SITE, replay="s.json", approvals={}).collect()
+    assert [(x.approver, x.decided_at.isoformat()) for x in kept.approvals] == [
+        ("lukasz.nowak@northwind.example", "2026-07-14T08:30:00+00:00")]
+    voided = make_adapter(site=SITE, replay="s.json",
+                          approvals={"voids": {"to": ["Reopened"]}}).collect()
+    assert voided.approvals == []
