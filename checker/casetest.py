@@ -225,12 +225,12 @@ def run_case_file(path: Path, rule: LoadedRule, display: str | None = None
         incomplete = {k: [Diagnostic(f"{located.file}", located.at(("cases", i))[0], 0, "E300",
                                      f"{k} source failed (simulated by the case)")]
                       for k in case.get("incomplete") or []}
-        store = EvidenceStore(bundle, incomplete)
         case_as_of = as_of
         if "as_of" in case:
             v = case["as_of"]
             case_as_of = (day_start(v) if isinstance(v, date) and not isinstance(v, datetime)
                           else v if isinstance(v, datetime) else parse_as_of(str(v)))
+        store = EvidenceStore(bundle, incomplete, as_of=case_as_of, tz=config.settings.tz)
         findings = evaluate([compiled], store, case_as_of, config)
         problem = _check(findings, case["expect"], store)
         detail = problem or "ok"

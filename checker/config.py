@@ -6,10 +6,12 @@ documentation; ``checker/schemas/config.schema.json`` is generated from it.
 
 from __future__ import annotations
 
+from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError, Diagnostic
 from .yamlsrc import Located, load_yaml_file
@@ -59,11 +61,32 @@ class Settings(_Strict):
     allow_contractors: bool = Field(
         default=True, description="Whether contractors may own subjects."
     )
+    timezone: str = Field(
+        default="UTC",
+        description="The organisation's time zone (an IANA name such as Europe/Berlin): "
+        "dated absences and the effective date of an HR status are whole days there.",
+    )
     max_records_per_source: int = Field(
         default=50_000_000, ge=1,
         description="A source yielding more records than this stops with an error (E313), "
         "so a runaway export or API cannot exhaust memory.",
     )
+
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r}; use an IANA name such as "
+                             "'Europe/Berlin' or 'UTC'") from None
+        return v
+
+    @property
+    def tz(self) -> tzinfo:
+        """The organisation's time zone."""
+        return UTC if self.timezone == "UTC" else ZoneInfo(self.timezone)
 
 
 class RuleOverride(_Strict):

@@ -12,7 +12,7 @@ MLflow user id …). Resolution happens once, in :mod:`checker.identity`.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
@@ -22,6 +22,7 @@ from .timeutil import ensure_utc
 __all__ = [
     "EVIDENCE_KINDS",
     "SUBJECT_KINDS",
+    "Absence",
     "Alert",
     "Approval",
     "Event",
@@ -70,11 +71,11 @@ SUBJECT_KINDS: tuple[str, ...] = (
 )
 EvidenceKind = Literal[
     "person", "subject", "release", "approval", "review", "incident", "training", "event",
-    "alert",
+    "alert", "absence",
 ]
 EVIDENCE_KINDS: tuple[str, ...] = (
     "person", "subject", "release", "approval", "review", "incident", "training", "event",
-    "alert",
+    "alert", "absence",
 )
 
 
@@ -320,6 +321,20 @@ class Alert(_Record):
     actioned_at: UtcDatetime | None = None
 
 
+class Absence(_Record):
+    """A person's absence from an absence export, attached to whoever ``person`` names.
+
+    ``start`` and ``end`` are days (``end`` inclusive; None = open-ended): they become
+    instants in the organisation's time zone (``settings.timezone``) when attached, so the
+    same export means the same thing whatever machine runs the scan.
+    """
+
+    person: str
+    start: date
+    end: date | None = None
+    kind: str | None = None
+
+
 class EvidenceBundle(BaseModel):
     """What one adapter returns: records of any kinds, plus the kinds it was asked for.
 
@@ -339,6 +354,16 @@ class EvidenceBundle(BaseModel):
     trainings: list[Training] = Field(default_factory=list)
     events: list[Event] = Field(default_factory=list)
     alerts: list[Alert] = Field(default_factory=list)
+    absences: list[Absence] = Field(default_factory=list)
+    #: ``id(record)`` → the configured source it came from (people, training, absences),
+    #: set by the collect stage; used to tell sources apart and to count per source.
+    origins: dict[int, str] = Field(default_factory=dict, exclude=True)
+
+    def tag(self, source: str) -> None:
+        """Remember that this bundle's person-related records came from ``source``."""
+        for recs in (self.people, self.trainings, self.absences):
+            for r in recs:
+                self.origins[id(r)] = source
 
     def extend(self, other: EvidenceBundle) -> None:
         """Append every record of ``other`` to this bundle."""
@@ -352,6 +377,8 @@ class EvidenceBundle(BaseModel):
         self.trainings.extend(other.trainings)
         self.events.extend(other.events)
         self.alerts.extend(other.alerts)
+        self.absences.extend(other.absences)
+        self.origins.update(other.origins)
 
 
 #: Which bundle list holds each record kind (used by the jsonl adapter and case files).
@@ -365,4 +392,5 @@ RECORD_TYPES: dict[str, tuple[str, type[_Record]]] = {
     "training": ("trainings", Training),
     "event": ("events", Event),
     "alert": ("alerts", Alert),
+    "absence": ("absences", Absence),
 }

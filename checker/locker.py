@@ -594,6 +594,7 @@ def load_snapshot(folder: Path) -> Snapshot:
                     diags.append(Diagnostic(rel, i, 0, "E395",
                                             f"record does not validate: "
                                             f"{str(exc).splitlines()[0]}"))
+        part.tag(str(src["status"].get("name", "")))
         bundle.extend(part)
     if diags:
         raise EvidenceError(diags)

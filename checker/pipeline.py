@@ -182,6 +182,7 @@ def _collect(sources: list[tuple[str, Adapter]], needed: frozenset[str] | None) 
             continue
         finally:
             timings[name] = time.perf_counter() - t0
+        got.tag(name)
         bundle.extend(got)
         records = _count(got)
         if adapter.ctx.progress:
@@ -198,11 +199,10 @@ def _duplicate_diags(store: EvidenceStore) -> list[Diagnostic]:
         out.append(Diagnostic(dup.provenance.locator, 0, 0, "E310",
                               f"duplicate subject {dup.key!r}",
                               f"also defined at {first.provenance.locator}"))
-    for first_p, dup_p in store.identity.duplicates:
-        if first_p != dup_p:
-            out.append(Diagnostic(dup_p.provenance.locator, 0, 0, "E311",
-                                  f"duplicate person id {dup_p.id!r}",
-                                  f"also defined at {first_p.provenance.locator}"))
+    for c in store.identity.conflicts:
+        out.append(Diagnostic(c.second, 0, 0, "E311", c.message(),
+                              "one handle must name one person: fix the export or identity "
+                              "map so that each email, id and account belongs to one person"))
     return out
 
 
@@ -229,12 +229,12 @@ def run_scan(
                             needed, limit=cfg.settings.max_records_per_source)
     t1 = time.perf_counter()
     incomplete = dict(collected.incomplete)
-    store = EvidenceStore(collected.bundle, incomplete)
+    store = EvidenceStore(collected.bundle, incomplete, as_of=as_of, tz=cfg.settings.tz)
     for d in _duplicate_diags(store):
         kind = "subject" if d.code == "E310" else "person"
         store.incomplete.setdefault(kind, []).append(d)
     statuses = list(collected.statuses)
-    if store.duplicate_subjects or store.identity.duplicates:
+    if store.duplicate_subjects or store.identity.conflicts:
         statuses.append(SourceStatus(name="(merge)", adapter="store", status="error",
                                      kinds=("person", "subject"), records=0,
                                      diagnostics=tuple(d.one_line()

@@ -154,7 +154,8 @@ def extended_scan(loaded: LoadedConfig, rules: list[CompiledRule], as_of: dateti
         from .waivers import apply_waivers, load_waivers
 
         lw = load_waivers(wpath, {r.id for r in rules})
-        store = EvidenceStore(collected.bundle, collected.incomplete)
+        store = EvidenceStore(collected.bundle, collected.incomplete, as_of=when,
+                              tz=loaded.config.settings.tz)
         locs = {w.id: lw.locator(i) for i, w in enumerate(lw.data.waivers)}
         found, notes = apply_waivers(found, lw.data, store, when, locators=locs,
                                      record_ids=frozenset(a.id for a in

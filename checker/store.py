@@ -8,11 +8,12 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from .errors import Diagnostic
 from .evidence import (
     SUBJECT_KINDS,
+    Absence,
     Alert,
     Approval,
     Event,
@@ -26,13 +27,25 @@ from .evidence import (
 )
 from .identity import IdentityIndex
 
-__all__ = ["EvidenceStore", "Target"]
+__all__ = ["EvidenceStore", "Target", "Unmatched"]
 
 Target = Subject | Release | Incident | Alert | Person
 
 
 def _norm(ref: str) -> str:
     return ref.strip().casefold()
+
+
+class Unmatched:
+    """Records of one kind from one source that name no known person."""
+
+    __slots__ = ("handles", "kind", "locators", "source")
+
+    def __init__(self, source: str, kind: str) -> None:
+        self.source = source
+        self.kind = kind
+        self.locators: list[str] = []
+        self.handles: list[str] = []
 
 
 class EvidenceStore:
@@ -48,9 +61,17 @@ class EvidenceStore:
         self,
         bundle: EvidenceBundle,
         incomplete: Mapping[str, list[Diagnostic]] | None = None,
+        *,
+        as_of: datetime | None = None,
+        tz: tzinfo | None = None,
     ) -> None:
         self.incomplete: dict[str, list[Diagnostic]] = dict(incomplete or {})
-        self.identity = IdentityIndex(bundle.people)
+        self.identity = IdentityIndex(bundle.people, origins=bundle.origins, as_of=as_of,
+                                      tz=tz)
+        #: (source, kind) → records naming nobody known: nothing vanishes silently.
+        self.unmatched: dict[tuple[str, str], Unmatched] = {}
+        for ab in self.identity.attach_absences(bundle.absences, tz):
+            self._unmatched(bundle.origins, ab, "absence", ab.person)
         self.duplicate_subjects: list[tuple[Subject, Subject]] = []
 
         self._subjects: dict[str, Subject] = {}
@@ -97,6 +118,7 @@ class EvidenceStore:
             p = self.identity.resolve(t.person)
             if p is None:
                 self.unresolved_training.append(t)
+                self._unmatched(bundle.origins, t, "training", t.person)
                 continue
             self._training[(p.id, _norm(t.course))].append(t)
 
@@ -114,6 +136,15 @@ class EvidenceStore:
 
         self._incidents = sorted(bundle.incidents, key=lambda i: i.id)
         self._alerts = sorted(bundle.alerts, key=lambda a: a.id)
+
+    def _unmatched(self, origins: Mapping[int, str], rec: Absence | Training, kind: str,
+                   handle: str) -> None:
+        src = origins.get(id(rec)) or rec.provenance.adapter
+        u = self.unmatched.get((src, kind))
+        if u is None:
+            u = self.unmatched[(src, kind)] = Unmatched(src, kind)
+        u.locators.append(rec.provenance.locator)
+        u.handles.append(handle)
 
     # -- subjects ---------------------------------------------------------------------
     def subject(self, ref: str | None, kind: str | None = None) -> Subject | None:

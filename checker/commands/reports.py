@@ -153,7 +153,8 @@ def _collect_and_scan(config_path: Path, as_of: str | None, progress: bool | Non
     collected = collect(build_sources(loaded, t, progress=_progress(progress)),
                         needed | {"person", "subject", "release"})
     result, _ = run_scan(loaded, rules, t, collected=collected)
-    return result, EvidenceStore(collected.bundle, collected.incomplete)
+    return result, EvidenceStore(collected.bundle, collected.incomplete, as_of=t,
+                                 tz=loaded.config.settings.tz)
 
 
 def _warn_incomplete(result: ScanResult) -> int:

@@ -224,11 +224,11 @@ def test_supplement_and_leave_for_scim_people(scim_env: Scim, tag: str, tmp_path
     assert exc.value.diagnostics[0].code == "E312"
 
 
-def test_duplicate_people_across_hr_sources_are_never_merged(
+def test_the_same_person_in_two_hr_sources_is_merged(
         scim_env: Scim, tag: str, tmp_path: Path, ctx: SourceContext) -> None:
     load_people(scim_env, tag)
     scim_people = run(ctx, **live(scim_env, tag)).people
-    # The same Zoë in an HR export under another id, her email in another case:
+    # The same Zoë (seconded) in an HR export under another id, her email in another case:
     (tmp_path / "people.csv").write_bytes(
         ("\ufeffid,name,email\n"
          f"HR-2,\"Müller, Zoë\",ZOE.MUELLER-{tag}@t.example\n"
@@ -237,12 +237,11 @@ def test_duplicate_people_across_hr_sources_are_never_merged(
         {"path": "people.csv", "columns": {"id": "id", "name": "name", "email": "email"}}),
         ctx).collect()
     index = IdentityIndex([*scim_people, *hr.people])
-    # different ids claiming one email: ambiguous, resolves to nobody (a finding, not a guess)
-    assert index.resolve(f"zoe.mueller-{tag}@t.example") is None
-    assert index.is_ambiguous(f"Zoe.Mueller-{tag}@T.Example")
-    # the same id from two sources: the first one counts, the duplicate is reported
-    assert [(a.provenance.adapter, b.provenance.adapter) for a, b in index.duplicates] == [
-        ("scim", "hr_csv")]
+    zoe = index.resolve(f"zoe.mueller-{tag}@t.example")
+    assert zoe is not None
+    assert index.resolve("HR-2") == zoe
+    assert {r.provenance.adapter for r in index.records(zoe)} == {"scim", "hr_csv"}
+    assert not index.conflicts
 
 
 def test_config_needs_exactly_one_source() -> None:

@@ -35,7 +35,7 @@ def variants(email: str) -> st.SearchStrategy[str]:
 
 @given(data=st.data(), people=st.lists(emails, min_size=1, max_size=8, unique=True))
 def test_variants_resolve_to_the_same_person(data: st.DataObject, people: list[str]) -> None:
-    folded = {e.casefold() for e in people}
+    folded = {e.lower() for e in people}
     if len(folded) != len(people):
         return  # two addresses equal up to case are one address
     idx = IdentityIndex([Person(id=f"P{i}", name=f"P{i}", emails=(e,), provenance=PROV)
@@ -52,7 +52,7 @@ def test_different_people_never_merge(a: str, b: str) -> None:
     idx = IdentityIndex([Person(id="A", name="A", emails=(a,), provenance=PROV),
                          Person(id="B", name="B", emails=(b,), provenance=PROV)])
     ra, rb = idx.resolve(a), idx.resolve(b)
-    if a.casefold() == b.casefold():
+    if a.lower() == b.lower():
         assert ra is None  # ambiguous: never silently one of them
         assert rb is None
     else:
