@@ -8,4 +8,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+#: The source repository (also in pyproject's [project.urls]); rule help links point into
+#: it at the release tag ``v<version>``, and the CI examples install from it.
+SOURCE_URL = "https://github.com/aimscheck/aimscheck"
+
+__all__ = ["SOURCE_URL", "__version__"]

@@ -105,7 +105,19 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
+_SARIF_ROOT = "aimscheck.sarif_root"
+
+
+def _remember_sarif_root(ctx: click.Context, _param: click.Parameter,
+                         value: Path | None) -> None:
+    if value is not None:
+        ctx.meta[_SARIF_ROOT] = value.resolve()
+
+
 def _emit(result: ScanResult, formats: tuple[str, ...], outputs: tuple[str, ...]) -> None:
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.meta.get(_SARIF_ROOT) is not None:
+        result = result.model_copy(update={"repo_root": ctx.meta[_SARIF_ROOT]})
     fmts = list(formats) or ["text"]
     outs = list(outputs)
     if len(outs) > len(fmts):
@@ -169,6 +181,11 @@ def _common(fn: F) -> F:
                       help="Output file for the format in the same position ('-' = stdout).")(fn)
     fn = click.option("--fail-on", type=click.Choice(SEVERITIES),
                       help="Lowest severity that fails the run (default: the config's).")(fn)
+    fn = click.option("--sarif-root", type=click.Path(file_okay=False, path_type=Path),
+                      expose_value=False, callback=_remember_sarif_root,
+                      envvar="AIMSCHECK_SARIF_ROOT",
+                      help="Make SARIF and github paths relative to this folder (default: "
+                      "the git work tree of the config file).")(fn)
     fn = click.option("--progress/--no-progress", default=None,
                       help="Progress on the terminal (default: when stderr is a TTY and CI "
                       "is unset).")(fn)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -176,3 +177,7 @@ class ScanResult(_Frozen):
     links: dict[str, str] = Field(
         default_factory=dict, description="Evidence locator → URL, where the source has one.")
     history: tuple[HistoryPoint, ...] = ()
+    # Where the run's files live, for reporters that point into the repository (SARIF,
+    # ``github`` annotations). Never serialised: outputs stay free of machine paths.
+    config_file: Path | None = Field(default=None, exclude=True, repr=False)
+    repo_root: Path | None = Field(default=None, exclude=True, repr=False)

@@ -258,6 +258,7 @@ def run_scan(
         summary=summarise(findings, cfg.fail_on), exit_code=code,
         coverage=coverage_rows(rules), matrix=build_matrix(store, rules, as_of, cfg.settings),
         links=evidence_links(collected.bundle, {e for f in findings for e in f.evidence}),
+        config_file=loaded.path,
     )
     timings.update(collect=t1 - t0, index=t2 - t1, evaluate=t3 - t2,
                    sources=collected.timings)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from . import html, jsonout, junit, markdown, oscal, sarif, text
+from . import github, html, jsonout, junit, markdown, oscal, sarif, text
 from .base import Reporter, register_reporter, reporter_registry
 
 __all__ = [
     "Reporter",
+    "github",
     "html",
     "jsonout",
     "junit",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from checker.findings import FAILING, CoverageRow, Finding, OwnerRef, ScanResult
@@ -15,10 +17,13 @@ __all__ = [
     "Readiness",
     "Worklist",
     "clause_groups",
+    "config_path",
     "definition_site",
     "failing",
     "readiness",
     "readiness_pct",
+    "repo_path",
+    "repo_root",
     "verdict",
     "who",
     "worklists",
@@ -74,6 +79,50 @@ def definition_site(f: Finding, result: ScanResult | None = None) -> tuple[str, 
         if m:
             return m["path"], int(m["line"])
     return None
+
+
+def repo_root(result: ScanResult) -> Path | None:
+    """The repository root: ``--sarif-root`` if given, else the git work tree of the config.
+
+    The work tree is found the way git finds it: the nearest folder upwards from the config
+    file that holds ``.git`` (a folder, or a file in a worktree or submodule). None when the
+    config is not in a repository (then paths stay relative to the config folder).
+    """
+    if result.repo_root is not None:
+        return result.repo_root.resolve()
+    if result.config_file is None:
+        return None
+    here = result.config_file.resolve().parent
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists():
+            return folder
+    return None
+
+
+def repo_path(result: ScanResult, path: str) -> str:
+    """A config-relative evidence path as a POSIX path relative to the repository root.
+
+    Code-scanning services resolve result paths against the repository root, not the
+    config folder. Without a known config or root, or for a file outside the root, the
+    path is returned unchanged (relative to the config folder).
+    """
+    root = repo_root(result)
+    if result.config_file is None or root is None:
+        return path
+    full = result.config_file.resolve().parent / path
+    rel = os.path.relpath(full, root)
+    if rel == ".." or rel.startswith(".." + os.sep) or os.path.isabs(rel):
+        return path
+    return Path(rel).as_posix()
+
+
+def config_path(result: ScanResult) -> str | None:
+    """The config file relative to the repository root (None when unknown or outside)."""
+    if result.config_file is None:
+        return None
+    root = repo_root(result)
+    name = result.config_file.name
+    return repo_path(result, name) if root is not None else name
 
 
 @dataclass

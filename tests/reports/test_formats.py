@@ -17,7 +17,7 @@ from checker.reporters.junit import JUnitReporter
 from checker.reporters.markdown import MarkdownReporter
 from checker.reporters.oscal import OscalReporter
 from checker.reporters.sarif import SarifReporter
-from tests.conftest import SHARED_SCHEMAS
+from tests.conftest import REPO, SHARED_SCHEMAS
 
 from .conftest import HOSTILE, JIRA_URL
 
@@ -61,13 +61,17 @@ def test_sarif_results_levels_locations_and_owners(demo_result: ScanResult) -> N
     chatbot = next(r for r in run["results"] if r["ruleId"] == "AIMS-OWN-002")
     loc = chatbot["locations"][0]["physicalLocation"]
     row = next(m for m in demo_result.matrix if m.key == "ai_system/support-chatbot")
-    assert f'{loc["artifactLocation"]["uri"]}:{loc["region"]["startLine"]}' == row.locator
+    # paths are relative to the repository root (the checkout), where the demo is a subfolder
+    prefix = "fixtures/demo/" if (REPO / ".git").exists() else ""
+    assert loc["artifactLocation"]["uriBaseId"] == "%SRCROOT%"
+    assert (f'{loc["artifactLocation"]["uri"]}:{loc["region"]["startLine"]}'
+            == prefix + row.locator)
     assert row.locator.startswith("register.yaml:")
     # a training finding still points at the subject's definition, not the person's row
     trn = [r for r in run["results"] if r["ruleId"] == "AIMS-TRN-001"]
     assert trn
     assert all(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
-                       == "register.yaml" for r in trn)
+                       == prefix + "register.yaml" for r in trn)
 
 
 # -- JUnit ---------------------------------------------------------------------------------
