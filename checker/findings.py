@@ -111,6 +111,8 @@ class CoverageRow(_Frozen):
     family: Literal["clause", "annex_a"]
     status: Literal["automated", "partial", "manual"]
     rules: tuple[str, ...] = ()
+    note: str = Field("", description="For partial and manual ids: what the rules do not "
+                      "check, i.e. the manual evidence still required.")
 
 
 OwnerStatus = Literal["active", "on_leave", "terminated", "untrained", "unknown",

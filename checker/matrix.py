@@ -101,7 +101,8 @@ def build_matrix(store: EvidenceStore, rules: Iterable[CompiledRule], as_of: dat
 def coverage_rows(rules: Iterable[CompiledRule]) -> tuple[CoverageRow, ...]:
     """The coverage map as frozen rows for the scan result."""
     return tuple(CoverageRow(id=e.id, title=e.title, family=e.family, status=e.status,
-                             rules=tuple(e.rules)) for e in build_coverage(rules))
+                             rules=tuple(e.rules), note=e.note)
+                 for e in build_coverage(rules))
 
 
 def evidence_links(bundle: EvidenceBundle, locators: Iterable[str]) -> dict[str, str]:

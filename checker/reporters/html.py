@@ -57,13 +57,20 @@ def _bars(result: ScanResult, width: int) -> tuple[list[_Bar], int]:
     for g in clause_groups(readiness(result)):
         label = ("Clause " if g.family == "clause" else "") + g.id
         r = g.ratio
+        total = g.automated + g.partial + g.manual
+        open_share = f"{g.partial + g.manual} of {total} not fully automated"
         if r is None:
-            bars.append(_Bar(label, y, 0, f"not checked ({g.manual} manual)", "manual"))
+            bars.append(_Bar(label, y, 0, f"not checked ({g.manual} of {total} manual)",
+                             "manual"))
         else:
             n = g.passed + g.failed
             cls = "good" if r >= 0.95 else "fair" if r >= 0.8 else "poor"
-            bars.append(_Bar(label, y, round(r * width, 1),
-                             f"{round(r * 100)}% ({g.passed}/{n} hold)", cls))
+            # The bar is scaled by the automated share: a clause whose requirements are only
+            # partly decided by rules can never show a full bar, however well its checks hold.
+            scale = (g.automated + 0.5 * g.partial) / total if total else 0.0
+            bars.append(_Bar(label, y, round(r * scale * width, 1),
+                             f"{round(r * 100)}% of checks hold ({g.passed}/{n}); "
+                             f"{open_share}", cls))
         y += 22
     return bars, y
 
@@ -91,7 +98,7 @@ class HtmlReporter(Reporter):
                           autoescape=select_autoescape(default=True, default_for_string=True),
                           undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                           keep_trailing_newline=True)
-        bars, bars_h = _bars(result, 360)
+        bars, bars_h = _bars(result, 300)
         fails = failing(result)
         rows = readiness(result)
         page = env.get_template("report.html.j2").render(

@@ -78,7 +78,7 @@ class MarkdownReporter(Reporter):
         out.append("")
         if not fails:
             out.append("Nobody needs to act: no failing findings.")
-            return "\n".join(out) + "\n"
+            return "\n".join([*out, *_coverage(result)]) + "\n"
         out.append("| | severity | rule | subject | finding | owner | deputy | evidence |")
         out.append("|---|---|---|---|---|---|---|---|")
         for f in fails[:_MAX_ROWS]:
@@ -91,4 +91,27 @@ class MarkdownReporter(Reporter):
             out.append("")
             out.append(f"… and {len(fails) - _MAX_ROWS} more failing findings; see the full "
                        "report (`aimscheck report --format html`).")
-        return "\n".join(out) + "\n"
+        return "\n".join([*out, *_coverage(result)]) + "\n"
+
+
+def _coverage(result: ScanResult) -> list[str]:
+    """What the rules decide per ISO/IEC 42001 id, and what still needs manual evidence.
+
+    Folded (``<details>``) so a pull-request comment stays short; a partial id is never
+    presented as covered: its not-checked note stands next to it.
+    """
+    cited = [c for c in result.coverage if c.status != "manual"]
+    if not cited:
+        return []
+    counts = {k: sum(1 for c in result.coverage if c.status == k)
+              for k in ("automated", "partial", "manual")}
+    out = ["", "<details><summary>ISO/IEC 42001 coverage: "
+           + ", ".join(f"{n} {k}" for k, n in counts.items())
+           + " (partial: manual evidence still required)</summary>", "",
+           "| id | coverage | rules | not checked by rules |", "|---|---|---|---|"]
+    for c in cited:
+        out.append(f"| {md_escape(c.id)} | {c.status} | {md_escape(', '.join(c.rules))} | "
+                   f"{md_escape(c.note) if c.note else '—'} |")
+    out += ["", f"{counts['manual']} more ids need a document or attestation; "
+            "`aimscheck rules coverage` lists them.", "", "</details>"]
+    return out

@@ -3,7 +3,9 @@
 One result for the scan. Every evaluated finding (except ``not_applicable``) becomes an
 observation with its evidence locators as ``relevant-evidence``; every ISO/IEC 42001
 clause or control a rule cites becomes an OSCAL finding whose target is that objective
-(``iso42001-<id>``), ``satisfied`` when all its observations hold. Finding owners and
+(``iso42001-<id>``), ``satisfied`` only when the requirement is fully automated and all
+its observations hold; a partially automated one is ``not-satisfied`` (reason ``other``)
+with remarks naming the manual evidence still required. Finding owners and
 deputies are parties, listed as responsible parties and linked from each observation.
 
 Byte-identical across runs: UUIDs are uuid5 of stable content, timestamps are the as-of.
@@ -16,7 +18,7 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
-from checker.findings import FAILING, Finding, OwnerRef, ScanResult
+from checker.findings import FAILING, CoverageRow, Finding, OwnerRef, ScanResult
 
 from .base import Reporter, register_reporter
 
@@ -79,6 +81,19 @@ def _observation(f: Finding, result: ScanResult, tool_uuid: str) -> dict[str, An
     return obs
 
 
+def _target_status(row: CoverageRow | None, bad: list[Finding]) -> dict[str, str]:
+    """``satisfied`` only for a fully automated requirement whose checks all hold.
+
+    A partially automated requirement is never reported satisfied: its automated part may
+    hold, but what the rules do not check still needs manual evidence.
+    """
+    if bad:
+        return {"state": "not-satisfied", "reason": "fail"}
+    if row is not None and row.status == "automated":
+        return {"state": "satisfied", "reason": "pass"}
+    return {"state": "not-satisfied", "reason": "other"}
+
+
 @register_reporter("oscal")
 class OscalReporter(Reporter):
     """The scan as an OSCAL assessment-results document (JSON)."""
@@ -101,25 +116,32 @@ class OscalReporter(Reporter):
                 deputies.setdefault(f.deputy.id, f.deputy)
             for ref in f.references.get("iso42001", []):
                 by_ref[ref].append(f)
-        titles = {c.id: c.title for c in result.coverage}
+        rows = {c.id: c for c in result.coverage}
         order = {c.id: i for i, c in enumerate(result.coverage)}
         findings = []
         for ref in sorted(by_ref, key=lambda r: (order.get(r, len(order)), r)):
             fs = by_ref[ref]
             bad = [f for f in fs if f.status in FAILING]
+            row = rows.get(ref)
             finding: dict[str, Any] = {
                 "uuid": _uuid("finding", ref),
-                "title": f"ISO/IEC 42001 {ref} {titles.get(ref, '')}".strip(),
+                "title": f"ISO/IEC 42001 {ref} {row.title if row else ''}".strip(),
                 "description": f"{len(fs) - len(bad)} of {len(fs)} checks hold"
                                + (f"; {len(bad)} fail: " + ", ".join(
                                    f"{f.rule_id} {f.target}" for f in bad) if bad else "."),
-                "props": [_prop("iso42001", ref)],
+                "props": [_prop("iso42001", ref),
+                          _prop("coverage", row.status if row else "partial")],
                 "target": {"type": "objective-id", "target-id": _objective(ref),
-                           "status": {"state": "not-satisfied" if bad else "satisfied"}},
+                           "status": _target_status(row, bad)},
                 "related-observations": [
                     {"observation-uuid": _uuid("observation", f.rule_id, f.target)}
                     for f in fs],
             }
+            if row is not None and row.status != "automated":
+                finding["remarks"] = (
+                    "Only part of this requirement is decided by rules (the automated part "
+                    f"is described above). Manual evidence still required: {row.note}."
+                    if row.note else "Manual evidence is still required.")
             if bad:
                 finding["props"] += [_prop("finding-owner", _uuid("party", pid)) for pid in
                                      sorted({f.owner.id for f in bad})]

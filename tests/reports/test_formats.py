@@ -139,6 +139,37 @@ def test_oscal_loads_with_trestle(hostile_result: ScanResult) -> None:
     assert linked[0].description == "AIRISK-12"
 
 
+def test_oscal_never_reports_a_partial_requirement_satisfied(demo_result: ScanResult) -> None:
+    """``satisfied`` only for fully automated requirements whose checks all hold.
+
+    Run on the demo as it is and on the demo with every finding turned into a pass: even
+    then a partially automated id stays ``not-satisfied`` and names the manual evidence.
+    """
+    all_pass = demo_result.model_copy(update={"findings": tuple(
+        f.model_copy(update={"status": "pass"}) for f in demo_result.findings)})
+    coverage = {c.id: c for c in demo_result.coverage}
+    for result in (demo_result, all_pass):
+        doc = json.loads(OscalReporter().render(result))
+        AssessmentResults.model_validate(doc["assessment-results"])
+        findings = doc["assessment-results"]["results"][0]["findings"]
+        assert findings
+        for f in findings:
+            ref = f["target"]["target-id"].removeprefix("iso42001-")
+            state = f["target"]["status"]["state"]
+            bad = "; " in f["description"] and " fail: " in f["description"]
+            if coverage[ref].status == "automated" and not bad:
+                assert state == "satisfied", ref
+            else:
+                assert state == "not-satisfied", ref
+            if coverage[ref].status == "partial":
+                assert coverage[ref].note in f["remarks"], ref
+    states = {f["target"]["target-id"]: f["target"]["status"]
+              for f in json.loads(OscalReporter().render(all_pass))["assessment-results"][
+                  "results"][0]["findings"]}
+    assert states["iso42001-9.3.1"] == {"state": "satisfied", "reason": "pass"}
+    assert states["iso42001-A.7.2"] == {"state": "not-satisfied", "reason": "other"}
+
+
 def test_oscal_is_byte_identical_across_runs(demo_result: ScanResult) -> None:
     a = OscalReporter().render(demo_result)
     b = OscalReporter().render(demo_result.model_copy(deep=True))
@@ -152,6 +183,9 @@ def test_markdown_summary(hostile_result: ScanResult) -> None:
     md = MarkdownReporter().render(hostile_result)
     assert md.startswith("### ❌ aimscheck scan: FAIL")
     assert "| total | pass | fail |" in md
+    # coverage: partial ids carry what the rules do not check
+    assert "ISO/IEC 42001 coverage:" in md
+    assert "| A.7.2 | partial |" in md
     # owners named; deputies too
     assert "Daniel Okafor" in md
     assert "Pedro Alves" in md
