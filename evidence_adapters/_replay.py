@@ -297,8 +297,17 @@ class ReplayTransport(httpx.BaseTransport):
             if other is not body and other.content == body.content:
                 raise self._fail(other.shown, f"this page is saved twice (also {body.shown})",
                                  "keep one copy of each page")
+        prev = chain.last
         chain.last = body
         chain.served_items += rules.body_items(body, ep)
+        nxt = rules.body_next(body, ep)
+        offset = rules.cursor_offset(nxt, ep) if nxt is not None else None
+        if offset is not None and offset != chain.served_items:
+            before = f" after {prev.shown}" if prev is not None else " as the first page"
+            raise self._fail(body.shown, f"this page announces its next page at item {offset}, "
+                             f"but it ends at item {chain.served_items} when replayed{before}: "
+                             "a page is missing or out of order",
+                             "save every page of the listing, in order")
         return body
 
     def finish(self) -> None:

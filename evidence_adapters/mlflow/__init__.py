@@ -32,9 +32,11 @@ from checker.adapters import Adapter, AdapterConfig
 from checker.errors import Diagnostic, EvidenceError, EvidenceUnavailable
 from checker.evidence import EvidenceBundle, Provenance, Release, Subject
 from checker.timeutil import parse_ts
+from evidence_adapters._replay import REPLAY_BASE, ReplayTransport, load_bodies
 
 from ._client import HttpReader, OfflineReader, Reader
 from ._config import MlflowConfig, TagNames
+from ._replay import MlflowRules
 
 __all__ = ["MlflowAdapter", "MlflowConfig", "TagNames"]
 
@@ -103,6 +105,10 @@ class MlflowAdapter(Adapter):
 
     def _reader(self) -> Reader:
         cfg: MlflowConfig = self.config
+        if cfg.replay is not None:
+            bodies = load_bodies(self.ctx, cfg.replay, "E364")
+            transport = ReplayTransport(self.ctx.source_name, bodies, MlflowRules(), "E364")
+            return HttpReader(REPLAY_BASE, ctx=self.ctx, cfg=cfg, transport=transport)
         if cfg.offline is not None:
             folder = self.ctx.path(cfg.offline)
             return OfflineReader(folder, self.ctx.display(folder), source=self.ctx.source_name,
@@ -130,7 +136,11 @@ class MlflowAdapter(Adapter):
         cfg: MlflowConfig = self.config
         reader = self._reader()
         try:
-            return self._collect(cfg, reader)
+            bundle = self._collect(cfg, reader)
+            transport = getattr(reader, "transport", None)
+            if isinstance(transport, ReplayTransport) and self.ctx.only_models is None:
+                transport.finish()
+            return bundle
         finally:
             close = getattr(reader, "close", None)
             if close is not None:
@@ -208,7 +218,7 @@ class MlflowAdapter(Adapter):
 
     def _prov(self, reader: Reader, locator: str, path: str | None) -> Provenance:
         url = None
-        if isinstance(reader, HttpReader) and path is not None:
+        if isinstance(reader, HttpReader) and path is not None and reader.transport is None:
             url = f"{reader.base}/#/models/{path}"
         return Provenance(adapter=self.name, locator=locator, url=url,
                           fetched_at=self.ctx.fetched_at)

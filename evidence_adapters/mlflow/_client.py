@@ -74,6 +74,7 @@ class HttpReader:
     def __init__(self, base_url: str, *, ctx: SourceContext, cfg: MlflowConfig,
                  transport: httpx.BaseTransport | None = None) -> None:
         self.base = base_url.rstrip("/")
+        self.transport = transport
         self.where = shown_url(self.base)
         self.source = ctx.source_name
         self.record = ctx.record

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from checker.adapters import AdapterConfig
 from evidence_adapters._http import RetryConfig
@@ -53,6 +53,12 @@ class MlflowConfig(AdapterConfig):
         None, description="Folder of saved REST responses (registered-models/search/page-*.json, "
                           "model-versions/search/page-*.json, runs/get/<run_id>.json), relative "
                           "to the config file. Replaces `tracking_uri`.")
+    replay: tuple[str, ...] | None = Field(
+        None, description="Saved response bodies of registered-models/search and "
+                          "model-versions/search (and runs/get): files, folders or globs, any "
+                          "names, each search's pages in the order fetched. They answer the "
+                          "live requests, following next_page_token exactly as live. Replaces "
+                          "`tracking_uri` and `offline`.")
     token_env: str = Field("MLFLOW_TRACKING_TOKEN",
                            description="Environment variable holding a bearer token.")
     username_env: str = Field("MLFLOW_TRACKING_USERNAME",
@@ -89,10 +95,16 @@ class MlflowConfig(AdapterConfig):
     subjects: bool = Field(True, description="Emit each registered model as a `model` subject "
                                              "(false when the AIMS register already lists them).")
 
+    @field_validator("replay", mode="before")
+    @classmethod
+    def _replay_list(cls, v: object) -> object:
+        return [v] if isinstance(v, str) else v
+
     @model_validator(mode="after")
     def _one_source(self) -> MlflowConfig:
-        if self.tracking_uri is not None and self.offline is not None:
-            raise ValueError("give `tracking_uri` or `offline`, not both")
+        if len([k for k in ("tracking_uri", "offline", "replay")
+                if getattr(self, k) is not None]) > 1:
+            raise ValueError("give one of `tracking_uri`, `offline` or `replay`")
         if self.retries is not None and "retry" in self.model_fields_set:
             raise ValueError("give `retry.max_attempts` or the older `retries`, not both")
         return self

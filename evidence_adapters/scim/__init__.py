@@ -34,8 +34,11 @@ from checker.identity import normalise_handle
 from checker.timeutil import day_end, day_start
 from evidence_adapters._common import Columns, CsvReader, parse_day
 from evidence_adapters._http import ErrorCodes, HttpClient, RetryConfig, env_value, read_secret
+from evidence_adapters._replay import REPLAY_BASE, ReplayTransport, load_bodies
 from evidence_adapters._roles import RoleRule, derive_roles
 from evidence_adapters.hr_csv import LeaveConfig, read_leave
+
+from ._replay import ScimRules
 
 __all__ = [
     "CODES",
@@ -107,6 +110,10 @@ class ScimConfig(AdapterConfig):
                           "replaces `token_env`.")
     path: str | None = Field(
         None, description="Offline: a saved ListResponse JSON file, or a folder of pages.")
+    replay: tuple[str, ...] | None = Field(
+        None, description="Saved ListResponse bodies of /Users (and /Groups): files, folders "
+                          "or globs, any names. They answer the live requests, paged by "
+                          "startIndex/totalResults exactly as live.")
     page_size: int = Field(100, ge=1, le=1000, description="`count` per request.")
     users_filter: str | None = Field(None, description="SCIM filter for /Users.")
     groups: bool = Field(True, description="Also read /Groups (as people of kind group).")
@@ -145,11 +152,16 @@ class ScimConfig(AdapterConfig):
                 raise ValueError(f"invalid regular expression {p!r}: {exc}") from None
         return v
 
+    @field_validator("replay", mode="before")
+    @classmethod
+    def _replay_list(cls, v: object) -> object:
+        return [v] if isinstance(v, str) else v
+
     @model_validator(mode="after")
     def _one_source(self) -> ScimConfig:
-        if len([k for k in ("url", "url_env", "path") if getattr(self, k)]) != 1:
-            raise ValueError("give exactly one of `url` or `url_env` (live) or `path` "
-                             "(saved pages)")
+        if len([k for k in ("url", "url_env", "path", "replay") if getattr(self, k)]) != 1:
+            raise ValueError("give exactly one of `url` or `url_env` (live), `replay` (saved "
+                             "response bodies) or `path` (saved pages)")
         return self
 
 
@@ -174,7 +186,13 @@ class ScimAdapter(Adapter):
         url = cfg.url
         if cfg.url_env is not None:
             url = env_value(self.ctx.source_name, cfg.url_env, "SCIM base URL", "E340")
-        if url is not None:
+        if cfg.replay is not None:
+            bodies = load_bodies(self.ctx, cfg.replay, "E345")
+            transport = ReplayTransport(self.ctx.source_name, bodies, ScimRules(), "E345")
+            resources = [(r, loc, None if (url or "").startswith(REPLAY_BASE) else url)
+                         for r, loc, url in self._live(cfg, REPLAY_BASE, transport)]
+            transport.finish()
+        elif url is not None:
             resources = self._live(cfg, url)
         else:
             resources = self._saved(self.ctx.path(cfg.path or ""))
@@ -191,9 +209,14 @@ class ScimAdapter(Adapter):
 
     # -- reading ------------------------------------------------------------------------
 
-    def _live(self, cfg: ScimConfig, url: str) -> list[tuple[Any, str, str | None]]:
-        token, where = read_secret(self.ctx, code="E340", env=cfg.token_env, file=cfg.token_file,
-                                   what="SCIM bearer token")
+    def _live(self, cfg: ScimConfig, url: str, transport: ReplayTransport | None = None
+              ) -> list[tuple[Any, str, str | None]]:
+        if transport is None:
+            token: str | None
+            token, where = read_secret(self.ctx, code="E340", env=cfg.token_env,
+                                       file=cfg.token_file, what="SCIM bearer token")
+        else:
+            token, where = None, "the saved responses (`replay`)"
         base = url.rstrip("/")
         out: list[tuple[Any, str, str | None]] = []
         endpoints = [("Users", cfg.users_filter, "userName")]
@@ -202,7 +225,7 @@ class ScimAdapter(Adapter):
         with HttpClient(source=self.ctx.source_name, retry=cfg.retry, timeout=cfg.timeout,
                         codes=CODES, check=f"the bearer token in {where}",
                         record=self.ctx.record, headers={"Accept": "application/scim+json"},
-                        progress=self.ctx.progress,
+                        progress=self.ctx.progress, transport=transport,
                         bearer=token) as client:
             for endpoint, flt, sort_by in endpoints:
                 out.extend(self._paged(client, cfg, base, endpoint, flt,

@@ -25,13 +25,23 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from checker.adapters import Adapter, AdapterConfig
 from checker.errors import Diagnostic, EvidenceError, EvidenceUnavailable
 from checker.evidence import EvidenceBundle, Provenance, Training, UtcDatetime
 from checker.timeutil import ensure_utc, format_ts
 from evidence_adapters._http import ErrorCodes, HttpClient, RetryConfig, env_value, read_secret
+from evidence_adapters._replay import REPLAY_BASE, ReplayTransport, load_bodies
+
+from ._replay import XapiRules
 
 __all__ = ["CODES", "XapiAdapter", "XapiConfig"]
 
@@ -133,6 +143,11 @@ class XapiConfig(AdapterConfig):
         None, description="A file holding the password/secret; replaces `password_env`.")
     path: str | None = Field(
         None, description="Offline: a saved StatementResult/array file, or a folder of pages.")
+    replay: tuple[str, ...] | None = Field(
+        None, description="Saved StatementResult bodies of one `GET statements` listing "
+                          "(no verb filter): files, folders or globs, any names, in the order "
+                          "fetched. They answer the live requests, following `more` exactly "
+                          "as live.")
     verbs: tuple[str, ...] = Field(
         (COMPLETED, PASSED, FAILED), min_length=1,
         description="Verb ids read (one query each). Only completed/passed/failed carry "
@@ -162,12 +177,17 @@ class XapiConfig(AdapterConfig):
                           "expiry (ISO date or timestamp), where the LMS sends one.")
     max_pages: int = Field(10000, ge=1, description="Safety stop against a `more` loop.")
 
+    @field_validator("replay", mode="before")
+    @classmethod
+    def _replay_list(cls, v: object) -> object:
+        return [v] if isinstance(v, str) else v
+
     @model_validator(mode="after")
     def _one_source(self) -> XapiConfig:
-        given = [k for k in ("endpoint", "endpoint_env", "path") if getattr(self, k)]
+        given = [k for k in ("endpoint", "endpoint_env", "path", "replay") if getattr(self, k)]
         if len(given) != 1:
-            raise ValueError("give exactly one of `endpoint` or `endpoint_env` (live) or "
-                             "`path` (saved pages)")
+            raise ValueError("give exactly one of `endpoint` or `endpoint_env` (live), "
+                             "`replay` (saved response bodies) or `path` (saved pages)")
         return self
 
 
@@ -190,7 +210,14 @@ class XapiAdapter(Adapter):
         if cfg.endpoint_env is not None:
             endpoint = env_value(self.ctx.source_name, cfg.endpoint_env, "LRS xAPI endpoint",
                                  "E340")
-        if endpoint is not None:
+        if cfg.replay is not None:
+            bodies = load_bodies(self.ctx, cfg.replay, "E345")
+            transport = ReplayTransport(self.ctx.source_name, bodies, XapiRules(bodies), "E345")
+            # One unfiltered listing was saved: read it once, filter verbs here.
+            pages = self._live(cfg.model_copy(update={"server_verb_filter": False}),
+                               REPLAY_BASE, transport)
+            transport.finish()
+        elif endpoint is not None:
             pages = self._live(cfg, endpoint)
         else:
             pages = self._saved(self.ctx.path(cfg.path or ""))
@@ -208,21 +235,27 @@ class XapiAdapter(Adapter):
 
     # -- reading ------------------------------------------------------------------------
 
-    def _live(self, cfg: XapiConfig, endpoint: str
+    def _live(self, cfg: XapiConfig, endpoint: str, transport: ReplayTransport | None = None
               ) -> list[tuple[str, str | None, list[dict[str, Any]]]]:
         src = self.ctx.source_name
-        user, user_at = read_secret(self.ctx, code="E340", env=cfg.user_env,
-                                    file=cfg.user_file, what="LRS basic-auth user")
-        password, password_at = read_secret(self.ctx, code="E340", env=cfg.password_env,
-                                            file=cfg.password_file,
-                                            what="LRS basic-auth password")
+        basic: tuple[str, str] | None = None
+        if transport is None:
+            user, user_at = read_secret(self.ctx, code="E340", env=cfg.user_env,
+                                        file=cfg.user_file, what="LRS basic-auth user")
+            password, password_at = read_secret(self.ctx, code="E340", env=cfg.password_env,
+                                                file=cfg.password_file,
+                                                what="LRS basic-auth password")
+            basic = (user, password)
+            check = f"{user_at} and {password_at} (the LRS credentials)"
+        else:
+            check = "the saved responses (`replay`)"
         base = endpoint.rstrip("/")
         url0 = httpx.URL(base + "/statements")
         pages: list[tuple[str, str | None, list[dict[str, Any]]]] = []
         with HttpClient(source=src, retry=cfg.retry, timeout=cfg.timeout, codes=CODES,
-                        check=f"{user_at} and {password_at} (the LRS credentials)",
-                        record=self.ctx.record, headers=VERSION_HEADER, progress=self.ctx.progress,
-                        basic=(user, password)) as client:
+                        check=check, record=self.ctx.record, headers=VERSION_HEADER,
+                        progress=self.ctx.progress, basic=basic,
+                        transport=transport) as client:
             queries: list[str | None] = list(cfg.verbs) if cfg.server_verb_filter else [None]
             for v_no, verb in enumerate(queries, 1):
                 params: dict[str, Any] | None = {"limit": cfg.limit}
@@ -236,8 +269,8 @@ class XapiAdapter(Adapter):
                     data, _ = client.get_json(url, params, record_as=f"statements/verb-{v_no}/"
                                                                      f"page-{page_no:04d}.json")
                     page = self._page(data, str(url))
-                    pages.append((f"{verb or 'statements'} page {page_no}", base,
-                                  page.statements))
+                    pages.append((f"{verb or 'statements'} page {page_no}",
+                                  None if transport is not None else base, page.statements))
                     if not page.more:
                         break
                     # `more` is relative (path + query): resolve against the origin.

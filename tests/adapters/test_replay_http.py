@@ -1,0 +1,175 @@
+"""Replay of saved response bodies for mlflow, scim and xapi: the live paging code, any names.
+
+Each test writes bodies the way the system returns them, scans them with ``replay:``, then
+breaks the chain (a page deleted, truncated, saved twice) and expects an error naming the
+file next to the break.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from checker.adapters import SourceContext
+from checker.errors import EvidenceError
+from evidence_adapters.mlflow import MlflowAdapter, MlflowConfig
+from evidence_adapters.scim import ScimAdapter, ScimConfig
+from evidence_adapters.xapi import XapiAdapter, XapiConfig
+
+USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+
+
+def save(root: Path, name: str, body: Any) -> Path:
+    p = root / name
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(json.dumps(body), encoding="utf-8")
+    return p
+
+
+# -- MLflow: next_page_token, OSS tokens carry the offset ------------------------------------
+
+
+def token(offset: int) -> str:
+    return base64.b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+def model(i: int) -> dict[str, Any]:
+    return {"name": f"m{i}", "tags": [{"key": "owner.primary", "value": f"o{i}@x.example"}]}
+
+
+def version(i: int) -> dict[str, Any]:
+    return {"name": f"m{i}", "version": "1", "creation_timestamp": 1759300000000,
+            "user_id": "cleo@x.example", "current_stage": "None", "status": "READY"}
+
+
+def mlflow_chain(root: Path) -> list[Path]:
+    files = []
+    for n in range(4):
+        body: dict[str, Any] = {"registered_models": [model(2 * n), model(2 * n + 1)]}
+        if n < 3:
+            body["next_page_token"] = token(2 * n + 2)
+        files.append(save(root, f"mlflow/models {n + 1}.json", body))
+    files.append(save(root, "mlflow/versions.json",
+                      {"model_versions": [version(i) for i in range(8)]}))
+    return files
+
+
+def test_mlflow_replay_reads_every_page(ctx: SourceContext, tmp_path: Path) -> None:
+    mlflow_chain(tmp_path)
+    bundle = MlflowAdapter(MlflowConfig(replay=["mlflow/*.json"]), ctx).collect()
+    assert sorted(s.id for s in bundle.subjects) == [f"m{i}" for i in range(8)]
+    assert len(bundle.releases) == 8
+    assert bundle.subjects[0].provenance.url is None
+
+
+@pytest.mark.parametrize(("gone", "named"), [(0, "models 2.json"), (1, "models 3.json"),
+                                             (3, "models 3.json")])
+def test_mlflow_missing_page_is_named(ctx: SourceContext, tmp_path: Path, gone: int,
+                                      named: str) -> None:
+    # The page before the last cannot be missed this way: the last page announces nothing.
+    files = mlflow_chain(tmp_path)
+    files[gone].unlink()
+    with pytest.raises(EvidenceError) as exc:
+        MlflowAdapter(MlflowConfig(replay=["mlflow/*.json"]), ctx).collect()
+    d = exc.value.diagnostics[0]
+    assert d.code == "E364"
+    assert d.file.endswith(named), d
+
+
+def test_mlflow_truncated_page_is_named(ctx: SourceContext, tmp_path: Path) -> None:
+    files = mlflow_chain(tmp_path)
+    text = files[1].read_text()
+    files[1].write_text(text[:-10])
+    with pytest.raises(EvidenceError) as exc:
+        MlflowAdapter(MlflowConfig(replay=["mlflow/*.json"]), ctx).collect()
+    assert exc.value.diagnostics[0].file.endswith("models 2.json")
+    assert "truncated" in exc.value.diagnostics[0].message
+
+
+# -- SCIM: startIndex / totalResults -----------------------------------------------------------
+
+
+def scim_page(start: int, total: int, ids: list[int]) -> dict[str, Any]:
+    return {"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+            "totalResults": total, "startIndex": start, "itemsPerPage": len(ids),
+            "Resources": [{"schemas": [USER], "id": f"u{i}", "userName": f"p{i}@x.example",
+                           "displayName": f"P {i}", "active": True,
+                           "emails": [{"value": f"p{i}@x.example", "primary": True}]}
+                          for i in ids]}
+
+
+def scim_chain(root: Path) -> list[Path]:
+    # Saved in an order unrelated to the listing: the pages say where they sit.
+    return [save(root, "scim/c.json", scim_page(1, 5, [1, 2])),
+            save(root, "scim/b.json", scim_page(3, 5, [3, 4])),
+            save(root, "scim/a.json", scim_page(5, 5, [5]))]
+
+
+def test_scim_replay_any_order(ctx: SourceContext, tmp_path: Path) -> None:
+    scim_chain(tmp_path)
+    bundle = ScimAdapter(ScimConfig(replay="scim", groups=False, id_from=("id",)),
+                         ctx).collect()
+    assert sorted(p.id for p in bundle.people) == ["u1", "u2", "u3", "u4", "u5"]
+    assert all(p.provenance.url is None for p in bundle.people)
+
+
+@pytest.mark.parametrize(("gone", "named"), [(0, "b.json"), (1, "c.json"), (2, "b.json")])
+def test_scim_missing_page_names_the_neighbour(ctx: SourceContext, tmp_path: Path,
+                                               gone: int, named: str) -> None:
+    files = scim_chain(tmp_path)
+    files[gone].unlink()
+    with pytest.raises(EvidenceError) as exc:
+        ScimAdapter(ScimConfig(replay="scim", groups=False, id_from=("id",)), ctx).collect()
+    d = exc.value.diagnostics[0]
+    assert d.code == "E345"
+    assert d.file.endswith(named)
+
+
+def test_scim_groups_not_saved_fail_closed(ctx: SourceContext, tmp_path: Path) -> None:
+    scim_chain(tmp_path)
+    with pytest.raises(EvidenceError, match="Groups"):
+        ScimAdapter(ScimConfig(replay="scim", id_from=("id",)), ctx).collect()
+
+
+# -- xAPI: more ----------------------------------------------------------------------------
+
+
+def statement(i: int) -> dict[str, Any]:
+    return {"id": f"00000000-0000-4000-8000-{i:012d}",
+            "actor": {"objectType": "Agent", "mbox": f"mailto:p{i}@x.example"},
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/passed"},
+            "object": {"objectType": "Activity", "id": "https://lms.x.example/c/1"},
+            "result": {"success": True}, "timestamp": "2026-10-01T09:00:00+02:00",
+            "stored": "2026-10-01T07:00:01Z"}
+
+
+def xapi_chain(root: Path) -> list[Path]:
+    return [save(root, "lrs/1.json", {"statements": [statement(1), statement(2)],
+                                      "more": "/xAPI/statements?cursor=k2"}),
+            save(root, "lrs/2.json", {"statements": [statement(3), statement(4)],
+                                      "more": "/xAPI/statements?cursor=k3"}),
+            save(root, "lrs/3.json", {"statements": [statement(5)], "more": ""})]
+
+
+def test_xapi_replay_follows_more(ctx: SourceContext, tmp_path: Path) -> None:
+    xapi_chain(tmp_path)
+    bundle = XapiAdapter(XapiConfig(replay="lrs/*.json"), ctx).collect()
+    assert sorted(t.person for t in bundle.trainings) == [f"p{i}@x.example"
+                                                          for i in range(1, 6)]
+
+
+def test_xapi_missing_last_page_and_truncation(ctx: SourceContext, tmp_path: Path) -> None:
+    files = xapi_chain(tmp_path)
+    files[2].unlink()
+    with pytest.raises(EvidenceError) as exc:
+        XapiAdapter(XapiConfig(replay="lrs/*.json"), ctx).collect()
+    assert exc.value.diagnostics[0].file.endswith("2.json")
+    assert "no saved page follows it" in exc.value.diagnostics[0].message
+    files[1].write_text(files[1].read_text()[:40])
+    with pytest.raises(EvidenceError) as exc:
+        XapiAdapter(XapiConfig(replay="lrs/*.json"), ctx).collect()
+    assert exc.value.diagnostics[0].file.endswith("2.json")
