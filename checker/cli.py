@@ -227,7 +227,8 @@ def scan(config_path: Path, as_of: str | None, formats: tuple[str, ...],
         loaded.config = loaded.config.model_copy(update={"fail_on": fail_on})
     rules = load_rules_for(loaded)
     ran = time.perf_counter()
-    if any(locker.values()) or loaded.config.waivers:  # evidence locker, history, waivers
+    # evidence locker, history, waivers, escalation (reads the history)
+    if any(locker.values()) or loaded.config.waivers or loaded.config.escalation:
         result, timings = extended_scan(loaded, rules, _as_of(as_of) if as_of else None,
                                         progress=_progress(progress),
                                         now=lambda: _as_of(None), **locker)

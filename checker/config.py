@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError, Diagnostic
+from .loopconfig import EscalationStep, NotifyConfig, TicketsConfig
 from .yamlsrc import Located, load_yaml_file
 
 __all__ = [
@@ -128,6 +129,14 @@ class Config(_Strict):
         default=None, description="A waivers file (relative to the config), applied to every "
         "scan; 'scan --waivers FILE' overrides it. Format: see checker/waivers.py."
     )
+    tickets: TicketsConfig | None = Field(
+        default=None, description="'aimscheck tickets sync': a tracker ticket per failing "
+        "finding, assigned to its owner (README: Closing the loop).")
+    escalation: list[EscalationStep] = Field(
+        default_factory=list, description="Escalation ladder: with recorded history, a "
+        "finding failing for at least after_days is escalated to the step's target.")
+    notify: NotifyConfig | None = Field(
+        default=None, description="'aimscheck notify': one digest per person who must act.")
 
 
 class LoadedConfig:

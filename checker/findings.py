@@ -85,6 +85,12 @@ class Finding(_Frozen):
     baseline: Literal["known", "new", "regressed"] | None = Field(
         default=None, description="With --baseline: 'known' failures were already in the "
         "baseline and do not fail the run; 'new' and 'regressed' (passed in the baseline) do.")
+    failing_since: str | None = Field(
+        default=None, description="With an escalation ladder and recorded history: the as-of "
+        "of the first scan of the unbroken run of failing scans ending with this one.")
+    escalated_to: OwnerRef | None = Field(
+        default=None, description="The person this failing finding is escalated to by the "
+        "escalation ladder (config 'escalation:'), 'via' naming the step.")
 
     @property
     def target(self) -> str:

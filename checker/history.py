@@ -220,6 +220,33 @@ class History:
             rows = [ScanRow(**dict(r._mapping)) for r in conn.execute(q)]
         return list(reversed(rows))
 
+    def failing_since(self, as_of: str) -> dict[tuple[str, str, str], str]:
+        """(rule, kind, id) → as-of of the first scan of its unbroken failing run.
+
+        Only scans with an as-of up to ``as_of`` count, ordered by as-of (then id), so the
+        answer depends on the as-of and the recorded scans, never on the clock. A key
+        missing from the answer was not failing in the latest of those scans.
+        """
+        with self._conn() as conn:
+            limit = parse_ts(as_of)
+            rows = [(parse_ts(str(r[1])), int(r[0]), str(r[1])) for r in conn.execute(
+                sa.select(scans.c.id, scans.c.as_of).where(scans.c.mode == "scan"))]
+            order = [(text, i) for when, i, text in sorted(rows) if when <= limit]
+            if not order:
+                return {}
+            ids = [i for _, i in order]
+            failing: dict[int, set[tuple[str, str, str]]] = {i: set() for i in ids}
+            for r in conn.execute(sa.select(findings.c.scan_id, findings.c.rule_id,
+                                            findings.c.target_kind, findings.c.target_id)
+                                  .where(findings.c.scan_id.in_(ids))
+                                  .where(findings.c.status.in_(sorted(FAILING)))):
+                failing[int(r[0])].add((str(r[1]), str(r[2]), str(r[3])))
+        since: dict[tuple[str, str, str], str] = {}
+        for when, sid in order:  # oldest first: a gap restarts the run
+            now = failing[sid]
+            since = {k: since.get(k, when) for k in now}
+        return since
+
     def _scan(self, conn: Connection, scan_id: int) -> ScanRow:
         r = conn.execute(sa.select(scans).where(scans.c.id == scan_id)).first()
         if r is None:

@@ -164,6 +164,11 @@ def extended_scan(loaded: LoadedConfig, rules: list[CompiledRule], as_of: dateti
             click.echo(f"warning: {n}", err=True)
     if baseline is not None:
         found = apply_baseline(found, load_baseline(baseline))
+    if loaded.config.escalation:
+        from .escalation import escalate_from_history
+
+        found = escalate_from_history(loaded, found, when, collected.bundle.people,
+                                      history_url)
     result = finish(result, found, evidence_digest=digest)
     if record:
         from .history import History, default_url, shown_url

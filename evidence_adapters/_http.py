@@ -382,16 +382,20 @@ class HttpClient:
         return shown_url(full, query=self.show_query)
 
     def _once(self, url: httpx.URL | str, params: Mapping[str, Any] | None, started: float,
-              missing_ok: bool) -> Response:
+              missing_ok: bool, method: str = "GET", body: Any = None,
+              idempotent: bool = True) -> Response:
         remaining = self.retry.max_total_seconds - (time.monotonic() - started)
         limit = max(0.001, min(self.timeout, remaining))
         deadline = time.monotonic() + limit
         shown = self._shown(url, params)
         self.requests += 1
         try:
-            with self.client.stream("GET", url, params=params,
+            with self.client.stream(method, url, params=params, json=body,
                                     timeout=httpx.Timeout(limit)) as resp:
                 status = resp.status_code
+                if status >= 500 and not idempotent:
+                    # the server may have acted before failing: never repeat a create
+                    raise self._status_error(status, f"{method} {shown}", resp.read())
                 if status == 429 or status >= 500:
                     wait = retry_after_seconds(resp.headers.get("Retry-After"))
                     budget = self.retry.max_total_seconds - (time.monotonic() - started)
@@ -409,12 +413,20 @@ class HttpClient:
                         raise _Retryable(f"no complete response within {limit:g} s "
                                          "(a slow response)")
                 content = b"".join(chunks)
-        except httpx.TimeoutException as exc:
-            raise _Retryable(f"timed out after {limit:g} s ({type(exc).__name__})") from None
-        except httpx.RemoteProtocolError as exc:
-            raise _Retryable("the connection closed before the response was complete "
-                             f"({type(exc).__name__}: {_one_line(str(exc), 120)})") from None
+        except httpx.ConnectError as exc:
+            # nothing was sent: safe to repeat even a non-idempotent request
+            raise _Retryable(f"cannot connect ({type(exc).__name__}: "
+                             f"{_one_line(str(exc), 120) or 'connection failed'})") from None
         except httpx.TransportError as exc:
+            if not idempotent:
+                raise self._error(self.codes.network, f"{method} {shown} failed "
+                                  f"({type(exc).__name__}); it may or may not have been applied",
+                                  "run again: the next run finds what was done") from None
+            if isinstance(exc, httpx.TimeoutException):
+                raise _Retryable(f"timed out after {limit:g} s ({type(exc).__name__})") from None
+            if isinstance(exc, httpx.RemoteProtocolError):
+                raise _Retryable("the connection closed before the response was complete "
+                                 f"({type(exc).__name__}: {_one_line(str(exc), 120)})") from None
             raise _Retryable(f"cannot connect ({type(exc).__name__}: "
                              f"{_one_line(str(exc), 120) or 'connection failed'})") from None
         if 200 <= status < 300 or (status == 404 and missing_ok):
@@ -457,6 +469,11 @@ class HttpClient:
         Raises:
             EvidenceUnavailable: the request failed for good (one diagnostic).
         """
+        return self._call(url, params, missing_ok)
+
+    def _call(self, url: httpx.URL | str, params: Mapping[str, Any] | None,
+              missing_ok: bool, *, method: str = "GET", body: Any = None,
+              idempotent: bool = True) -> Response:
         rc = self.retry
         retrying = Retrying(
             stop=stop_after_attempt(rc.max_attempts) | stop_before_delay(rc.max_total_seconds),
@@ -464,7 +481,8 @@ class HttpClient:
             sleep=time.sleep)
         started = time.monotonic()
         try:
-            return retrying(self._once, url, params, started, missing_ok)
+            return retrying(self._once, url, params, started, missing_ok, method, body,
+                            idempotent)
         except _Retryable as exc:
             n = retrying.statistics.get("attempt_number", rc.max_attempts)
             shown = self._shown(url, params)
@@ -476,6 +494,22 @@ class HttpClient:
             raise self._error(self.codes.network, f"{exc.what}: {shown} ({gave_up})",
                               "is the service up and reachable? a partial read is never used; "
                               "raise timeout or retry.max_attempts for a slow network") from None
+
+    def send(self, method: str, url: httpx.URL | str, *, body: Any = None,
+             params: Mapping[str, Any] | None = None, idempotent: bool = True,
+             missing_ok: bool = False) -> Response:
+        """A write (POST/PUT/DELETE) with a JSON body, under the same retry budget as GETs.
+
+        A request that is not ``idempotent`` (a create, a comment) is retried only when it
+        cannot have reached the server (connection refused) or the server refused it
+        unprocessed (429); a 5xx or a connection lost mid-request fails at once, so a retry
+        can never create a second ticket.
+
+        Raises:
+            EvidenceUnavailable: the request failed for good (one diagnostic).
+        """
+        return self._call(url, params, missing_ok, method=method, body=body,
+                          idempotent=idempotent)
 
     def get_json(self, url: httpx.URL | str, params: Mapping[str, Any] | None = None, *,
                  record_as: str) -> tuple[Any, Response]:

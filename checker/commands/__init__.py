@@ -13,6 +13,7 @@ MODULES: list[str] = [
     "reports",
     "evidence",
     "coverage",
+    "closeloop",
 ]
 
 for _name in MODULES:

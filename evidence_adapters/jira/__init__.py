@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from checker.adapters import Adapter, AdapterConfig
+from checker.adapters import Adapter, AdapterConfig, SourceContext
 from checker.errors import Diagnostic, EvidenceError, EvidenceUnavailable
 from checker.evidence import Approval, EvidenceBundle, Incident, Review, Subject
 from checker.registry import did_you_mean
@@ -25,6 +25,7 @@ from evidence_adapters._replay import ReplayTransport, load_bodies
 
 from ._config import (
     ApprovalMapping,
+    IdentityConfig,
     IncidentMapping,
     JiraConfig,
     ReviewMapping,
@@ -35,6 +36,7 @@ from ._mapping import Identities, IssueView, MappingError, diag, field_text, map
 from ._model import RawHistory, RawIssue, parse_jira_time
 from ._offline import CsvJira, SavedPages
 from ._replay import JiraRules
+from ._tickets import JiraTracker, JiraTrackerConfig
 
 __all__ = ["JiraAdapter", "JiraConfig"]
 
@@ -222,33 +224,46 @@ class JiraAdapter(Adapter):
         return out
 
     def _identity_map(self, cfg: JiraConfig) -> dict[str, str]:
-        mapping = dict(cfg.identity.map)
-        if cfg.identity.csv is None:
-            return mapping
-        path = self.ctx.path(cfg.identity.csv)
-        file = self.ctx.display(path)
-        diags: list[Diagnostic] = []
-        header: list[str] | None = None
-        for line, cells in CsvReader(path, file, diags=diags).rows():
-            if header is None:
-                header = [c.strip() for c in cells]
-                if header[:2] != ["accountId", "email"]:
-                    diags.append(Diagnostic(file, line, 1, "E331",
-                                            f"identity CSV header is {header!r}",
-                                            "the first two columns must be accountId,email"))
-                    break
-                continue
-            if len(cells) < 2 or not cells[0].strip() or "@" not in cells[1]:
-                diags.append(Diagnostic(file, line, 0, "E331",
-                                        "expected an accountId and an email"))
-                continue
-            mapping.setdefault(cells[0].strip(), cells[1].strip())
-        if diags:
-            raise EvidenceError([Diagnostic(d.file, d.line, d.col, "E331", d.message, d.hint)
-                                 for d in diags])
-        if path.is_file():
-            self.ctx.record(f"identity/{path.name}", path.read_bytes())
+        return identity_map(self.ctx, cfg.identity)
+
+    #: ``tickets sync`` (checker.tickets): the keys of ``tickets.connection``.
+    TrackerConfig: ClassVar[type[AdapterConfig]] = JiraTrackerConfig
+
+    @staticmethod
+    def ticket_tracker(conn: JiraTrackerConfig, ctx: SourceContext, tickets: Any) -> JiraTracker:
+        """The Jira issue tracker ``aimscheck tickets sync`` files tickets in."""
+        return JiraTracker(conn, ctx, tickets, identity_map(ctx, conn.identity))
+
+
+def identity_map(ctx: SourceContext, identity: IdentityConfig) -> dict[str, str]:
+    """AccountId → email from the map and the CSV of an ``identity:`` block (E331)."""
+    mapping = dict(identity.map)
+    if identity.csv is None:
         return mapping
+    path = ctx.path(identity.csv)
+    file = ctx.display(path)
+    diags: list[Diagnostic] = []
+    header: list[str] | None = None
+    for line, cells in CsvReader(path, file, diags=diags).rows():
+        if header is None:
+            header = [c.strip() for c in cells]
+            if header[:2] != ["accountId", "email"]:
+                diags.append(Diagnostic(file, line, 1, "E331",
+                                        f"identity CSV header is {header!r}",
+                                        "the first two columns must be accountId,email"))
+                break
+            continue
+        if len(cells) < 2 or not cells[0].strip() or "@" not in cells[1]:
+            diags.append(Diagnostic(file, line, 0, "E331",
+                                    "expected an accountId and an email"))
+            continue
+        mapping.setdefault(cells[0].strip(), cells[1].strip())
+    if diags:
+        raise EvidenceError([Diagnostic(d.file, d.line, d.col, "E331", d.message, d.hint)
+                             for d in diags])
+    if path.is_file():
+        ctx.record(f"identity/{path.name}", path.read_bytes())
+    return mapping
 
 
 def _selected(m: Any, view: IssueView) -> bool:

@@ -1,0 +1,124 @@
+"""Commands that close the loop: ``tickets sync`` and ``notify``.
+
+Both scan (with the config's waivers and escalation ladder) and then act on the failing
+findings for the people who must act; both are dry runs unless told otherwise.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from checker.cli import _as_of, _guard, _progress, main
+from checker.config import LoadedConfig, load_config
+from checker.errors import ConfigError, Diagnostic
+from checker.findings import ScanResult
+from checker.identity import IdentityIndex
+
+__all__ = ["loop_scan", "tickets", "tickets_sync"]
+
+
+def loop_scan(loaded: LoadedConfig, as_of: datetime, *, waivers: Path | None,
+              history_url: str | None, progress: bool) -> tuple[ScanResult, IdentityIndex]:
+    """Scan like ``scan`` does (waivers, escalation from the history) and keep the people.
+
+    The one place these commands call the pipeline.
+    """
+    from checker.pipeline import build_sources, collect, load_rules_for, run_scan
+    from checker.scanrun import finish
+    from checker.store import EvidenceStore
+
+    rules = load_rules_for(loaded)
+    needed = frozenset().union(*(r.needs for r in rules)) if rules else frozenset()
+    needed = needed | {"person", "subject", "release"}
+    collected = collect(build_sources(loaded, as_of, progress=progress), needed,
+                        limit=loaded.config.settings.max_records_per_source)
+    result, _ = run_scan(loaded, rules, as_of, progress=progress, collected=collected)
+    found = list(result.findings)
+    wpath = waivers
+    if wpath is None and loaded.config.waivers:
+        wpath = loaded.base_dir / loaded.config.waivers
+    if wpath is not None:
+        from checker.waivers import apply_waivers, load_waivers
+
+        lw = load_waivers(wpath, {r.id for r in rules})
+        store = EvidenceStore(collected.bundle, collected.incomplete)
+        locs = {w.id: lw.locator(i) for i, w in enumerate(lw.data.waivers)}
+        found, notes = apply_waivers(found, lw.data, store, as_of, locators=locs,
+                                     record_ids=frozenset(a.id for a in
+                                                          collected.bundle.approvals))
+        for n in notes:
+            click.echo(f"warning: {n}", err=True)
+    if loaded.config.escalation:
+        from checker.escalation import escalate_from_history
+
+        found = escalate_from_history(loaded, found, as_of, collected.bundle.people,
+                                      history_url)
+    return finish(result, found), IdentityIndex(collected.bundle.people)
+
+
+def _loop_options(fn: Any) -> Any:
+    fn = click.option("-c", "--config", "config_path", default="aimscheck.yaml",
+                      show_default=True, type=click.Path(dir_okay=False, path_type=Path),
+                      help="The config file.")(fn)
+    fn = click.option("--as-of", "as_of", metavar="DATE|TIMESTAMP",
+                      help="Evaluate as of this time (default: now).")(fn)
+    fn = click.option("--waivers", type=click.Path(dir_okay=False, path_type=Path),
+                      help="A waivers file (default: the config's 'waivers:').")(fn)
+    fn = click.option("--history-url", envvar="AIMSCHECK_HISTORY_URL", metavar="URL",
+                      help="History store for escalation ages (default: "
+                      ".aimscheck-history.sqlite beside the config).")(fn)
+    fn = click.option("--progress/--no-progress", default=None,
+                      help="Progress on the terminal.")(fn)
+    return fn
+
+
+@main.group()
+def tickets() -> None:
+    """Tickets in the issue tracker for failing findings (config 'tickets:')."""
+
+
+@tickets.command("sync")
+@_loop_options
+@click.option("--apply", "apply_", is_flag=True,
+              help="Perform the plan (default: a dry run that only prints it).")
+@_guard
+def tickets_sync(config_path: Path, as_of: str | None, waivers: Path | None,
+                 history_url: str | None, progress: bool | None, apply_: bool) -> None:
+    """One ticket per failing finding, assigned to its owner; closed when it is fixed.
+
+    Exit 0: done (or planned); 3: a tracker call failed (the report lists what was and
+    was not changed) or evidence was incomplete; 2: config error.
+    """
+    from checker.tickets import apply_plan, build_tracker, make_plan, render_plan, render_report
+
+    loaded = load_config(config_path)
+    cfg = loaded.config.tickets
+    if cfg is None:
+        raise ConfigError(Diagnostic(str(config_path), 0, 0, "E600",
+                                     "no 'tickets:' section in the config",
+                                     "add tickets: {project: KEY, connection: {site: …}} "
+                                     "(README: Closing the loop)"))
+    when = _as_of(as_of)
+    tracker = build_tracker(cfg, located=loaded.located, base_dir=loaded.base_dir, as_of=when)
+    try:
+        result, identity = loop_scan(loaded, when, waivers=waivers, history_url=history_url,
+                                     progress=_progress(progress))
+        plan = make_plan(result, identity, tracker, cfg)
+        click.echo(render_plan(plan, result, tracker.site, applied=apply_), nl=False)
+        code = 3 if plan.incomplete else 0
+        if plan.incomplete:
+            click.echo("evidence incomplete: a source could not be read (see 'aimscheck "
+                       "scan'); tickets of missing findings were kept open", err=True)
+        if apply_:
+            report = apply_plan(plan, tracker)
+            click.echo(render_report(report), nl=False)
+            if not report.ok:
+                code = 3
+    finally:
+        tracker.close()
+    sys.exit(code)

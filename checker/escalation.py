@@ -1,0 +1,141 @@
+"""Escalation as findings age: who else must know when a failing finding stays failing.
+
+With the scan history recorded (``scan --record``), each failing finding knows since when
+it has failed without a break (:meth:`checker.history.History.failing_since`; the current
+scan counts as the last of the run). The config's ladder::
+
+    escalation:
+      - {after_days: 14, to: deputy}                  # the finding's backup
+      - {after_days: 30, to: manager}                 # the owner's manager (HR `manager`)
+      - {after_days: 45, to: accountable_executive}
+
+gives the finding ``escalated_to``: the target of the highest step reached. A target that
+cannot be named (no deputy, no manager in HR, a manager who has left, or the owner
+themselves) passes the escalation up to the next step's target, and finally to the
+accountable executive. Everything is computed from the as-of and the recorded scans, so
+the same history and ``--as-of`` give the same escalations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from .config import LoadedConfig
+from .errors import ConfigError
+from .evidence import Person
+from .findings import FAILING, Finding, OwnerRef
+from .history import DEFAULT_FILE
+from .identity import IdentityIndex
+from .loopconfig import EscalationStep
+from .timeutil import format_ts, parse_ts
+from .yamlsrc import Located
+
+__all__ = ["apply_escalation", "check_ladder", "escalate_from_history", "failing_days"]
+
+Key = tuple[str, str, str]
+
+
+def check_ladder(steps: Sequence[EscalationStep], located: Located | None) -> None:
+    """The ladder climbs: strictly increasing ``after_days``.
+
+    Raises:
+        ConfigError: with the file:line of the offending step.
+    """
+    for i in range(1, len(steps)):
+        if steps[i].after_days <= steps[i - 1].after_days:
+            msg = (f"escalation step {i + 1} (after_days {steps[i].after_days}) does not come "
+                   f"after step {i} (after_days {steps[i - 1].after_days})")
+            hint = "list the steps in order of increasing after_days"
+            if located is not None:
+                raise ConfigError(located.diag(("escalation", i, "after_days"), "E140", msg,
+                                               hint))
+            from .errors import Diagnostic
+
+            raise ConfigError(Diagnostic("escalation", 0, 0, "E140", msg, hint))
+
+
+def failing_days(since: str, as_of: datetime) -> int:
+    """Whole days from ``since`` to ``as_of``."""
+    return (as_of - parse_ts(since)).days
+
+
+def _ref(identity: IdentityIndex, handle: str | None, as_of: datetime, via: str,
+         exclude: str) -> OwnerRef | None:
+    person = identity.resolve(handle)
+    if person is None or person.id == exclude or person.kind != "individual":
+        return None
+    if not person.employed_at(as_of):
+        return None
+    return OwnerRef(id=person.id, name=person.name, email=person.primary_email, via=via)
+
+
+def _target(step: EscalationStep, f: Finding, identity: IdentityIndex, executive: str,
+            as_of: datetime) -> OwnerRef | None:
+    via = f"escalation:{step.after_days}d:{step.to}"
+    if step.to == "deputy":
+        if f.deputy is None:
+            return None
+        return _ref(identity, f.deputy.id, as_of, via, f.owner.id)
+    if step.to == "manager":
+        owner = identity.by_id(f.owner.id) or identity.resolve(f.owner.email)
+        return _ref(identity, owner.manager if owner else None, as_of, via, f.owner.id)
+    if step.to == "accountable_executive":
+        return _ref(identity, executive, as_of, via, f.owner.id)
+    return _ref(identity, step.to, as_of, via, f.owner.id)
+
+
+def apply_escalation(findings: Sequence[Finding], steps: Sequence[EscalationStep],
+                     since: dict[Key, str], as_of: datetime, identity: IdentityIndex,
+                     executive: str) -> list[Finding]:
+    """Stamp ``failing_since`` and ``escalated_to`` on failing findings.
+
+    Args:
+        findings: The scan's findings (after waivers).
+        steps: The ladder, increasing ``after_days``.
+        since: From :meth:`History.failing_since` over the scans before this one.
+        as_of: This scan's as-of (this scan is the last of every failing run).
+        identity: People, for managers and named targets.
+        executive: The accountable executive's handle.
+    """
+    now = format_ts(as_of)
+    ordered = sorted(steps, key=lambda s: s.after_days)
+    out: list[Finding] = []
+    for f in findings:
+        if f.status not in FAILING:
+            out.append(f)
+            continue
+        start = since.get((f.rule_id, f.target_kind, f.target_id), now)
+        days = failing_days(start, as_of)
+        reached = [i for i, s in enumerate(ordered) if days >= s.after_days]
+        target: OwnerRef | None = None
+        if reached:
+            for step in ordered[reached[-1]:]:
+                target = _target(step, f, identity, executive, as_of)
+                if target is not None:
+                    break
+            if target is None:
+                last = EscalationStep(after_days=ordered[reached[-1]].after_days,
+                                      to="accountable_executive")
+                target = _target(last, f, identity, executive, as_of)
+        out.append(f.model_copy(update={"failing_since": start, "escalated_to": target}))
+    return out
+
+
+def escalate_from_history(loaded: LoadedConfig, findings: Sequence[Finding], as_of: datetime,
+                          people: Iterable[Person], history_url: str | None) -> list[Finding]:
+    """Apply the config's ladder with the failing runs of the history store.
+
+    The store is the one ``scan --record`` writes (``history_url``, else the SQLite file
+    beside the config). With no store yet, every failing finding starts failing now.
+    """
+    from .history import History, default_url
+
+    cfg = loaded.config
+    check_ladder(cfg.escalation, loaded.located)
+    url = history_url or default_url(loaded.path)
+    since: dict[Key, str] = {}
+    if history_url or (loaded.base_dir / DEFAULT_FILE).exists():
+        since = History(url).failing_since(format_ts(as_of))
+    return apply_escalation(findings, cfg.escalation, since, as_of, IdentityIndex(people),
+                            cfg.accountable_executive)

@@ -1,0 +1,181 @@
+"""``tickets sync`` on the demo against a loopback Jira that stores issues (issue 20)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from subprocess import CompletedProcess
+
+from tests.conftest import DEMO, Runner
+
+from .conftest import NOT_IN_JIRA, TOKEN, hr_accounts
+from .jira_server import Fault, JiraServer
+
+AS_OF = "2026-11-30"
+
+
+def sync(run_cli: Runner, cfg: Path, env: dict[str, str], *extra: str
+         ) -> CompletedProcess[str]:
+    return run_cli("tickets", "sync", "-c", cfg, "--as-of", AS_OF, *extra, env=env)
+
+
+def failing(run_cli: Runner, cfg: Path) -> dict[str, dict[str, object]]:
+    """fingerprint -> finding, from the scan JSON (what tickets must exist for)."""
+    p = run_cli("scan", "-c", cfg, "--as-of", AS_OF, "-f", "json")
+    assert p.returncode in (0, 1), p.stderr
+    out = {}
+    for f in json.loads(p.stdout)["findings"]:
+        if f["status"] in ("fail", "error"):
+            out[f"{f['rule_id']}:{f['target_kind']}/{f['target_id']}"] = f
+    return out
+
+
+def by_fp(jira: JiraServer) -> dict[str, dict[str, object]]:
+    return {i["properties"]["aimscheck"]["fingerprint"]: i for i in jira.issues.values()}
+
+
+def test_dry_run_changes_nothing_and_prints_the_plan_per_owner(
+        run_cli: Runner, demo: Path, jira: JiraServer, env: dict[str, str]) -> None:
+    p = sync(run_cli, demo, env)
+    assert p.returncode == 0, p.stderr
+    assert "dry run" in p.stdout
+    assert jira.writes() == []
+    assert jira.issues == {}
+    n = len(failing(run_cli, demo))
+    assert f"plan: {n} create, 0 update" in p.stdout
+    assert "  Daniel Okafor <daniel.okafor@northwind.example>" in p.stdout
+
+
+def test_sync_creates_one_ticket_per_failing_finding_assigned_then_is_idempotent(
+        run_cli: Runner, demo: Path, jira: JiraServer, env: dict[str, str]) -> None:
+    want = failing(run_cli, demo)
+    accounts = hr_accounts(DEMO)
+    p = sync(run_cli, demo, env, "--apply")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert len(jira.issues) == len(want) > 20
+    got = by_fp(jira)
+    assert set(got) == set(want)
+    for fp, f in want.items():
+        issue = got[fp]
+        fields = issue["fields"]
+        owner = f["owner"]
+        assert isinstance(owner, dict)
+        assert isinstance(fields, dict)
+        acc = accounts.get(str(owner["email"]), ("", ""))[0]
+        if owner["email"] == NOT_IN_JIRA:
+            assert fields["assignee"] is None  # reported, not a crash
+        else:
+            assert fields["assignee"]["accountId"] == acc, fp
+        assert f["rule_id"] in fields["labels"]
+        assert f"severity-{f['severity']}" in fields["labels"]
+        text = json.dumps(fields["description"], ensure_ascii=False)
+        assert str(f["message"]) in text
+        assert "ISO/IEC 42001" in text
+        deputy = f.get("deputy")
+        if isinstance(deputy, dict) and deputy.get("email") in accounts:
+            assert accounts[str(deputy["email"])][0] in issue["watchers"]
+    assert "Zoë Müller <zoe.mueller@northwind.example>" in p.stdout.split(
+        "Cannot be assigned")[1]
+    # a second run changes nothing
+    before = len(jira.writes())
+    again = sync(run_cli, demo, env, "--apply")
+    assert again.returncode == 0, again.stderr
+    assert len(jira.writes()) == before
+    assert f"0 create, 0 update, 0 reassign, 0 escalate, 0 reopen, 0 close, {len(want)} " \
+           "unchanged" in again.stdout
+    assert TOKEN not in p.stdout + p.stderr + again.stdout + again.stderr
+
+
+def test_fixing_a_gap_closes_exactly_its_ticket_with_a_comment(
+        run_cli: Runner, demo: Path, jira: JiraServer, env: dict[str, str]) -> None:
+    assert sync(run_cli, demo, env, "--apply").returncode == 0
+    fp = "AIMS-OWN-002:ai_system/support-chatbot"
+    key = by_fp(jira)[fp]["key"]
+    reg = demo.parent / "register.yaml"
+    text = reg.read_text("utf-8")
+    reg.write_text(text.replace(
+        "      # backup: still to be named after the support re-organisation",
+        "      backup: pedro.alves@northwind.example"), "utf-8")
+    p = sync(run_cli, demo, env, "--apply")
+    assert p.returncode == 0, p.stdout + p.stderr
+    done = {k for k, i in jira.issues.items() if i["fields"]["status"]["name"] == "Done"}
+    assert done == {key}
+    comments = jira.issues[str(key)]["comments"]
+    assert len(comments) == 1
+    assert "passes" in comments[0]
+    assert f"close      {key}" in p.stdout
+
+
+def test_a_waiver_closes_its_ticket(run_cli: Runner, demo: Path, jira: JiraServer,
+                                    env: dict[str, str]) -> None:
+    assert sync(run_cli, demo, env, "--apply").returncode == 0
+    fp = "AIMS-TRN-001:risk/RSK-004"
+    key = str(by_fp(jira)[fp]["key"])
+    (demo.parent / "waivers.yaml").write_text("""\
+version: 1
+policy:
+  approver_roles: [executive]
+  max_days: {critical: 30, high: 120, medium: 180, low: 365}
+waivers:
+  - id: WVR-001
+    rule: AIMS-TRN-001
+    subject: risk/RSK-004
+    reason: The course was retired; the replacement opens in January.
+    requested_by: ingrid.halvorsen@northwind.example
+    approved_by: arjun.mehta@northwind.example
+    start: 2026-11-01
+    expiry: 2027-01-31
+    risk_acceptance: RSK-004
+""", "utf-8")
+    p = sync(run_cli, demo, env, "--apply", "--waivers", demo.parent / "waivers.yaml")
+    assert p.returncode == 0, p.stdout + p.stderr
+    done = {k for k, i in jira.issues.items() if i["fields"]["status"]["name"] == "Done"}
+    assert done == {key}
+    assert "WVR-001" in jira.issues[key]["comments"][0]
+
+
+def test_429_and_5xx_are_retried(run_cli: Runner, demo: Path, jira: JiraServer,
+                                 env: dict[str, str]) -> None:
+    jira.inject(Fault("GET", r"/search/jql$", 429, times=1, retry_after="0"))
+    jira.inject(Fault("PUT", r"/properties/aimscheck$", 503, times=2, after=3))
+    jira.inject(Fault("POST", r"/watchers$", 502, times=1, after=1))
+    jira.inject(Fault("POST", r"/issue$", 429, times=1, after=5, retry_after="0"))
+    p = sync(run_cli, demo, env, "--apply")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert len(jira.issues) == len(failing(run_cli, demo))
+    assert all(f.times == 0 for f in jira.faults)
+    assert all("aimscheck" in i["properties"] for i in jira.issues.values())
+
+
+def test_a_server_failure_midway_reports_what_was_done_and_exits_3(
+        run_cli: Runner, demo: Path, jira: JiraServer, env: dict[str, str]) -> None:
+    jira.inject(Fault("POST", r"/rest/api/3/issue$", 500, times=1, after=10))
+    p = sync(run_cli, demo, env, "--apply")
+    assert p.returncode == 3, p.stdout + p.stderr
+    assert len(jira.issues) == 10
+    report = p.stdout.split("applied:")[1]
+    changed = [ln for ln in report.splitlines() if ln.startswith("  changed ")]
+    assert sorted(ln.split()[1] for ln in changed) == sorted(jira.issues)
+    failed = [ln for ln in report.splitlines() if ln.startswith("  FAILED")]
+    assert len(failed) == 1
+    assert "HTTP 500" in failed[0]
+    assert "(not created)" in failed[0]
+    total = len(failing(run_cli, demo))
+    not_changed = [ln for ln in report.splitlines() if ln.startswith("  not changed")]
+    assert len(not_changed) == total - 11
+    # the next run finishes the job without duplicates
+    again = sync(run_cli, demo, env, "--apply")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert len(jira.issues) == total == len(by_fp(jira))
+
+
+def test_bad_tickets_config_is_a_located_error(run_cli: Runner, demo: Path,
+                                               env: dict[str, str]) -> None:
+    text = demo.read_text("utf-8").replace("    timeout_seconds: 5\n",
+                                           "    timeout_secs: 5\n")
+    demo.write_text(text, "utf-8")
+    p = sync(run_cli, demo, env)
+    assert p.returncode == 2
+    line = text.splitlines().index("    timeout_secs: 5") + 1
+    assert f"aimscheck.yaml:{line}:" in p.stderr
+    assert "timeout_secs" in p.stderr
