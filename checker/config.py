@@ -59,6 +59,12 @@ class Settings(_Strict):
         description="Regular expressions (matched against an owner's email or handle, "
         "case-insensitively) that reveal a shared mailbox, team or service account.",
     )
+    risk_tiers: list[str] = Field(
+        default=["unacceptable", "high", "medium", "limited", "low", "minimal"],
+        description="The risk tiers an AI system may carry (compared case-insensitively, "
+        "after trimming: `High` is `high`). A tier outside this list (or the tiers a rule "
+        "names) is an error in the rules that depend on it, never 'no requirement'.",
+    )
     allow_contractors: bool = Field(
         default=True, description="Whether contractors may own subjects."
     )

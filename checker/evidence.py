@@ -15,7 +15,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+)
 
 from .timeutil import ensure_utc
 
@@ -39,6 +46,7 @@ __all__ = [
     "SubjectKind",
     "Training",
     "UtcDatetime",
+    "vocab",
 ]
 
 MIN_YEAR = 1970
@@ -59,6 +67,28 @@ def _plausible(value: datetime) -> datetime:
 
 
 UtcDatetime = Annotated[datetime, BeforeValidator(_not_a_number), AfterValidator(_plausible)]
+
+
+def vocab(value: str) -> str:
+    """The comparison form of a vocabulary word (role, tier, status, stage).
+
+    Surrounding whitespace removed, Unicode case folded: ``Risk_Owner``, `` risk_owner``
+    and ``RISK_OWNER`` are the same role, ``High`` and ``high`` the same tier.
+    """
+    return value.strip().casefold()
+
+
+def _vocab_keys(value: Any) -> Any:
+    """Owner roles are vocabulary: fold the keys; two spellings of one role are an error."""
+    if not isinstance(value, dict):
+        return value
+    out: dict[Any, Any] = {}
+    for k, v in value.items():
+        key = vocab(k) if isinstance(k, str) else k
+        if key in out and out[key] != v:
+            raise ValueError(f"role {key!r} is given twice ({k!r}) with different owners")
+        out[key] = v
+    return out
 
 #: Ids that are safe in a ``kind/id`` reference and as a file name: no path separators.
 SafeId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^/\\\x00-\x1f]+$")]
@@ -145,6 +175,11 @@ class Person(_Record):
     manager: str | None = None
     roles: tuple[str, ...] = ()
 
+    @field_validator("roles", mode="after")
+    @classmethod
+    def _fold_roles(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(vocab(r) for r in v if r.strip()))
+
     @property
     def primary_email(self) -> str | None:
         """The first email, if any."""
@@ -189,7 +224,7 @@ class Person(_Record):
 class OwnershipSpan(_Frozen):
     """``owner`` held ``role`` on a subject from ``start`` until ``end`` (None = still)."""
 
-    role: str
+    role: Annotated[str, AfterValidator(vocab)]
     owner: str | None
     start: UtcDatetime
     end: UtcDatetime | None = None
@@ -208,7 +243,8 @@ class Subject(_Record):
     kind: SubjectKind
     id: SafeId
     name: str
-    owners: dict[str, str] = Field(default_factory=dict)
+    owners: Annotated[dict[str, str], BeforeValidator(_vocab_keys)] = Field(
+        default_factory=dict)
     history: tuple[OwnershipSpan, ...] = ()
     attributes: dict[str, Any] = Field(default_factory=dict)
 

@@ -193,12 +193,44 @@ def _collect(sources: list[tuple[str, Adapter]], needed: frozenset[str] | None) 
     return Collected(bundle, statuses, incomplete, timings)
 
 
+#: Evidence kinds a rule reads only to find reasons to fail (a trigger event that needs a
+#: review, a change that makes a sign-off stale): with no source of such a kind at all,
+#: their absence would read as "nothing happened" — a pass. Such a rule is an ``error``.
+ABSENCE_READS_AS_PASS: frozenset[str] = frozenset({"event"})
+
+
+def unsourced_kinds(rules: list[CompiledRule], statuses: list[SourceStatus]
+                    ) -> dict[str, list[Diagnostic]]:
+    """Kinds in :data:`ABSENCE_READS_AS_PASS` that a rule needs and no source provides."""
+    provided = {k for s in statuses for k in s.kinds}
+    out: dict[str, list[Diagnostic]] = {}
+    for kind in sorted(ABSENCE_READS_AS_PASS - provided):
+        users = sorted(r.id for r in rules if kind in r.needs)
+        if users:
+            out[kind] = [Diagnostic(
+                "(config)", 0, 0, "E333",
+                f"no source provides {kind!r} evidence, which {', '.join(users)} "
+                f"{'needs' if len(users) == 1 else 'need'}; without it "
+                f"{'that rule' if len(users) == 1 else 'those rules'} cannot tell "
+                "'nothing happened' from 'not recorded'",
+                f"add a source of {kind} records (e.g. the model registry's versions, a "
+                "Jira changelog, a jsonl file), or disable the rule in the config")]
+    return out
+
+
 def _duplicate_diags(store: EvidenceStore) -> list[Diagnostic]:
     out = []
     for first, dup in store.duplicate_subjects:
         out.append(Diagnostic(dup.provenance.locator, 0, 0, "E310",
                               f"duplicate subject {dup.key!r}",
                               f"also defined at {first.provenance.locator}"))
+    for first_r, dup_r in store.duplicate_releases:
+        out.append(Diagnostic(
+            f"{dup_r.provenance.adapter}: {dup_r.provenance.locator}", 0, 0, "E332",
+            f"duplicate release {dup_r.id!r}: also recorded as {first_r.id!r} at "
+            f"{first_r.provenance.adapter}: {first_r.provenance.locator}",
+            "keep one record per model version: drop it from one source (or give that "
+            "source a filter); no record is picked"))
     for c in store.identity.conflicts:
         out.append(Diagnostic(c.second, 0, 0, "E311", c.message(),
                               "one handle must name one person: fix the export or identity "
@@ -229,14 +261,16 @@ def run_scan(
                             needed, limit=cfg.settings.max_records_per_source)
     t1 = time.perf_counter()
     incomplete = dict(collected.incomplete)
+    for kind, diags in unsourced_kinds(rules, collected.statuses).items():
+        incomplete.setdefault(kind, []).extend(diags)
     store = EvidenceStore(collected.bundle, incomplete, as_of=as_of, tz=cfg.settings.tz)
+    merge_kinds = {"E310": "subject", "E311": "person", "E332": "release"}
     for d in _duplicate_diags(store):
-        kind = "subject" if d.code == "E310" else "person"
-        store.incomplete.setdefault(kind, []).append(d)
+        store.incomplete.setdefault(merge_kinds[d.code], []).append(d)
     statuses = list(collected.statuses)
-    if store.duplicate_subjects or store.identity.conflicts:
+    if store.duplicate_subjects or store.identity.conflicts or store.duplicate_releases:
         statuses.append(SourceStatus(name="(merge)", adapter="store", status="error",
-                                     kinds=("person", "subject"), records=0,
+                                     kinds=("person", "release", "subject"), records=0,
                                      diagnostics=tuple(d.one_line()
                                                        for d in _duplicate_diags(store))))
     only: set[str] | None = None

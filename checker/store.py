@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import datetime, tzinfo
 
+from .asof import visible_at
 from .errors import Diagnostic
 from .evidence import (
     SUBJECT_KINDS,
@@ -51,8 +52,11 @@ class Unmatched:
 class EvidenceStore:
     """Indexed, read-only view of all evidence.
 
+    Built with ``as_of``, every record dated after it is invisible (:mod:`checker.asof`).
+
     Attributes:
         identity: The identity index over all people.
+        bundle: The evidence the store indexes (after the as-of cut).
         incomplete: evidence kind → the diagnostics that made it incomplete. A rule that
             needs an incomplete kind yields ``error`` findings, never ``pass``.
     """
@@ -65,6 +69,9 @@ class EvidenceStore:
         as_of: datetime | None = None,
         tz: tzinfo | None = None,
     ) -> None:
+        if as_of is not None:
+            bundle = visible_at(bundle, as_of)
+        self.bundle = bundle
         self.incomplete: dict[str, list[Diagnostic]] = dict(incomplete or {})
         self.identity = IdentityIndex(bundle.people, origins=bundle.origins, as_of=as_of,
                                       tz=tz)
@@ -93,8 +100,15 @@ class EvidenceStore:
 
         self._releases: dict[str, Release] = {}
         self._releases_by_system: dict[str, list[Release]] = defaultdict(list)
+        #: (first, second) release records of the same model:version (case-insensitive,
+        #: from one or several sources): the store never picks one of them.
+        self.duplicate_releases: list[tuple[Release, Release]] = []
         for r in bundle.releases:
-            self._releases[_norm(r.id)] = r
+            rkey = _norm(r.id)
+            if rkey in self._releases:
+                self.duplicate_releases.append((self._releases[rkey], r))
+                continue
+            self._releases[rkey] = r
             if r.system:
                 self._releases_by_system[_norm(r.system)].append(r)
         self._release_list = sorted(self._releases.values(), key=lambda r: (r.model, r.version))

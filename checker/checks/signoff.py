@@ -14,7 +14,7 @@ from datetime import datetime
 from pydantic import Field
 
 from checker.availability import availability
-from checker.evidence import Approval, Release, Subject
+from checker.evidence import Approval, Release, Subject, vocab
 from checker.store import Target
 
 from .base import Check, CheckArgs, EvalContext, Outcome, locator, register
@@ -203,9 +203,11 @@ class ApprovalsByTier(Check):
     ``release_approved``: this exact version, approved before deployment, by a known
     person who did not register, deploy or request it; one person counts once.
 
-    Passes when the number of distinct approvers reaches ``tiers[tier]`` (else
-    ``default``). Fails when not, naming how many were needed and who approved. Errors when a
-    production release has no deployment time.
+    Tiers compare case-insensitively (``High`` is ``high``). Passes when the number of
+    distinct approvers reaches ``tiers[tier]`` (else ``default``; also when the system has
+    no tier). Fails when not, naming how many were needed and who approved. Errors when a
+    production release has no deployment time, or the tier is neither in ``tiers`` nor in
+    ``settings.risk_tiers`` (a misspelt tier is not "no requirement").
 
     Example:
         applies_to: [release]
@@ -228,8 +230,16 @@ class ApprovalsByTier(Check):
         if sig.error:
             return Outcome("error", sig.error, ev)
         system = ctx.store.system_of(target)
-        tier = str(system.attributes.get("risk_tier", "")) if system else ""
-        need = a.tiers.get(tier, a.default)
+        raw = system.attributes.get("risk_tier") if system else None
+        tier = vocab(str(raw)) if raw is not None else ""
+        tiers = {vocab(k): v for k, v in a.tiers.items()}
+        known = {*tiers, *(vocab(t) for t in ctx.settings.risk_tiers)}
+        if tier and tier not in known:
+            assert system is not None
+            return Outcome("error", f"{target.id}: the risk tier {raw!r} of {system.id} is "
+                           f"not a known tier ({', '.join(sorted(known))}), so the number of "
+                           "approvers it needs is unknown", (*ev, locator(system)))
+        need = tiers.get(tier, a.default)
         people: dict[str, str] = {}
         for ap in sig.approvals:
             p = ctx.person(ap.approver)
