@@ -6,12 +6,14 @@ far past as-of it moves:
 1. Moving any dated record (or step of a record) past as-of gives exactly the findings of
    the evidence without that record (or step): no rule can see it.
 2. Moving a record that *supports* compliance (an approval, a passed training, an
-   incident's acknowledgement/escalation/resolution, an alert's action, a review's
-   approval, a deployment) past as-of never turns a failing finding into a pass.
+   incident's acknowledgement, escalation or corrective-action sign-off, an alert's
+   action, a review's approval, a deployment) past as-of never turns a failing finding
+   into a pass.
 
 (Records that give reasons to fail — a rejection, a trigger event, a later review by a
-non-owner — may legitimately stop failing once they lie in the future: at as-of they had
-not happened. Property 1 covers them.)
+non-owner, an incident's closure that makes a corrective-action sign-off due — may
+legitimately stop failing once they lie in the future: at as-of they had not happened.
+Property 1 covers them.)
 """
 
 from __future__ import annotations
@@ -60,8 +62,8 @@ def _supports(attr: str, rec: Any, fld: str) -> bool:
         return bool(rec.passed)
     if attr == "releases":
         return fld == "deployed_at"
-    if attr == "incidents":
-        return fld != "opened_at"
+    if attr == "incidents":  # closing/resolving creates the sign-off duty: not support
+        return fld in ("acknowledged_at", "escalated_at", "corrective_action_at")
     if attr == "alerts":
         return fld == "actioned_at"
     return attr == "reviews" and fld == "approved_at"
@@ -138,3 +140,11 @@ def test_an_approval_after_as_of_does_not_count() -> None:
     assert not store.approvals_for(rel.id) or all(
         a.id != "APR-FUTURE" for a in store.approvals_for(rel.id))
     assert _verdicts(b) == _BASE
+
+
+def test_every_supporting_record_one_hour_past_as_of() -> None:
+    """Property 2 for every supporting record, just past the boundary (exhaustive)."""
+    for choice in _SUPPORTING:
+        after = _verdicts(_moved(choice, 1)[0])
+        turned = [k for k, s in _BASE.items() if s in ("fail", "error") and after.get(k) == "pass"]
+        assert not turned, (choice, turned)
