@@ -86,12 +86,22 @@ class MarkdownReporter(Reporter):
             out.append(
                 f"| {mark} | {f.severity} | {md_escape(f.rule_id)} | {md_escape(f.target)} | "
                 f"{md_escape(f.message)} | {md_escape(who(f.owner))} | "
-                f"{md_escape(who(f.deputy)) if f.deputy else '—'} | {_evidence(f, result.links)} |")
+                f"{md_escape(who(f.deputy)) if f.deputy else '—'}{_escalated(f)} | "
+                f"{_evidence(f, result.links)} |")
         if len(fails) > _MAX_ROWS:
             out.append("")
             out.append(f"… and {len(fails) - _MAX_ROWS} more failing findings; see the full "
                        "report (`aimscheck report --format html`).")
         return "\n".join([*out, *_coverage(result)]) + "\n"
+
+
+def _escalated(f: Finding) -> str:
+    """The escalation target (config 'escalation:'), shown in the deputy column."""
+    if f.escalated_to is None:
+        return ""
+    since = (f.failing_since or "")[:10]
+    return (f"<br>**escalated to** {md_escape(who(f.escalated_to))} "
+            f"(failing since {since})")
 
 
 def _coverage(result: ScanResult) -> list[str]:

@@ -66,6 +66,11 @@ class TextReporter(Reporter):
                         dep = f.deputy
                         out.append(f"          deputy: {dep.name}"
                                    + (f" <{dep.email}>" if dep.email else ""))
+                    if f.escalated_to is not None:
+                        esc = f.escalated_to
+                        out.append(f"          escalated to: {esc.name}"
+                                   + (f" <{esc.email}>" if esc.email else "")
+                                   + f" (failing since {(f.failing_since or '')[:10]})")
                     out.append(f"          fix: {f.remediation}")
                 out.append("")
         else:
