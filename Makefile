@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	@touch $(STAMP)
 
 ## demo: install and scan the bundled demo organisation (the scan exits 1: it has gaps)
-demo: $(STAMP)
+demo: $(STAMP) system-deps
 	@echo "== aimscheck scan of the demo organisation (fixtures/demo), as of $(DEMO_AS_OF)"
 	@set +e; $(BIN)/aimscheck scan -c fixtures/demo/aimscheck.yaml --as-of $(DEMO_AS_OF) \
 	    --format junit -o build/demo/report.xml --format json -o build/demo/findings.json \
@@ -29,6 +29,16 @@ demo: $(STAMP)
 	elif [ $$rc -eq 0 ]; then echo "make demo: the scan passed (exit 0)."; \
 	else echo "make demo: the scan exited $$rc (2 = config or rule error, 3 = evidence incomplete)"; exit $$rc; fi; \
 	echo "Reports: build/demo/report.html (HTML self-assessment), build/demo/findings.json (JSON), build/demo/report.xml (JUnit)"
+	@$(BIN)/aimscheck soa -c fixtures/demo/aimscheck.yaml --as-of $(DEMO_AS_OF) \
+	    -f html -o build/demo/soa.html -f csv -o build/demo/soa.csv
+	@for page in report soa; do \
+	  tmp=$$(mktemp -d); chromium --headless --no-sandbox --disable-gpu --no-first-run \
+	    --disable-background-networking --disable-component-update --disable-sync \
+	    --user-data-dir=$$tmp --no-pdf-header-footer --print-to-pdf=build/demo/$$page.pdf \
+	    "file://$(CURDIR)/build/demo/$$page.html" >/dev/null 2>&1; rc=$$?; rm -rf $$tmp; \
+	  [ $$rc -eq 0 ] || { echo "make demo: printing $$page.pdf with chromium failed"; exit 1; }; \
+	done
+	@echo "Certification pack: build/demo/soa.html, build/demo/soa.csv (Statement of Applicability), build/demo/report.pdf, build/demo/soa.pdf"
 
 ## test: install test deps, start the real services, run the whole suite, stop them
 test: $(STAMP) system-deps

@@ -143,6 +143,12 @@ class Config(_Strict):
         "finding failing for at least after_days is escalated to the step's target.")
     notify: NotifyConfig | None = Field(
         default=None, description="'aimscheck notify': one digest per person who must act.")
+    soa: str | None = Field(
+        default=None, description="The Statement of Applicability decisions file (relative "
+        "to the config): per Annex A control, applicable or not, the justification and the "
+        "register control that implements it. Used by 'aimscheck soa'; format: see "
+        "checker/soa.py."
+    )
 
 
 class LoadedConfig:

@@ -14,6 +14,7 @@ MODULES: list[str] = [
     "evidence",
     "coverage",
     "closeloop",
+    "soa",
 ]
 
 for _name in MODULES:

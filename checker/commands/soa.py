@@ -1,0 +1,76 @@
+"""``aimscheck soa``: the Statement of Applicability (ISO/IEC 42001 6.1.3).
+
+All 38 Annex A controls with the organisation's applicability decision and justification
+(the SoA file named by ``soa:`` in the config, or ``--soa``), the named control owner from
+the register, the automated evidence (rules, results, date) and, kept apart, the manual
+evidence still required. Exits 0 when written, 3 when evidence could not be collected (the
+automated columns would be incomplete), 2 on a bad SoA file.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from checker.cli import _as_of, _guard, _progress, main, write_atomic
+from checker.config import load_config
+from checker.errors import Diagnostic, UsageError
+from checker.pipeline import load_rules_for, run_scan
+from checker.soa import SoaFile, build_soa, load_soa, render_soa
+
+__all__ = ["soa"]
+
+FORMATS = ("html", "csv", "markdown", "json")
+
+
+@main.command()
+@click.option("-c", "--config", "config_path", default="aimscheck.yaml", show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="The config file; its paths are relative to it.")
+@click.option("--as-of", "as_of", metavar="DATE|TIMESTAMP",
+              help="Evaluate as of this time (default: now). A date means 00:00 UTC.")
+@click.option("--soa", "soa_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="The SoA decisions file (default: the config's 'soa:').")
+@click.option("-f", "--format", "formats", multiple=True, type=click.Choice(FORMATS),
+              help="Output format (repeatable). Default: html.")
+@click.option("-o", "--output", "outputs", multiple=True,
+              help="Output file for the format in the same position ('-' = stdout).")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress on the terminal (default: when stderr is a TTY and CI is unset).")
+@_guard
+def soa(config_path: Path, as_of: str | None, soa_path: Path | None,
+        formats: tuple[str, ...], outputs: tuple[str, ...], progress: bool | None) -> None:
+    """Statement of Applicability: every Annex A control, decision, owner and evidence."""
+    loaded = load_config(config_path)
+    path = soa_path or (loaded.base_dir / loaded.config.soa if loaded.config.soa else None)
+    decisions = load_soa(path) if path is not None else SoaFile()
+    if path is None:
+        click.echo("note: no SoA file ('soa:' in the config or --soa): every control is "
+                   "listed as undecided", err=True)
+    fmts = list(formats) or ["html"]
+    outs = list(outputs)
+    if len(outs) > len(fmts) or sum(1 for i in range(len(fmts))
+                                    if i >= len(outs) or outs[i] == "-") > 1:
+        raise UsageError(Diagnostic("-o", 0, 0, "E002", "one -o per --format, and at most one "
+                                    "format on standard output",
+                                    "give each --format its own -o FILE"))
+    rules = load_rules_for(loaded)
+    result, _ = run_scan(loaded, rules, _as_of(as_of), progress=_progress(progress))
+    rows = build_soa(result, decisions)
+    rendered = [render_soa(rows, result, f) for f in fmts]
+    for i, text in enumerate(rendered):
+        if i >= len(outs) or outs[i] == "-":
+            click.echo(text, nl=False)
+        else:
+            write_atomic(Path(outs[i]), text)
+            click.echo(f"wrote {fmts[i]} SoA to {outs[i]}", err=True)
+    undecided = sum(1 for r in rows if r.implementation == "undecided")
+    gaps = sum(1 for r in rows if r.gaps)
+    click.echo(f"SoA: {len(rows)} Annex A controls, {undecided} undecided, {gaps} with gaps",
+               err=True)
+    if any(s.status == "error" for s in result.sources):
+        click.echo("aimscheck: evidence incomplete — the automated evidence columns are not "
+                   "complete (exit 3)", err=True)
+        sys.exit(3)
