@@ -138,10 +138,20 @@ def availability(identity: IdentityIndex, handle: str | None, at: datetime,
     if shared_mailbox(s, handle, p):
         return Availability("shared_mailbox",
                             f"{who} looks like a shared mailbox or team account", p)
-    if p.hired is not None and at < p.hired:
+    if p.hired is not None and at < p.hired and len(identity.records(p)) == 1:
         return Availability("not_hired", f"{who} is not yet hired (starts {_when(p.hired)})",
                             p)
-    if not p.employed_at(at):
+    records = identity.records(p)
+    if len(records) > 1:
+        # One person in several HR sources: employed when employed in any of them, and the
+        # source that says so is cited (a seconded owner is employed by either company).
+        employer = identity.employed_by(p, at)
+        if employer is None:
+            where = ", ".join(r.provenance.locator for r in records)
+            return Availability("terminated", f"{who} is employed in none of their people "
+                                f"sources at {_when(at)} ({where})", p)
+        who = f"{who} (employed per {employer.provenance.locator})"
+    elif not p.employed_at(at):
         since = f" since {_when(p.terminated)}" if p.terminated is not None else ""
         return Availability("terminated", f"{who} is terminated{since}", p)
     if not p.active_at(at):

@@ -394,6 +394,8 @@ class EvidenceBundle(BaseModel):
     #: ``id(record)`` → the configured source it came from (people, training, absences),
     #: set by the collect stage; used to tell sources apart and to count per source.
     origins: dict[int, str] = Field(default_factory=dict, exclude=True)
+    #: Sources whose records naming nobody fail the source (``unknown_people: error``).
+    strict_sources: set[str] = Field(default_factory=set, exclude=True)
 
     def tag(self, source: str) -> None:
         """Remember that this bundle's person-related records came from ``source``."""
@@ -415,6 +417,7 @@ class EvidenceBundle(BaseModel):
         self.alerts.extend(other.alerts)
         self.absences.extend(other.absences)
         self.origins.update(other.origins)
+        self.strict_sources |= other.strict_sources
 
 
 #: Which bundle list holds each record kind (used by the jsonl adapter and case files).

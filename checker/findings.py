@@ -20,6 +20,7 @@ __all__ = [
     "OwnerStatus",
     "ScanResult",
     "SourceStatus",
+    "UnmatchedRecords",
     "WaiverRef",
 ]
 
@@ -109,6 +110,16 @@ class SourceStatus(_Frozen):
     diagnostics: tuple[str, ...] = ()
 
 
+class UnmatchedRecords(_Frozen):
+    """Records of one kind from one source that name no known person (nothing vanishes)."""
+
+    source: str = Field(description="The source's name in the config.")
+    kind: str = Field(description="The evidence kind (training, absence).")
+    count: int
+    first: tuple[str, ...] = Field(description="Locators of the first few such records.")
+    handles: tuple[str, ...] = Field(description="The first few handles that matched nobody.")
+
+
 class CoverageRow(_Frozen):
     """One ISO/IEC 42001 clause leaf or Annex A control and the rules that check it."""
 
@@ -174,6 +185,8 @@ class ScanResult(_Frozen):
     fail_on: str = "low"
     rule_packs: tuple[str, ...] = ()
     sources: tuple[SourceStatus, ...] = ()
+    unmatched: tuple[UnmatchedRecords, ...] = Field(
+        default=(), description="Per source and kind: records that attach to no known person.")
     findings: tuple[Finding, ...] = ()
     summary: dict[str, Any] = Field(default_factory=dict)
     exit_code: int = 0

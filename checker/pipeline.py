@@ -31,7 +31,7 @@ from .errors import (
     redact,
 )
 from .evidence import RECORD_TYPES, EvidenceBundle
-from .findings import Finding, OwnerRef, ScanResult, SourceStatus
+from .findings import Finding, OwnerRef, ScanResult, SourceStatus, UnmatchedRecords
 from .matrix import build_matrix, coverage_rows, evidence_links
 from .owners import resolve_owner
 from .registry import UnknownName
@@ -149,6 +149,8 @@ def _collect(sources: list[tuple[str, Adapter]], needed: frozenset[str] | None) 
     statuses: list[SourceStatus] = []
     incomplete: dict[str, list[Diagnostic]] = {}
     timings: dict[str, float] = {}
+    if needed is not None and "person" in needed:
+        needed = needed | {"absence"}  # whether a person is available depends on absences
     for name, adapter in sources:
         kinds = adapter.kinds()
         if needed is not None and not (kinds & needed):
@@ -263,6 +265,9 @@ def run_scan(
     incomplete = dict(collected.incomplete)
     for kind, diags in unsourced_kinds(rules, collected.statuses).items():
         incomplete.setdefault(kind, []).extend(diags)
+    if incomplete.get("absence"):
+        # Absences decide who is available: without them no people rule can pass.
+        incomplete["person"] = [*incomplete.get("person", []), *incomplete["absence"]]
     store = EvidenceStore(collected.bundle, incomplete, as_of=as_of, tz=cfg.settings.tz)
     merge_kinds = {"E310": "subject", "E311": "person", "E332": "release"}
     for d in _duplicate_diags(store):
@@ -273,6 +278,9 @@ def run_scan(
                                      kinds=("person", "release", "subject"), records=0,
                                      diagnostics=tuple(d.one_line()
                                                        for d in _duplicate_diags(store))))
+    unmatched = unmatched_records(store)
+    statuses = _strict_unmatched(statuses, unmatched, collected.bundle.strict_sources,
+                                 store.incomplete)
     only: set[str] | None = None
     gate_info: dict[str, str] | None = None
     if gate is not None:
@@ -288,7 +296,8 @@ def run_scan(
     result = ScanResult(
         tool_version=__version__, organisation=cfg.organisation, as_of=format_ts(as_of),
         mode="gate" if gate else "scan", gate=gate_info, fail_on=cfg.fail_on,
-        rule_packs=tuple(cfg.rule_packs), sources=tuple(statuses), findings=tuple(findings),
+        rule_packs=tuple(cfg.rule_packs), sources=tuple(statuses), unmatched=unmatched,
+        findings=tuple(findings),
         summary=summarise(findings, cfg.fail_on), exit_code=code,
         coverage=coverage_rows(rules), matrix=build_matrix(store, rules, as_of, cfg.settings),
         links=evidence_links(collected.bundle, {e for f in findings for e in f.evidence}),
@@ -297,6 +306,42 @@ def run_scan(
     timings.update(collect=t1 - t0, index=t2 - t1, evaluate=t3 - t2,
                    sources=collected.timings)
     return result, timings
+
+
+#: How many locators and handles of unmatched records a report shows per source and kind.
+UNMATCHED_SHOWN = 5
+
+
+def unmatched_records(store: EvidenceStore) -> tuple[UnmatchedRecords, ...]:
+    """Per source and kind, the records that name no known person (count + first few)."""
+    return tuple(
+        UnmatchedRecords(source=u.source, kind=u.kind, count=len(u.locators),
+                         first=tuple(u.locators[:UNMATCHED_SHOWN]),
+                         handles=tuple(dict.fromkeys(u.handles))[:UNMATCHED_SHOWN])
+        for _, u in sorted(store.unmatched.items()))
+
+
+def _strict_unmatched(statuses: list[SourceStatus], unmatched: tuple[UnmatchedRecords, ...],
+                      strict: set[str], incomplete: dict[str, list[Diagnostic]],
+                      ) -> list[SourceStatus]:
+    """A source configured with ``unknown_people: error`` fails when any row names nobody."""
+    out = list(statuses)
+    for u in unmatched:
+        if u.source not in strict:
+            continue
+        d = Diagnostic(u.first[0].rsplit(":", 1)[0] if u.first else u.source, 0, 0, "E312",
+                       f"{u.count} {u.kind} record(s) name no known person (first: "
+                       f"{', '.join(u.first)}; handles {', '.join(map(repr, u.handles))})",
+                       "add the people to an HR source, fix the handles, or set "
+                       "`unknown_people: report` on the source")
+        incomplete.setdefault(u.kind, []).append(d)
+        if u.kind == "absence":
+            incomplete.setdefault("person", []).append(d)
+        for i, s in enumerate(out):
+            if s.name == u.source:
+                out[i] = s.model_copy(update={"status": "error",
+                                              "diagnostics": (*s.diagnostics, d.one_line())})
+    return out
 
 
 def _gate_scope(store: EvidenceStore, gate: GateSpec, executive: str

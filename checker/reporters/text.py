@@ -46,6 +46,13 @@ class TextReporter(Reporter):
                 out.append(f"        {diag}")
             if len(s.diagnostics) > 20:
                 out.append(f"        … and {len(s.diagnostics) - 20} more")
+        if result.unmatched:
+            out.append("")
+            out.append("Unmatched (records that name no known person)")
+            for u in result.unmatched:
+                out.append(f"  {u.source}: {u.count} {u.kind} record{'s' if u.count != 1 else ''}"
+                           f" — first: {', '.join(u.first)}"
+                           f" (handles {', '.join(repr(h) for h in u.handles)})")
         failing = [f for f in result.findings if f.status in ("fail", "error")]
         by_owner: dict[str, list[Finding]] = defaultdict(list)
         for f in failing:

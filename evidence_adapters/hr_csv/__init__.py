@@ -144,6 +144,10 @@ class HrCsvConfig(AdapterConfig):
         (), description="Roles derived from HR attributes (title regex, department, "
                         "management level, explicit people); see evidence_adapters/_roles.py.")
     leave: LeaveConfig | None = None
+    allow_empty: bool = Field(
+        False, description="Accept an export with a header and no rows. Otherwise it is an "
+                           "error (E300): an empty people export is a broken export, and rules "
+                           "over its people must not pass.")
 
     @model_validator(mode="before")
     @classmethod
@@ -265,6 +269,11 @@ class HrCsvAdapter(Adapter):
         if cols is None and not diags:
             diags.append(Diagnostic(file, 1, 0, "E300", "file is empty (no header row)",
                                     "export the report with its header row"))
+        elif cols is not None and not out and not diags and not cfg.allow_empty:
+            diags.append(Diagnostic(file, 2, 0, "E300", "the people export has a header but "
+                                    "no rows", "check the export (its filter, the report's "
+                                    "permissions); if it is empty on purpose, set "
+                                    "`allow_empty: true` on the source"))
         return out
 
     def _person(

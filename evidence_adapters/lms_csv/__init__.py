@@ -89,6 +89,12 @@ class LmsCsvConfig(AdapterConfig):
         None, description="With a `score` column: a lower score makes the attempt failed.",
     )
     date_format: str = Field("%Y-%m-%d", description="strptime format; no %z means UTC.")
+    completed_format: str | None = Field(
+        None, description="strptime format of the completion column when it differs from "
+                          "`date_format` (e.g. a timestamp `%Y-%m-%dT%H:%M:%S%z`).")
+    expires_format: str | None = Field(
+        None, description="strptime format of the expiry column when it differs from "
+                          "`date_format` (e.g. a date `%d.%m.%Y`).")
     default_validity_days: int | None = Field(
         None, gt=0, description="Expiry = completion + N days when the report has none.",
     )
@@ -204,12 +210,14 @@ class LmsCsvAdapter(Adapter):
             value = cols.get(cells, fld)
             if not value:
                 return None
+            fmt = getattr(cfg, f"{fld}_format") or cfg.date_format
             try:
-                return parse_instant(value, cfg.date_format)
+                return parse_instant(value, fmt)
             except ValueError:
+                key = f"{fld}_format" if getattr(cfg, f"{fld}_format") else "date_format"
                 err("E303", f"{fld} {value!r} (column {getattr(c, fld)!r}) is not a date in "
-                            f"format {cfg.date_format!r}",
-                    "fix the cell, or set `date_format` to the report's format")
+                            f"format {fmt!r}",
+                    f"fix the cell, or set `{key}` to the report's format")
                 return None
 
         person = cols.get(cells, "person")

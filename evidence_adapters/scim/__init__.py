@@ -141,6 +141,9 @@ class ScimConfig(AdapterConfig):
     roles_from: tuple[RoleRule, ...] = ()
     supplement: SupplementConfig | None = None
     leave: LeaveConfig | None = None
+    allow_empty: bool = Field(
+        False, description="Accept a directory with no users. Otherwise it is an error "
+                           "(E300): rules over its people must not pass on an empty read.")
 
     @field_validator("service_patterns", "group_patterns")
     @classmethod
@@ -198,6 +201,12 @@ class ScimAdapter(Adapter):
             resources = self._saved(self.ctx.path(cfg.path or ""))
         diags: list[Diagnostic] = []
         rows = self._people(cfg, resources, diags)
+        if not diags and not cfg.allow_empty and all(
+                f["id"].startswith("group:") for f, _ in rows.values()):
+            where = url or self.ctx.display(self.ctx.path(cfg.path or ""))
+            diags.append(Diagnostic(where, 0, 0, "E300", "the SCIM directory has no users",
+                                    "check the URL, `users_filter` and the token's scope; if "
+                                    "it is empty on purpose, set `allow_empty: true`"))
         if cfg.supplement is not None:
             self._supplement(cfg.supplement, rows, diags)
         if cfg.leave is not None:

@@ -6,10 +6,11 @@ following ``more`` links to the end (a relative IRL is resolved against the endp
 origin; ``""`` or a missing ``more`` ends it). Offline: a saved StatementResult (or a JSON
 array of statements) or a folder of saved pages.
 
-Outcome rules: ``passed`` counts when ``result.success`` is not false; ``completed``
-counts when neither ``result.success`` nor ``result.completion`` is false; a ``failed``
-statement (and a completed/passed one contradicted by its result) becomes a
-``passed: false`` record, which never satisfies a training rule. Other verbs are ignored.
+Outcome rules (only successes count): ``passed`` counts when ``result.success`` is not
+false; ``completed`` counts only with ``result.success: true`` (and ``result.completion``
+not false) — finishing a course is not passing it. A ``failed`` statement, and any
+completed/passed one that does not meet these rules, becomes a ``passed: false`` record,
+which never satisfies a training rule. Other verbs are ignored.
 
 Actors: ``mbox`` → the address; ``mbox_sha1sum`` → ``sha1:<hex>``, which the identity
 index resolves against SHA-1(``mailto:`` + lower-cased HR email); ``account`` → the
@@ -371,7 +372,9 @@ class XapiAdapter(Adapter):
         elif verb == PASSED:
             passed = r.success is not False
         else:
-            passed = r.success is not False and r.completion is not False
+            # `completed` says the learner finished, not that they succeeded: it counts only
+            # with result.success true (a completed-but-failed or ungraded attempt never does).
+            passed = r.success is True and r.completion is not False
         url = None
         if base is not None and st.id:
             url = str(httpx.URL(base + "/statements").copy_merge_params({"statementId": st.id}))

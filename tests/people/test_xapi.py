@@ -36,9 +36,13 @@ def load(lrs: Lrs, tag: str) -> dict[str, str]:
     other = f"https://lms.t.example/{tag}/EUAI-201"
     sha = hashlib.sha1(f"mailto:kwame-{tag}@t.example".encode()).hexdigest()
     lrs.post([
-        # mbox in another case than HR's email, a plain completion
+        # mbox in another case than HR's email, a completion with success
         statement({"mbox": f"mailto:Zoe.Mueller-{tag}@T.Example", "name": "Zoë Müller"},
-                  "completed", course, "2026-01-23T10:00:00+01:00", completion=True),
+                  "completed", course, "2026-01-23T10:00:00+01:00", completion=True,
+                  success=True),
+        # a completion without result.success is not a success: it never counts
+        statement({"mbox": f"mailto:mia-{tag}@t.example"}, "completed", course,
+                  "2026-01-24T10:00:00Z", completion=True),
         # passed, by mbox_sha1sum
         statement({"mbox_sha1sum": sha}, "passed", course, "2026-03-01T09:00:00Z",
                   success=True),
@@ -79,9 +83,11 @@ def test_statements_paged_and_mapped(lrs_env: Lrs, tag: str, ctx: SourceContext)
          datetime(2026, 10, 14, 8, tzinfo=UTC)),
         (f"anna-{tag}@t.example", "ai-governance-basics", False,
          datetime(2026, 10, 15, 8, tzinfo=UTC)),
+        (f"mia-{tag}@t.example", "ai-governance-basics", False,
+         datetime(2026, 1, 24, 10, tzinfo=UTC)),
     }
     # one statement per page: `more` was followed across many pages, each recorded
-    assert len([n for n in recorded if n.startswith("statements/")]) >= 6
+    assert len([n for n in recorded if n.startswith("statements/")]) >= 7
     t0 = next(t for t in bundle.trainings if t.person.startswith("Zoe"))
     assert t0.provenance.locator.startswith("statement ")
     assert "statementId=" in (t0.provenance.url or "")
