@@ -19,7 +19,7 @@ from checker.errors import ConfigError, Diagnostic
 from checker.findings import ScanResult
 from checker.identity import IdentityIndex
 
-__all__ = ["loop_scan", "tickets", "tickets_sync"]
+__all__ = ["loop_scan", "notify", "tickets", "tickets_sync"]
 
 
 def loop_scan(loaded: LoadedConfig, as_of: datetime, *, waivers: Path | None,
@@ -121,4 +121,60 @@ def tickets_sync(config_path: Path, as_of: str | None, waivers: Path | None,
                 code = 3
     finally:
         tracker.close()
+    sys.exit(code)
+
+
+@main.command()
+@_loop_options
+@click.option("--eml", "eml", type=click.Path(file_okay=False, path_type=Path),
+              help="Write one .eml file per person into this folder.")
+@click.option("--send", is_flag=True,
+              help="Send the messages through the SMTP relay of notify.smtp (STARTTLS).")
+@_guard
+def notify(config_path: Path, as_of: str | None, waivers: Path | None,
+           history_url: str | None, progress: bool | None, eml: Path | None,
+           send: bool) -> None:
+    """One message per person who must act: their findings, oldest first, fixes, deadlines.
+
+    A dry run by default (prints who would get what); --eml DIR writes RFC 5322 files,
+    --send delivers them. Exit 0: done; 3: delivery failed part-way (the report says who
+    got theirs) or evidence was incomplete; 2: config error.
+    """
+    from checker.notify import build_digests, render_plan, send_smtp, write_eml
+
+    loaded = load_config(config_path)
+    cfg = loaded.config.notify
+    if cfg is None:
+        raise ConfigError(Diagnostic(str(config_path), 0, 0, "E620",
+                                     "no 'notify:' section in the config",
+                                     "add notify: {sender: aims@example.com, smtp: {host: …}}"
+                                     " (README: Closing the loop)"))
+    if send and cfg.smtp is None:
+        raise ConfigError(loaded.located.diag(("notify",), "E620",
+                                              "--send needs notify.smtp (host, port …)",
+                                              "add smtp: {host: smtp.example.com}"))
+    when = _as_of(as_of)
+    result, _ = loop_scan(loaded, when, waivers=waivers, history_url=history_url,
+                          progress=_progress(progress))
+    digests, unreachable = build_digests(result, cfg, loaded.config.escalation,
+                                         loaded.config.organisation)
+    mode = "sending" if send else ("writing .eml files" if eml else
+                                   "dry run: nothing sent (--eml DIR or --send)")
+    click.echo(render_plan(digests, unreachable, mode=mode), nl=False)
+    code = 3 if any(s.status == "error" for s in result.sources) else 0
+    if eml is not None:
+        paths = write_eml(digests, eml)
+        click.echo(f"wrote {len(paths)} message(s) to {eml}", err=True)
+    if send:
+        assert cfg.smtp is not None
+        done = send_smtp(digests, cfg.smtp, loaded.base_dir)
+        click.echo(f"sent: {len(done.sent)}")
+        for who in done.sent:
+            click.echo(f"  sent          {who}")
+        for who in done.failed:
+            click.echo(f"  FAILED        {who}")
+        for who in done.not_attempted:
+            click.echo(f"  not sent      {who} (not attempted after the failure)")
+        if done.failed or done.not_attempted:
+            code = 3
     sys.exit(code)

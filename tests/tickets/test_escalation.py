@@ -42,7 +42,8 @@ def test_three_recorded_scans_escalate_a_long_standing_finding_to_the_manager(
     for day in ("2026-10-01", "2026-10-31"):
         p = run_cli("scan", "-c", demo, "--as-of", day, "--record", "-f", "json", "-o",
                     tmp_path / f"{day}.json")
-        assert p.returncode in (0, 1), p.stderr
+        # 3 is fine here: at earlier dates some release findings are errors (no deploy time)
+        assert p.returncode in (0, 1, 3), p.stderr
     out_json, out_html = tmp_path / "now.json", tmp_path / "now.html"
     p = run_cli("scan", "-c", demo, "--as-of", "2026-11-30", "--record", "-f", "json", "-o",
                 out_json, "-f", "html", "-o", out_html, "-f", "text")
@@ -92,7 +93,7 @@ def test_markdown_shows_the_escalation(run_cli: Runner, demo: Path, tmp_path: Pa
     for day in ("2026-10-01", "2026-11-30"):
         p = run_cli("scan", "-c", demo, "--as-of", day, "--record", "-f", "json", "-o",
                     tmp_path / f"{day}.json")
-        assert p.returncode in (0, 1), p.stderr
+        assert p.returncode in (0, 1, 3), p.stderr
     p = run_cli("scan", "-c", demo, "--as-of", "2026-11-30", "-f", "markdown")
     assert "**escalated to** " in p.stdout
     assert "(failing since 2026-10-01)" in p.stdout
