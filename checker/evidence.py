@@ -247,6 +247,7 @@ class Subject(_Record):
         default_factory=dict)
     history: tuple[OwnershipSpan, ...] = ()
     attributes: dict[str, Any] = Field(default_factory=dict)
+    created_at: UtcDatetime | None = None
 
     @property
     def key(self) -> str:

@@ -388,7 +388,7 @@ def subject(view: IssueView, m: SubjectMapping) -> tuple[Subject, list[Review]]:
     attrs = {a: v for a, ref in m.attributes.items() if (v := view.text(ref)) is not None}
     subj = Subject(provenance=view.provenance(), kind=m.subject_kind, id=sid,
                    name=view.text(m.name) or sid, owners=owners, history=history,
-                   attributes=attrs)
+                   attributes=attrs, created_at=view.time("created"))
     reviews = []
     if m.reviewed is not None and m.review_kind:
         for h, item, when in view.transitions(m.reviewed):
