@@ -21,12 +21,14 @@ cases:
   - name: created 30 days before as-of, exactly at the first deadline, passes
     evidence:
       subjects:
-        - {kind: risk, id: R1, name: A, owners: {primary: ben@example.com}, created_at: 2026-10-31T00:00:00Z}
+        - {kind: risk, id: R1, name: A, owners: {primary: ben@example.com},
+           created_at: 2026-10-31T00:00:00Z}
     expect: pass
   - name: created 30 days and one minute before as-of fails, naming the first due date
     evidence:
       subjects:
-        - {kind: risk, id: R1, name: A, owners: {primary: ben@example.com}, created_at: 2026-10-30T23:59:00Z}
+        - {kind: risk, id: R1, name: A, owners: {primary: ben@example.com},
+           created_at: 2026-10-30T23:59:00Z}
     expect:
       fail: [risk/R1]
       message: {risk/R1: "the first was due on 2026-11-29 (30 days after creation"}
