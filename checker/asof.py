@@ -8,9 +8,9 @@ the evidence store is built, so no rule can see it:
 record     after as-of
 ========== ===================================================================
 release    registered after as-of: the version did not exist — dropped;
-           deployed after as-of: not yet deployed (``deployed_at``/``deployed_by``
-           cleared; a version in a production stage then has no deployment time,
-           which the release rules report as an ``error``, never a pass)
+           deployed after as-of: not yet deployed, so not in production then
+           either (``deployed_at``, ``deployed_by``, today's stage and aliases
+           cleared: the release rules do not apply to it at as-of)
 approval   decided after as-of: dropped
 review     reviewed after as-of: dropped; approved after as-of: the approval
            (``approver``/``approved_at``) is cleared
@@ -62,7 +62,11 @@ def _keep(records: Iterable[R], date: Callable[[R], datetime | None], as_of: dat
 
 def _release(r: Release, as_of: datetime) -> Release:
     if _after(r.deployed_at, as_of):
-        return r.model_copy(update={"deployed_at": None, "deployed_by": None})
+        # Not yet deployed at as-of, so not in production then either: today's stage and
+        # aliases describe the registry now, after the deployment.
+        attributes = {k: v for k, v in r.attributes.items() if k != "production"}
+        return r.model_copy(update={"deployed_at": None, "deployed_by": None, "stage": None,
+                                    "aliases": (), "attributes": attributes})
     return r
 
 

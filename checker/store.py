@@ -85,17 +85,30 @@ class EvidenceStore:
         self._subject_by_bare: dict[str, list[Subject]] = defaultdict(list)
         by_kind: dict[str, list[Subject]] = defaultdict(list)
         self._children: dict[str, list[Subject]] = defaultdict(list)
+        adapters: dict[str, set[str]] = defaultdict(set)
         for s in bundle.subjects:
             key = _norm(s.key)
             if key in self._subjects:
-                self.duplicate_subjects.append((self._subjects[key], s))
+                if s.provenance.adapter in adapters[key]:
+                    self.duplicate_subjects.append((self._subjects[key], s))
+                    continue
+                # the same subject described by another kind of source: one subject
+                adapters[key].add(s.provenance.adapter)
+                self._subjects[key] = self._merge(self._subjects[key], s)
                 continue
+            adapters[key].add(s.provenance.adapter)
             self._subjects[key] = s
+        self._system_by_name: dict[str, list[Subject]] = defaultdict(list)
+        for s in self._subjects.values():
             self._subject_by_bare[_norm(s.id)].append(s)
             by_kind[s.kind].append(s)
+            if s.kind == "ai_system":
+                self._system_by_name[_norm(s.name)].append(s)
+        for s in self._subjects.values():
             system = s.attributes.get("system")
             if isinstance(system, str) and s.kind != "ai_system":
-                self._children[_norm(system)].append(s)
+                found = self.resolve_system(system)
+                self._children[_norm(found.id) if found else _norm(system)].append(s)
         self._by_kind = {k: sorted(v, key=lambda s: s.id) for k, v in by_kind.items()}
 
         self._releases: dict[str, Release] = {}
@@ -110,7 +123,9 @@ class EvidenceStore:
                 continue
             self._releases[rkey] = r
             if r.system:
-                self._releases_by_system[_norm(r.system)].append(r)
+                found = self.resolve_system(r.system)
+                self._releases_by_system[_norm(found.id) if found else _norm(r.system)
+                                         ].append(r)
         self._release_list = sorted(self._releases.values(), key=lambda r: (r.model, r.version))
 
         self._approvals: dict[str, list[Approval]] = defaultdict(list)
@@ -138,7 +153,12 @@ class EvidenceStore:
 
         self._events: dict[str, list[Event]] = defaultdict(list)
         for e in sorted(bundle.events, key=lambda e: (e.occurred_at, e.id)):
-            self._events[_norm(e.subject)].append(e)
+            ekeys = {_norm(e.subject)}
+            found = self.resolve_system(e.subject)
+            if found is not None:  # an event naming a system by name or through its model
+                ekeys |= {_norm(found.id), _norm(found.key)}
+            for k in ekeys:
+                self._events[k].append(e)
 
         # person id → (subject, role) for every current owner role (training by role)
         self._owned: dict[str, list[tuple[Subject, str]]] = defaultdict(list)
@@ -173,6 +193,58 @@ class EvidenceStore:
         cands = self._subject_by_bare.get(r, [])
         return cands[0] if len(cands) == 1 else None
 
+    def resolve_system(self, ref: str | None) -> Subject | None:
+        """The AI system a reference names, case-insensitively.
+
+        Tried in order: an AI system's id (``x`` or ``ai_system/x``); an AI system's name
+        (when only one has it); a model's id or ``model/x`` → that model's AI system; a
+        model that is itself registered as an AI system. None when nothing (or more than
+        one system) matches: the caller reports an unresolvable reference.
+        """
+        if not ref or not ref.strip():
+            return None
+        r = _norm(ref)
+        if r.startswith("ai_system/"):
+            r = r.split("/", 1)[1]
+        hit = self._subjects.get(f"ai_system/{r}")
+        if hit is not None:
+            return hit
+        named = self._system_by_name.get(r, [])
+        if len(named) == 1:
+            return named[0]
+        model = self._subjects.get(f"model/{r.removeprefix('model/')}")
+        if model is not None:
+            sys_ref = model.attributes.get("system")
+            if isinstance(sys_ref, str) and _norm(sys_ref) != r:
+                return self.resolve_system(sys_ref)
+        return None
+
+    @staticmethod
+    def _merge(first: Subject, other: Subject) -> Subject:
+        """One subject from two kinds of source: owners and attributes united.
+
+        The first source keeps a role both name; a different handle from the other source
+        is kept in ``attributes.owner_conflicts`` (AIMS-OWN-006 decides, through the
+        identity index, whether the two handles are two people).
+        """
+        owners = dict(first.owners)
+        conflicts = list(first.attributes.get("owner_conflicts") or [])
+        where1 = f"{first.provenance.adapter} {first.provenance.locator}"
+        where2 = f"{other.provenance.adapter} {other.provenance.locator}"
+        for role, h in sorted(other.owners.items()):
+            have = owners.get(role)
+            if have is None:
+                owners[role] = h
+            elif _norm(have) != _norm(h):
+                conflicts.append({"role": role, "owner": have, "source": where1,
+                                  "other": h, "other_source": where2})
+        attributes = {**other.attributes, **first.attributes}
+        if conflicts:
+            attributes["owner_conflicts"] = conflicts
+        attributes["sources"] = [*first.attributes.get("sources", [where1]), where2]
+        return first.model_copy(update={"owners": owners, "attributes": attributes,
+                                        "history": (*first.history, *other.history)})
+
     def subjects(self, kind: str) -> list[Subject]:
         """All subjects of ``kind``, sorted by id."""
         return self._by_kind.get(kind, [])
@@ -202,15 +274,15 @@ class EvidenceStore:
                 return target
             sys_ref = target.attributes.get("system")
             if isinstance(sys_ref, str):
-                return self.subject(sys_ref, "ai_system")
+                return self.resolve_system(sys_ref)
             return None
         if isinstance(target, Release):
             if target.system:
-                return self.subject(target.system, "ai_system")
+                return self.resolve_system(target.system)
             model = self.subject(target.model, "model")
-            return self.system_of(model) if model else None
+            return self.system_of(model) if model else self.resolve_system(target.model)
         if isinstance(target, Incident):
-            return self.subject(target.system, "ai_system") if target.system else None
+            return self.resolve_system(target.system)
         sub = self.subject(target.subject)
         return self.system_of(sub) if sub is not None else None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from . import (
     continuity,
     governance,
+    links,
     logic,
     operations,
     ownership,
@@ -23,6 +24,7 @@ __all__ = [
     "check_registry",
     "continuity",
     "governance",
+    "links",
     "logic",
     "operations",
     "ownership",

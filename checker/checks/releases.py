@@ -10,7 +10,7 @@ from checker.store import Target
 
 from .base import Check, CheckArgs, EvalContext, Outcome, locator, register
 
-__all__ = ["ReleaseApproved", "ReleaseInProduction", "in_production"]
+__all__ = ["ReleaseApproved", "ReleaseDeployed", "ReleaseInProduction", "deployed", "in_production"]
 
 
 def in_production(ctx: EvalContext, r: Release) -> bool:
@@ -26,6 +26,18 @@ def in_production(ctx: EvalContext, r: Release) -> bool:
     stages = {s.casefold() for s in ctx.settings.production_stages}
     aliases = {a.casefold() for a in ctx.settings.production_aliases}
     return (r.stage or "").casefold() in stages or any(a.casefold() in aliases for a in r.aliases)
+
+
+def deployed(ctx: EvalContext, r: Release) -> bool:
+    """True when the release was deployed by as-of (recorded time, production now, gated).
+
+    A recorded deployment time, a production stage or alias now, or being gated. Deployment
+    history, not the current stage: a version deployed in June and archived in
+    September was deployed (its ``deployed_at`` says so) and its sign-off is checked. A
+    version never deployed needs no sign-off. (Deployment times after as-of are removed
+    before any rule runs, :mod:`checker.asof`.)
+    """
+    return r.deployed_at is not None or in_production(ctx, r)
 
 
 class NoArgs(CheckArgs):
@@ -172,3 +184,37 @@ class ReleaseApproved(Check):
             if out:
                 break
         return tuple(out)
+
+
+@register("release_deployed")
+class ReleaseDeployed(Check):
+    """The release was deployed (at any time up to as-of), or is being gated.
+
+    Passes when a deployment time is recorded (a ``deployed_at`` tag, a pipeline record),
+    when the version is in a production stage or alias now, or when ``gate release`` is
+    deciding it. Fails when the version was never deployed (they need no sign-off). Used in
+    ``where``: the release rules are about every deployment, not the current stage.
+
+    Example:
+        applies_to: [release]
+        where:
+          - release_deployed: {}
+        require:
+          - release_approved: {}
+    """
+
+    Args = NoArgs
+    needs = frozenset({"release"})
+    target_kinds = frozenset({"release"})
+
+    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+        """Check the deployment time, stage and aliases."""
+        assert isinstance(target, Release)
+        if target.deployed_at is not None:
+            return Outcome("pass", f"{target.id} was deployed at "
+                           f"{target.deployed_at:%Y-%m-%d %H:%M}Z", (locator(target),))
+        ok = in_production(ctx, target)
+        where = target.stage or ",".join(target.aliases) or "no stage"
+        return Outcome("pass" if ok else "fail",
+                       f"{target.id} is {'in production' if ok else 'never deployed'} "
+                       f"({where})", (locator(target),))

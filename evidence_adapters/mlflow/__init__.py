@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from checker.adapters import Adapter, AdapterConfig
 from checker.errors import Diagnostic, EvidenceError, EvidenceUnavailable
-from checker.evidence import EvidenceBundle, Provenance, Release, Subject
+from checker.evidence import Event, EvidenceBundle, Provenance, Release, Subject
 from checker.timeutil import parse_ts
 from evidence_adapters._replay import REPLAY_BASE, ReplayTransport, load_bodies
 
@@ -96,12 +96,17 @@ class MlflowAdapter(Adapter):
 
     name: ClassVar[str] = "mlflow"
     Config: ClassVar[type[AdapterConfig]] = MlflowConfig
-    provides: ClassVar[frozenset[str]] = frozenset({"subject", "release"})
+    provides: ClassVar[frozenset[str]] = frozenset({"subject", "release", "event"})
 
     def kinds(self) -> frozenset[str]:
-        """Releases, and model subjects unless ``subjects: false``."""
+        """Releases; subjects (models, AI systems) unless switched off; events if asked."""
         cfg: MlflowConfig = self.config
-        return self.provides if cfg.subjects else frozenset({"release"})
+        out = {"release"}
+        if cfg.subjects or cfg.systems != "none":
+            out.add("subject")
+        if cfg.events:
+            out.add("event")
+        return frozenset(out)
 
     def _reader(self) -> Reader:
         cfg: MlflowConfig = self.config
@@ -186,9 +191,14 @@ class MlflowAdapter(Adapter):
                 versions.append(v)
 
         bundle = EvidenceBundle(kinds=self.kinds())
-        if cfg.subjects:
-            for m in sorted(models.values(), key=lambda m: m.name):
-                bundle.subjects.append(self._subject(cfg.tags, m, reader))
+        ordered = sorted(models.values(), key=lambda m: m.name)
+        if cfg.systems == "model":
+            bundle.subjects.extend(self._subject(cfg.tags, m, reader, kind="ai_system")
+                                   for m in ordered)
+        elif cfg.subjects:
+            bundle.subjects.extend(self._subject(cfg.tags, m, reader) for m in ordered)
+        if cfg.systems == "tag":
+            bundle.subjects.extend(self._tag_systems(cfg.tags, ordered, reader))
         aliases: dict[tuple[str, str], list[str]] = defaultdict(list)
         for m in models.values():
             for a in m.aliases:
@@ -200,6 +210,12 @@ class MlflowAdapter(Adapter):
             rel = self._release(cfg, v, models.get(v.name), aliases, reader, run_users, diags)
             if rel is not None:
                 bundle.releases.append(rel)
+                if cfg.events and rel.registered_at is not None:
+                    bundle.events.append(Event(
+                        provenance=rel.provenance, id=f"{rel.model}/{rel.version}#registered",
+                        subject=rel.system or f"model/{rel.model}",
+                        type="model_version_registered", occurred_at=rel.registered_at,
+                        actor=rel.registered_by))
         if diags:
             raise EvidenceError(sorted(diags))
         return bundle
@@ -223,7 +239,50 @@ class MlflowAdapter(Adapter):
         return Provenance(adapter=self.name, locator=locator, url=url,
                           fetched_at=self.ctx.fetched_at)
 
-    def _subject(self, names: TagNames, m: _RawModel, reader: Reader) -> Subject:
+    def _tag_systems(self, names: TagNames, models: list[_RawModel], reader: Reader
+                     ) -> list[Subject]:
+        """One AI system per distinct ``ai_system`` tag, described by its models' tags.
+
+        The first model (by name) naming a role's owner sets it; another model of the same
+        system naming someone else is recorded in ``attributes.owner_conflicts`` (rule
+        AIMS-OWN-006 reports it), never silently dropped.
+        """
+        by_system: dict[str, list[_RawModel]] = defaultdict(list)
+        for m in models:
+            sys_id = {t.key: t.value.strip() for t in m.tags}.get(names.system)
+            if sys_id:
+                by_system[sys_id].append(m)
+        out: list[Subject] = []
+        for sys_id in sorted(by_system, key=str.casefold):
+            first = by_system[sys_id][0]
+            base = self._subject(names, first, reader, kind="ai_system")
+            owners = dict(base.owners)
+            attributes = {k: v for k, v in base.attributes.items()
+                          if k not in ("system", "tags", "description")}
+            conflicts: list[dict[str, str]] = []
+            for m in by_system[sys_id][1:]:
+                other = self._subject(names, m, reader, kind="ai_system")
+                for role, h in sorted(other.owners.items()):
+                    have = owners.get(role)
+                    if have is None:
+                        owners[role] = h
+                    elif have.casefold() != h.casefold():
+                        conflicts.append({"role": role, "owner": have,
+                                          "source": f"mlflow {first.name}", "other": h,
+                                          "other_source": f"mlflow {m.name}"})
+                for k, v in other.attributes.items():
+                    attributes.setdefault(k, v)
+            if conflicts:
+                attributes["owner_conflicts"] = conflicts
+            attributes["models"] = [m.name for m in by_system[sys_id]]
+            out.append(Subject(provenance=self._prov(reader, f"ai_system {sys_id} "
+                                                     f"(tag on {first.name})", None),
+                               kind="ai_system", id=sys_id, name=sys_id, owners=owners,
+                               attributes=attributes))
+        return out
+
+    def _subject(self, names: TagNames, m: _RawModel, reader: Reader,
+                 kind: str = "model") -> Subject:
         tags = {t.key: t.value.strip() for t in m.tags}
         owners: dict[str, str] = {}
         for key, value in tags.items():
@@ -233,8 +292,12 @@ class MlflowAdapter(Adapter):
             if tags.get(key):
                 owners.setdefault(role, tags[key])
         attributes: dict[str, Any] = {}
-        if tags.get(names.system):
+        if tags.get(names.system) and kind == "model":
             attributes["system"] = tags[names.system]
+        if tags.get(names.vendor):
+            attributes["vendor"] = tags[names.vendor]
+        if tags.get(names.status):
+            attributes["status"] = tags[names.status]
         if tags.get(names.lifecycle):
             attributes["lifecycle"] = tags[names.lifecycle]
         if tags.get(names.risk_tier):
@@ -247,7 +310,8 @@ class MlflowAdapter(Adapter):
         attributes["registry"] = "mlflow"
         attributes["tags"] = dict(sorted(tags.items()))
         return Subject(provenance=self._prov(reader, m.name, quote(m.name, safe="")),
-                       kind="model", id=m.name, name=tags.get(names.display_name) or m.name,
+                       kind=kind,
+                       id=m.name, name=tags.get(names.display_name) or m.name,
                        owners=owners, attributes=attributes)
 
     def _release(self, cfg: MlflowConfig, v: _RawVersion, m: _RawModel | None,
@@ -309,7 +373,8 @@ class MlflowAdapter(Adapter):
         return Release(
             provenance=self._prov(reader, loc, f"{quote(v.name, safe='')}/versions/{v.version}"),
             model=v.name, version=v.version,
-            system=tags.get(names.system) or model_tags.get(names.system) or None,
+            system=(v.name if cfg.systems == "model" else
+                    tags.get(names.system) or model_tags.get(names.system) or None),
             stage=stage, aliases=version_aliases,
             registered_by=registrant, registered_at=_epoch_ms(v.creation_timestamp),
             deployed_by=tags.get(names.deployed_by) or None, deployed_at=deployed_at,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, field_validator, model_validator
 
 from checker.adapters import AdapterConfig
@@ -28,6 +30,10 @@ class TagNames(AdapterConfig):
     lifecycle: str = Field("lifecycle", description="The model's lifecycle state.")
     display_name: str = Field("display_name", description="A human-readable model name "
                                                           "(default: the registered name).")
+    vendor: str = Field("vendor", description="The vendor of a third-party model or AI "
+                                              "system (`attributes.vendor`).")
+    status: str = Field("status", description="The AI system's status (`attributes.status`; "
+                                              "e.g. production, retired).")
     registered_by: str = Field(
         "registered_by", description="Version tag naming the registrant, used when the server "
                                      "does not record `user_id` (OSS MLflow without auth).")
@@ -94,6 +100,17 @@ class MlflowConfig(AdapterConfig):
                     "global settings.production_stages.")
     subjects: bool = Field(True, description="Emit each registered model as a `model` subject "
                                              "(false when the AIMS register already lists them).")
+    systems: Literal["none", "model", "tag"] = Field(
+        "none", description="The registry as AI-system inventory: `model` makes each "
+        "registered model an `ai_system` (instead of a `model` subject; its versions' "
+        "releases belong to it); `tag` makes each distinct `ai_system` tag an `ai_system` "
+        "(owners, risk owner, tier, vendor, status from the tags of its models; two models "
+        "naming different owners for one role are recorded as a conflict). `none`: AI "
+        "systems come from elsewhere (the register).")
+    events: bool = Field(
+        False, description="Emit a `model_version_registered` change event per version (at "
+        "its creation time, by its registrant, on its AI system, else its model), feeding "
+        "the risk-review and stale-sign-off rules.")
 
     @field_validator("replay", mode="before")
     @classmethod

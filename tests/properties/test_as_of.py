@@ -39,7 +39,8 @@ _BUNDLE = collect(build_sources(_LOADED, AS_OF)).bundle
 #: bundle list → (date field, the fields that vanish with it when it lies past as-of;
 #: None = the whole record vanishes).
 _DATED: dict[str, list[tuple[str, tuple[str, ...] | None]]] = {
-    "releases": [("registered_at", None), ("deployed_at", ("deployed_at", "deployed_by"))],
+    "releases": [("registered_at", None),
+                 ("deployed_at", ("deployed_at", "deployed_by", "stage", "aliases"))],
     "approvals": [("decided_at", None)],
     "reviews": [("reviewed_at", None), ("approved_at", ("approved_at", "approver"))],
     "incidents": [("opened_at", None), ("acknowledged_at", ("acknowledged_at",)),
@@ -95,7 +96,11 @@ def _moved(choice: tuple[str, int, str, tuple[str, ...] | None], hours: int
     attr, i, fld, gone = choice
     rec = getattr(_BUNDLE, attr)[i]
     later = rec.model_copy(update={fld: AS_OF + timedelta(hours=hours)})
-    without = None if gone is None else rec.model_copy(update=dict.fromkeys(gone))
+    update: dict[str, Any] = dict.fromkeys(gone or ())
+    if "aliases" in update:
+        update["aliases"] = ()
+        update["attributes"] = {k: v for k, v in rec.attributes.items() if k != "production"}
+    without = None if gone is None else rec.model_copy(update=update)
     return _replace(attr, i, later), _replace(attr, i, without)
 
 
