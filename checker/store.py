@@ -9,6 +9,7 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import datetime, tzinfo
+from typing import NamedTuple
 
 from .asof import visible_at
 from .errors import Diagnostic
@@ -20,21 +21,43 @@ from .evidence import (
     Event,
     EvidenceBundle,
     Incident,
+    OwnershipSpan,
     Person,
     Release,
     Review,
     Subject,
     Training,
+    vocab,
 )
 from .identity import IdentityIndex
 
-__all__ = ["EvidenceStore", "Target", "Unmatched"]
+__all__ = ["Act", "EvidenceStore", "Target", "Unmatched"]
 
 Target = Subject | Release | Incident | Alert | Person
 
 
 def _norm(ref: str) -> str:
     return ref.strip().casefold()
+
+
+class Act(NamedTuple):
+    """Something a person did that may make them responsible (roles derived from evidence).
+
+    Attributes:
+        what: ``approved`` (an approval, or the approval of a review), ``reviewed`` or
+            ``took_over`` (a recorded ownership span that is not the role's first).
+        kind: The approval kind (``release``, ``policy`` …), review kind (``risk_review`` …)
+            or owner role (``primary`` …), in vocabulary form.
+        at: When.
+        locator: The record that shows it.
+        subject: What it was about.
+    """
+
+    what: str
+    kind: str
+    at: datetime
+    locator: str
+    subject: str
 
 
 class Unmatched:
@@ -168,6 +191,7 @@ class EvidenceStore:
                 if p is not None:
                     self._owned[p.id].append((s, role))
 
+        self._acts: dict[str, list[Act]] | None = None
         self._incidents = sorted(bundle.incidents, key=lambda i: i.id)
         self._alerts = sorted(bundle.alerts, key=lambda a: a.id)
 
@@ -331,6 +355,41 @@ class EvidenceStore:
                 if wanted is None or e.type in wanted:
                     out[e.id] = e
         return sorted(out.values(), key=lambda e: (e.occurred_at, e.id))
+
+    def acts(self, person: Person) -> list[Act]:
+        """What ``person`` approved, reviewed and took over, oldest first (built once)."""
+        if self._acts is None:
+            self._acts = self._build_acts()
+        return self._acts.get(person.id, [])
+
+    def _build_acts(self) -> dict[str, list[Act]]:
+        out: dict[str, list[Act]] = defaultdict(list)
+
+        def add(handle: str | None, act: Act) -> None:
+            p = self.identity.resolve(handle)
+            if p is not None:
+                out[p.id].append(act)
+
+        for a in self.bundle.approvals:
+            if a.decision == "approved":
+                add(a.approver, Act("approved", vocab(a.kind), a.decided_at,
+                                    a.provenance.locator, a.subject))
+        for rv in self.bundle.reviews:
+            add(rv.reviewer, Act("reviewed", vocab(rv.kind), rv.reviewed_at,
+                                 rv.provenance.locator, rv.subject))
+            if rv.approver and rv.approved_at is not None:
+                add(rv.approver, Act("approved", vocab(rv.kind), rv.approved_at,
+                                     rv.provenance.locator, rv.subject))
+        for s in self._subjects.values():
+            by_role: dict[str, list[OwnershipSpan]] = defaultdict(list)
+            for span in s.history:
+                if span.owner:
+                    by_role[span.role].append(span)
+            for role, spans in by_role.items():
+                for span in sorted(spans, key=lambda x: x.start)[1:]:
+                    add(span.owner, Act("took_over", vocab(role), span.start,
+                                        s.provenance.locator, s.key))
+        return {k: sorted(v, key=lambda x: (x.at, x.locator)) for k, v in out.items()}
 
     def owned_by(self, person: Person) -> list[tuple[Subject, str]]:
         """Subjects (and the owner role) a person currently owns, by subject key."""

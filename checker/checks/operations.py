@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from checker.evidence import Alert, Incident, Person
-from checker.store import Target
+from checker.evidence import Alert, Incident, Person, vocab
+from checker.store import Act, Target
 
 from .base import Check, CheckArgs, EvalContext, Outcome, combine_all, locator, register
 from .continuity import fmt_time
@@ -301,12 +301,41 @@ class Requirement(BaseModel):
         default=365, ge=1, description="Validity of a completion without an expiry date.")
 
 
+class DerivedRole(BaseModel):
+    """A role held by whoever did one of these things within ``within_days`` before as-of."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    approved: list[str] = Field(
+        default=[], description="Approval kinds (release, policy …; review kinds for an "
+        "approved review); `*` = any approval.")
+    reviewed: list[str] = Field(
+        default=[], description="Review kinds (risk_review, policy_review …); `*` = any.")
+    took_over: list[str] = Field(
+        default=[], description="Owner roles (primary, backup …) taken over, by the "
+        "ownership history; `*` = any.")
+    within_days: int = Field(default=365, ge=1,
+                             description="How far back before as-of an act counts.")
+
+    def grants(self, act: Act) -> bool:
+        """True when ``act`` is one of the acts that give this role."""
+        kinds = {"approved": self.approved, "reviewed": self.reviewed,
+                 "took_over": self.took_over}[act.what]
+        return any(k == "*" or vocab(k) == act.kind for k in kinds)
+
+
 class RoleTrainedArgs(CheckArgs):
     """Arguments of role_trained."""
 
     requirements: dict[str, Requirement] = Field(
-        description="Role → required courses and validity. Roles are HR roles, plus the "
+        description="Role → required courses and validity. Roles are HR roles (compared "
+        "case-insensitively), roles derived from evidence (`derived_roles`), plus the "
         "pseudo-role named by owner_role for anyone who owns a subject.")
+    derived_roles: dict[str, DerivedRole] = Field(
+        default_factory=dict,
+        description="Roles that follow responsibility: role → the acts that give it "
+        "(approved a release or a policy, reviewed a risk, took over an ownership) within "
+        "a window before as-of.")
     owner_role: str = Field(
         default="subject-owner",
         description="Pseudo-role given to every person named as an owner of a subject.")
@@ -318,7 +347,10 @@ class RoleTrainedArgs(CheckArgs):
 class RoleTrained(Check):
     """Each person holds the courses required for every accountable role they hold.
 
-    A person's roles are their HR roles plus ``owner_role`` when they own any subject.
+    A person's roles are their HR roles (compared case-insensitively), plus ``owner_role``
+    when they own any subject, plus each of ``derived_roles`` whose acts they did within
+    its window before as-of: approved a release or a policy, reviewed a risk, took over an
+    ownership (so "everyone who approved a release in the last 365 days holds course X").
     Passes when every required course of every role is passed and valid at as-of (or the
     person holds no role with requirements). Warns when one expires within
     ``warn_within_days``. Fails when not, naming each missing, expired or failed course and the role
@@ -331,30 +363,52 @@ class RoleTrained(Check):
               requirements:
                 ai-risk-owner: {courses: [ai-governance-basics], validity_days: 365}
                 subject-owner: {courses: [ai-governance-basics]}
+                release-approver: {courses: [eu-ai-act-essentials]}
+              derived_roles:
+                release-approver: {approved: [release, policy], within_days: 365}
     """
 
     Args = RoleTrainedArgs
     needs = frozenset({"person", "training", "subject"})
     target_kinds = frozenset({"person"})
 
+    def all_needs(self) -> frozenset[str]:
+        """Derived roles read approvals and reviews: without them no verdict can pass."""
+        extra = {"approval", "review"} if self.args.derived_roles else set()
+        return frozenset(self.needs | extra)
+
     def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
         """Check every (role, course)."""
         assert isinstance(target, Person)
         a: RoleTrainedArgs = self.args
-        roles = list(target.roles)
+        roles = list(target.roles)  # HR roles, already in vocabulary form
         owned = ctx.store.owned_by(target)
         if owned:
-            roles.append(a.owner_role)
+            roles.append(vocab(a.owner_role))
+        why: dict[str, str] = {}
+        if a.derived_roles:
+            acts = ctx.store.acts(target)
+            for name, rule in sorted(a.derived_roles.items()):
+                since = ctx.as_of - timedelta(days=rule.within_days)
+                hit = next((x for x in reversed(acts)
+                            if since <= x.at <= ctx.as_of and rule.grants(x)), None)
+                if hit is not None:
+                    role = vocab(name)
+                    roles.append(role)
+                    why[role] = (f"{hit.what.replace('_', ' ')} {hit.kind} {hit.subject} "
+                                 f"on {fmt_time(hit.at)}, {hit.locator}")
+        reqs = {vocab(k): v for k, v in a.requirements.items()}
         need: dict[str, tuple[list[str], int | None]] = {}
-        for role in roles:
-            req = a.requirements.get(role)
+        for role in dict.fromkeys(roles):
+            req = reqs.get(role)
             if req is None:
                 continue
             for course in req.courses:
                 roles_for, validity = need.get(course, ([], req.validity_days))
                 v = req.validity_days if validity is None or req.validity_days is None \
                     else min(validity, req.validity_days)
-                need[course] = ([*roles_for, role], v)
+                label = f"{role} ({why[role]})" if role in why else role
+                need[course] = ([*roles_for, label], v)
         if not need:
             return Outcome("pass", "holds no role with training requirements",
                            (locator(target),))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from checker.availability import availability
-from checker.evidence import Subject
+from checker.evidence import Subject, vocab
 from checker.store import Target
 
 from .base import Check, CheckArgs, EvalContext, Outcome, combine_all, locator, register
@@ -227,7 +227,7 @@ class OwnerHasRole(Check):
             if p is None:
                 outs.append(Outcome("fail", f"{role} owner: unknown person {h!r}",
                                     (locator(target),)))
-            elif need not in p.roles:
+            elif vocab(need) not in p.roles:
                 outs.append(Outcome("fail", f"{role} owner {ctx.who(h)} does not hold the "
                                     f"role {need!r}", (locator(target), locator(p))))
             else:

@@ -159,7 +159,7 @@ class ApproverAuthorised(Check):
             holders = {q.id for t in a.authorised for h in _holders(ctx, target, t, at)
                        if (q := ctx.person(h)) is not None}
             why: list[str] = []
-            if p.id not in holders and not set(a.roles) & set(p.roles):
+            if p.id not in holders and not {vocab(x) for x in a.roles} & set(p.roles):
                 allowed = ", ".join([*a.authorised, *(f"HR role {x}" for x in a.roles)])
                 why.append(f"not authorised (needs {allowed} at the time of signing)")
             if not availability(ctx.store.identity, ap.approver, at, ctx.settings).present:
