@@ -44,6 +44,9 @@ class Transition(AdapterConfig):
     to: tuple[str, ...] = Field(min_length=1, description="Target status names (or ids).")
     from_: tuple[str, ...] = Field((), alias="from",
                                    description="Only when leaving one of these statuses.")
+    assignee_changed: bool = Field(False, description="Only when the same history entry "
+                                                      "also changes the assignee (e.g. an "
+                                                      "escalation that hands the issue on).")
 
     @model_validator(mode="before")
     @classmethod

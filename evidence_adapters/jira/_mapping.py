@@ -190,6 +190,9 @@ class IssueView:
                     continue
                 if tr.from_ and not _match(tr.from_, item.fromString, item.from_):
                     continue
+                if tr.assignee_changed and not any(
+                        (i.fieldId or i.field).casefold() == "assignee" for i in h.items):
+                    continue
                 out.append((h, item, self._when(h)))
         return out
 

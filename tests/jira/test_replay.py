@@ -196,3 +196,25 @@ def test_approval_kept_after_the_ticket_moved_on_unless_voided(tmp_path: Path,
     voided = make_adapter(site=SITE, replay="s.json",
                           approvals={"voids": {"to": ["Reopened"]}}).collect()
     assert voided.approvals == []
+
+
+def test_escalation_needs_the_assignee_change_in_the_same_entry(tmp_path: Path,
+                                                                make_adapter: Make) -> None:
+    inc = issue("AIINC-7", 10707, "AI Incident", "Escalated", {
+        "assignee": SIOBHAN, "priority": {"id": "2", "name": "High"}}, [
+        history(40001, ZOE, "2026-10-01T10:00:00.000+0200", move("Open", "Acknowledged")),
+        history(40002, ZOE, "2026-10-01T11:00:00.000+0200", move("Acknowledged", "Escalated")),
+        history(40003, ZOE, "2026-10-01T12:00:00.000+0200", move("Open", "Escalated"),
+                {"field": "assignee", "fieldtype": "jira", "fieldId": "assignee",
+                 "from": ZOE["accountId"], "to": SIOBHAN["accountId"]}),
+    ])
+    save(tmp_path, "i.json", page_v3([inc], None, is_last=True))
+    plain = make_adapter(site=SITE, replay="i.json", incidents={}).collect()
+    handed = make_adapter(site=SITE, replay="i.json", incidents={
+        "escalated": {"to": ["Escalated"], "assignee_changed": True}}).collect()
+    assert plain.incidents[0].escalated_at is not None
+    assert handed.incidents[0].escalated_at is not None
+    assert plain.incidents[0].escalated_at.hour == 9
+    assert handed.incidents[0].escalated_at.hour == 10
+    assert handed.incidents[0].acknowledged_at is not None
+    assert handed.incidents[0].acknowledged_at.isoformat() == "2026-10-01T08:00:00+00:00"
