@@ -17,6 +17,7 @@ __all__ = [
     "OwnerIsIndividual",
     "OwnersDistinct",
     "PeopleKnown",
+    "RecordsMatched",
     "owner_problem",
 ]
 
@@ -289,3 +290,52 @@ class PeopleKnown(Check):
         if bad:
             return Outcome("fail", "; ".join(dict.fromkeys(bad)), (locator(target),))
         return Outcome("pass", "every referenced person is known", (locator(target),))
+
+
+class MatchedArgs(CheckArgs):
+    """Arguments of records_matched."""
+
+    kinds: list[str] = Field(default=["training", "absence"], min_length=1,
+                             description="Person-related evidence kinds to look at.")
+    sources: list[str] = Field(default=[], description="Source names to look at (empty: all).")
+    max_unmatched: int = Field(default=0, ge=0,
+                               description="How many records may name nobody.")
+
+
+@register("records_matched")
+class RecordsMatched(Check):
+    """Records about people (training, absences) name known people: nothing vanishes.
+
+    Counts, per source, the records of ``kinds`` whose person handle resolves to nobody
+    (the scan's ``unmatched`` list). The verdict is the same for every target, so apply the
+    rule to the one subject that stands for the people data (e.g. a ``process``).
+    Passes when at most ``max_unmatched`` such records exist. Fails when more do, naming each
+    source with its count and first locations. Errors when a source of those kinds failed.
+
+    Example:
+        applies_to: [process]
+        require:
+          - records_matched: {kinds: [training, absence], max_unmatched: 0}
+    """
+
+    Args = MatchedArgs
+    needs = frozenset({"person"})
+
+    def all_needs(self) -> frozenset[str]:
+        """The people and every kind counted."""
+        return frozenset(self.needs | set(self.args.kinds))
+
+    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+        """Count the unmatched records."""
+        a: MatchedArgs = self.args
+        hits = [u for (src, kind), u in sorted(ctx.store.unmatched.items())
+                if kind in a.kinds and (not a.sources or src in a.sources)]
+        total = sum(len(u.locators) for u in hits)
+        if total <= a.max_unmatched:
+            return Outcome("pass", f"{total} {'/'.join(a.kinds)} record(s) name nobody "
+                           f"(at most {a.max_unmatched} allowed)", (locator(target),))
+        parts = [f"{u.source}: {len(u.locators)} {u.kind} record(s) name nobody (first: "
+                 f"{', '.join(u.locators[:3])}; {', '.join(repr(h) for h in u.handles[:3])})"
+                 for u in hits]
+        return Outcome("fail", "; ".join(parts),
+                       tuple(dict.fromkeys(x for u in hits for x in u.locators[:3])))
