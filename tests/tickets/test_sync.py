@@ -179,3 +179,58 @@ def test_bad_tickets_config_is_a_located_error(run_cli: Runner, demo: Path,
     line = text.splitlines().index("    timeout_secs: 5") + 1
     assert f"aimscheck.yaml:{line}:" in p.stderr
     assert "timeout_secs" in p.stderr
+
+
+def _drop_rsk011(base: Path) -> None:
+    reg = base / "register.yaml"
+    lines = reg.read_text("utf-8").splitlines(keepends=True)
+    start = lines.index("  - id: RSK-011\n")
+    reg.write_text("".join(lines[:start] + lines[start + 6:]), "utf-8")
+
+
+def test_a_new_owner_reassigns_the_ticket_with_a_comment(
+        run_cli: Runner, demo: Path, jira: JiraServer, env: dict[str, str]) -> None:
+    assert sync(run_cli, demo, env, "--apply").returncode == 0
+    fp = "AIMS-OWN-002:ai_system/support-chatbot"
+    key = str(by_fp(jira)[fp]["key"])
+    count = len(jira.issues)
+    reg = demo.parent / "register.yaml"
+    reg.write_text(reg.read_text("utf-8").replace(
+        "      primary: daniel.okafor@northwind.example\n",
+        "      primary: pedro.alves@northwind.example\n", 1), "utf-8")
+    p = sync(run_cli, demo, env, "--apply")
+    assert p.returncode == 0, p.stdout + p.stderr
+    pedro = hr_accounts(DEMO)["pedro.alves@northwind.example"][0]
+    issue = jira.issues[key]
+    assert issue["fields"]["assignee"]["accountId"] == pedro
+    assert any(c.startswith("Reassigned by aimscheck from Daniel Okafor to Pedro Alves")
+               for c in issue["comments"])
+    assert "Pedro Alves" in json.dumps(issue["fields"]["description"], ensure_ascii=False)
+    assert len(by_fp(jira)) == len(jira.issues)  # one ticket per fingerprint, still
+    assert len(jira.issues) >= count
+
+
+def test_a_subject_that_disappears_closes_its_ticket(
+        run_cli: Runner, demo: Path, jira: JiraServer, env: dict[str, str]) -> None:
+    assert sync(run_cli, demo, env, "--apply").returncode == 0
+    keys = {str(i["key"]) for fp, i in by_fp(jira).items() if fp.endswith(":risk/RSK-011")}
+    assert keys
+    _drop_rsk011(demo.parent)
+    p = sync(run_cli, demo, env, "--apply")
+    assert p.returncode == 0, p.stdout + p.stderr
+    done = {k for k, i in jira.issues.items() if i["fields"]["status"]["name"] == "Done"}
+    assert done == keys
+    for k in keys:
+        assert "no longer in the evidence" in jira.issues[k]["comments"][-1]
+
+
+def test_nothing_is_closed_while_a_source_is_in_error(
+        run_cli: Runner, demo: Path, jira: JiraServer, env: dict[str, str]) -> None:
+    assert sync(run_cli, demo, env, "--apply").returncode == 0
+    _drop_rsk011(demo.parent)
+    (demo.parent / "evidence" / "alerts.jsonl").unlink()
+    p = sync(run_cli, demo, env, "--apply")
+    assert p.returncode == 3, p.stdout + p.stderr
+    assert "kept open" in p.stdout
+    done = {k for k, i in jira.issues.items() if i["fields"]["status"]["name"] == "Done"}
+    assert done == set()
