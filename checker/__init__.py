@@ -1,7 +1,8 @@
 """aimscheck: ISO/IEC 42001 accountability as policy-as-code.
 
 Public API: load a config, load rules, collect evidence, evaluate, report. See
-:mod:`checker.pipeline` for the stages and :mod:`checker.cli` for the command line.
+:mod:`checker.run` for the one run path (``ScanRequest`` → ``run``) and :mod:`checker.cli`
+for the command line.
 """
 
 from __future__ import annotations

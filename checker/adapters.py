@@ -124,7 +124,7 @@ def record_limit() -> int | None:
 
 
 def set_record_limit(limit: int | None) -> Token[int | None]:
-    """Set the limit for the adapters run in this context (used by the pipeline)."""
+    """Set the limit for the adapters run in this context (used by :func:`checker.run.run`)."""
     return _RECORD_LIMIT.set(limit)
 
 

@@ -42,7 +42,7 @@ from typing import Any
 
 from . import __version__
 from .adapters import Adapter
-from .config import LoadedConfig
+from .config import Settings
 from .errors import (  # _SECRETS: the values adapters registered, scrubbed from payloads
     _SECRETS,
     Diagnostic,
@@ -54,21 +54,24 @@ from .errors import (  # _SECRETS: the values adapters registered, scrubbed from
 from .evidence import RECORD_TYPES, EvidenceBundle, Person
 from .findings import SourceStatus
 from .identity import normalise_handle
-from .pipeline import Collected, build_sources, collect
 from .rules import find_pack, rule_files
-from .timeutil import format_ts
+from .run import RunOutcome, SourceRun
+from .timeutil import format_ts, parse_ts
 
 __all__ = [
     "FORMAT",
     "PSEUDONYM_KEY_ENV",
     "Pseudonymiser",
+    "PullTarget",
     "Snapshot",
     "VerifyReport",
     "load_snapshot",
     "manifest_digest",
-    "pull",
+    "prepare_pull",
     "rule_pack_digest",
+    "safe_rel",
     "verify",
+    "write_snapshot",
 ]
 
 FORMAT = "aimscheck-evidence-snapshot/1"
@@ -125,7 +128,7 @@ def _safe_part(name: str) -> str:
     return cleaned or "_"
 
 
-def _safe_rel(name: str) -> str:
+def safe_rel(name: str) -> str:
     """A payload name as a safe relative path (no absolute paths, no '..')."""
     parts = [p for p in PurePosixPath(name.replace("\\", "/")).parts if p not in ("/", "")]
     return "/".join(_safe_part(p) if p != ".." else "__" for p in parts) or "_"
@@ -272,25 +275,6 @@ def _pseudonymiser_from_env(shared: Iterable[str]) -> Pseudonymiser:
 # ---------------------------------------------------------------- pull
 
 
-@dataclass
-class _Recorder:
-    source: str
-    payloads: dict[str, bytes] = field(default_factory=dict)
-    diags: list[Diagnostic] = field(default_factory=list)
-
-    def __call__(self, name: str, payload: bytes) -> None:
-        rel = _safe_rel(name)
-        if rel in self.payloads:
-            if self.payloads[rel] == payload:
-                return
-            stem = rel
-            i = 2
-            while rel in self.payloads:
-                rel = f"{stem}.{i}"
-                i += 1
-        self.payloads[rel] = bytes(payload)
-
-
 def _diag_dict(d: Diagnostic) -> dict[str, Any]:
     return {k: v for k, v in dataclasses.asdict(d).items()}
 
@@ -315,27 +299,23 @@ def _record_lines(bundle: EvidenceBundle, pseudo: Pseudonymiser | None
     return out
 
 
-def pull(loaded: LoadedConfig, out_dir: Path, as_of: datetime, *,
-         previous: Path | None = None, pseudonymise: bool = False,
-         progress: bool = False) -> tuple[dict[str, Any], str]:
-    """Collect every configured source and write a snapshot to ``out_dir``.
+@dataclass(frozen=True)
+class PullTarget:
+    """Where and how ``evidence pull`` writes, checked before any source is read."""
 
-    Args:
-        loaded: The config.
-        out_dir: A new (or empty) folder.
-        as_of: Handed to the adapters; recorded in the manifest as the snapshot's as-of.
-        previous: The previous snapshot, whose digest is chained into this one.
-        pseudonymise: Replace individuals' names and handles by keyed pseudonyms.
-        progress: Let adapters draw progress.
+    out_dir: Path
+    previous: dict[str, str] | None
+    pseudonymiser: Pseudonymiser | None
 
-    Returns:
-        The manifest and the new snapshot's digest.
+
+def prepare_pull(out_dir: Path, *, previous: Path | None = None, pseudonymise: bool = False,
+                 settings: Settings | None = None) -> PullTarget:
+    """Check the output folder, the previous snapshot and the key before collecting.
 
     Raises:
         UsageError: the output folder is not empty, or the key is missing.
         EvidenceError: the previous snapshot cannot be read.
     """
-    cfg = loaded.config
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise UsageError(Diagnostic(str(out_dir), 0, 0, "E385",
                                     "output folder exists and is not empty",
@@ -344,39 +324,32 @@ def pull(loaded: LoadedConfig, out_dir: Path, as_of: datetime, *,
     if previous is not None:
         rel = os.path.relpath(previous.resolve(), out_dir.resolve())
         prev_info = {"digest": manifest_digest(previous), "path": Path(rel).as_posix()}
-    pseudo = (_pseudonymiser_from_env(cfg.settings.shared_mailbox_patterns)
-              if pseudonymise else None)
-    sources = build_sources(loaded, as_of, progress=progress)
-    started = datetime.now(UTC)
-    bundle = EvidenceBundle()
-    statuses: list[SourceStatus] = []
-    incomplete: dict[str, list[Diagnostic]] = {}
-    per_source: list[tuple[str, Adapter, _Recorder, EvidenceBundle, dict[str, Any]]] = []
-    for name, adapter in sources:
-        rec = _Recorder(name)
-        adapter.ctx = dataclasses.replace(adapter.ctx, recorder=rec)
-        t0 = datetime.now(UTC)
-        got = collect([(name, adapter)], None)
-        t1 = datetime.now(UTC)
-        bundle.extend(got.bundle)
-        statuses.extend(got.statuses)
-        for k, ds in got.incomplete.items():
-            incomplete.setdefault(k, []).extend(ds)
-        per_source.append((name, adapter, rec, got.bundle, {
-            "started_at": format_ts(t0), "finished_at": format_ts(t1),
-            "incomplete": {k: [_diag_dict(d) for d in ds]
-                           for k, ds in sorted(got.incomplete.items())}}))
-    finished = datetime.now(UTC)
+    shared = (settings or Settings()).shared_mailbox_patterns
+    pseudo = _pseudonymiser_from_env(shared) if pseudonymise else None
+    return PullTarget(out_dir, prev_info, pseudo)
+
+
+def write_snapshot(target: PullTarget, outcome: RunOutcome) -> tuple[dict[str, Any], str]:
+    """Write what a run collected (``capture_raw``, ``read_all``) as a snapshot.
+
+    The run is the one scan path: the record limit and every source's outcome are the
+    scan's. Returns the manifest and the new snapshot's digest.
+    """
+    loaded = outcome.request.loaded
+    cfg = outcome.config
+    pseudo = target.pseudonymiser
+    runs = outcome.collected.sources
     if pseudo is not None:
-        pseudo.learn(bundle.people)
+        pseudo.learn(outcome.collected.bundle.people)
     secrets = _secret_values()
     files: dict[str, bytes] = {}
     src_entries: list[dict[str, Any]] = []
     redactions = 0
-    for (name, adapter, rec, sb, times), status in zip(per_source, statuses, strict=True):
+    for src in runs:
+        name = src.name
         folder = _safe_part(name)
         raw_names = []
-        for pname, payload in sorted(rec.payloads.items()):
+        for pname, payload in sorted(src.payloads.items()):
             data, n = _scrub(payload, secrets)
             redactions += n
             if pseudo is not None:
@@ -392,7 +365,7 @@ def pull(loaded: LoadedConfig, out_dir: Path, as_of: datetime, *,
             files[rel] = data
             raw_names.append(rel)
         rec_names = []
-        for kind, lines in _record_lines(sb, pseudo).items():
+        for kind, lines in _record_lines(src.bundle, pseudo).items():
             rel = f"records/{folder}/{kind}.jsonl"
             text = "\n".join(lines) + "\n"
             data, n = _scrub(text.encode("utf-8"), secrets)
@@ -400,23 +373,30 @@ def pull(loaded: LoadedConfig, out_dir: Path, as_of: datetime, *,
             files[rel] = data
             rec_names.append(rel)
         src_entries.append({
-            "name": name, "adapter": adapter.name, "adapter_version": _adapter_version(adapter),
-            "status": status.model_dump(mode="json"), "bundle_kinds": sorted(sb.kinds),
-            **times, "raw": raw_names, "records": rec_names,
+            "name": name, "adapter": src.status.adapter,
+            "adapter_version": _adapter_version(src.adapter) if src.adapter else "unknown",
+            "status": src.status.model_dump(mode="json"),
+            "bundle_kinds": sorted(src.bundle.kinds),
+            "started_at": format_ts(src.started_at), "finished_at": format_ts(src.finished_at),
+            "incomplete": {k: [_diag_dict(d) for d in ds]
+                           for k, ds in sorted(src.incomplete.items())},
+            "raw": raw_names, "records": rec_names,
         })
     executive = cfg.accountable_executive
     if pseudo is not None:
         executive = pseudo.value(executive)
+    started = min((s.started_at for s in runs), default=datetime.now(UTC))
+    finished = max((s.finished_at for s in runs), default=started)
     manifest: dict[str, Any] = {
         "format": FORMAT,
         "tool_version": __version__,
         "organisation": cfg.organisation,
         "config": loaded.path.name,
-        "as_of": format_ts(as_of),
+        "as_of": outcome.result.as_of,
         "collected": {"started_at": format_ts(started), "finished_at": format_ts(finished)},
         "rule_packs": list(cfg.rule_packs),
         "rule_pack_digest": rule_pack_digest(cfg.rule_packs, loaded.base_dir),
-        "previous": prev_info,
+        "previous": target.previous,
         "pseudonymised": ({"method": "hmac-sha256", "key_env": PSEUDONYM_KEY_ENV,
                            "key_id": pseudo.key_id} if pseudo is not None else None),
         "accountable_executive": executive,
@@ -424,11 +404,12 @@ def pull(loaded: LoadedConfig, out_dir: Path, as_of: datetime, *,
         "sources": src_entries,
         "files": {rel: "sha256:" + _sha256(data) for rel, data in sorted(files.items())},
     }
+    out_dir = target.out_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     for rel, data in files.items():
-        target = out_dir / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        path = out_dir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
     text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     # the manifest names no secret either: diagnostics may quote a payload
     scrubbed, _ = _scrub(redact(text).encode("utf-8"), secrets)
@@ -548,16 +529,16 @@ def verify(folder: Path, previous: Path | None = None, *, depth: int = 1000) -> 
 
 @dataclass
 class Snapshot:
-    """A verified snapshot loaded for an offline scan."""
+    """A verified snapshot loaded for an offline scan: its sources as the collect stage's."""
 
     folder: Path
     manifest: dict[str, Any]
     digest: str
-    collected: Collected
+    sources: list[SourceRun]
 
 
 def load_snapshot(folder: Path) -> Snapshot:
-    """Verify a snapshot's own files and load its records as the collect stage's output.
+    """Verify a snapshot's own files and load its records, source by source.
 
     Raises:
         EvidenceError: the snapshot was tampered with (E381–E383), or a record does not
@@ -568,14 +549,12 @@ def load_snapshot(folder: Path) -> Snapshot:
     _verify_files(folder, manifest, report)
     if report.problems:
         raise EvidenceError(report.problems)
-    bundle = EvidenceBundle()
-    statuses: list[SourceStatus] = []
-    incomplete: dict[str, list[Diagnostic]] = {}
+    runs: list[SourceRun] = []
     diags: list[Diagnostic] = []
     for src in manifest.get("sources", []):
-        statuses.append(SourceStatus.model_validate(src["status"]))
-        for k, ds in src.get("incomplete", {}).items():
-            incomplete.setdefault(k, []).extend(_diag_from(d) for d in ds)
+        status = SourceStatus.model_validate(src["status"])
+        incomplete = {k: [_diag_from(d) for d in ds]
+                      for k, ds in src.get("incomplete", {}).items()}
         part = EvidenceBundle(kinds=frozenset(src.get("bundle_kinds", [])))
         for rel in src.get("records", []):
             kind = PurePosixPath(rel).stem
@@ -595,11 +574,13 @@ def load_snapshot(folder: Path) -> Snapshot:
                                             f"record does not validate: "
                                             f"{str(exc).splitlines()[0]}"))
         part.tag(str(src["status"].get("name", "")))
-        bundle.extend(part)
+        started = parse_ts(str(src.get("started_at") or manifest["as_of"]))
+        finished = parse_ts(str(src.get("finished_at") or manifest["as_of"]))
+        runs.append(SourceRun(str(src["name"]), None, status, part, incomplete, started,
+                              finished, 0.0))
     if diags:
         raise EvidenceError(diags)
-    return Snapshot(folder, manifest, manifest_digest(folder),
-                    Collected(bundle, statuses, incomplete))
+    return Snapshot(folder, manifest, manifest_digest(folder), runs)
 
 
 def snapshot_config_overrides(snapshot: Snapshot) -> dict[str, Any]:

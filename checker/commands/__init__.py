@@ -1,21 +1,6 @@
-"""Further CLI commands, one module per area, each adding commands to ``checker.cli.main``.
+"""The CLI commands, one module per area; :mod:`checker.cli` adds them to ``main``.
 
-Importing this package imports every module listed here; each module does
-``from checker.cli import main`` and decorates its commands with ``@main.command()`` (or
-adds a group). Keep ``checker/cli.py`` for the core commands.
+Each module defines plain click commands (or groups) and imports only downward
+(:mod:`checker.commands._common`, :mod:`checker.run` and the core). A new command is a
+function here plus one line in ``checker/cli.py``.
 """
-
-from __future__ import annotations
-
-import importlib
-
-MODULES: list[str] = [
-    "reports",
-    "evidence",
-    "coverage",
-    "closeloop",
-    "soa",
-]
-
-for _name in MODULES:
-    importlib.import_module(f"{__name__}.{_name}")

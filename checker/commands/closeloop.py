@@ -7,58 +7,37 @@ findings for the people who must act; both are dry runs unless told otherwise.
 from __future__ import annotations
 
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from checker.cli import _as_of, _guard, _progress, main
 from checker.config import LoadedConfig, load_config
 from checker.errors import ConfigError, Diagnostic
 from checker.findings import ScanResult
 from checker.identity import IdentityIndex
+from checker.run import run
+
+from ._common import guard, parse_as_of_value, print_causes, request_from
 
 __all__ = ["loop_scan", "notify", "tickets", "tickets_sync"]
 
 
 def loop_scan(loaded: LoadedConfig, as_of: datetime, *, waivers: Path | None,
-              history_url: str | None, progress: bool) -> tuple[ScanResult, IdentityIndex]:
-    """Scan like ``scan`` does (waivers, escalation from the history) and keep the people.
+              history_url: str | None, progress: bool | None
+              ) -> tuple[ScanResult, IdentityIndex]:
+    """Scan like ``scan`` does and keep the people.
 
-    The one place these commands call the pipeline.
+    The scan is the one run path (:func:`checker.run.run`): waivers, the record limit and
+    the escalation ladder (from the history) apply exactly as in ``scan``.
     """
-    from checker.pipeline import build_sources, collect, load_rules_for, run_scan
-    from checker.scanrun import finish
-    from checker.store import EvidenceStore
-
-    rules = load_rules_for(loaded)
-    needed = frozenset().union(*(r.needs for r in rules)) if rules else frozenset()
-    needed = needed | {"person", "subject", "release"}
-    collected = collect(build_sources(loaded, as_of, progress=progress), needed,
-                        limit=loaded.config.settings.max_records_per_source)
-    result, _ = run_scan(loaded, rules, as_of, progress=progress, collected=collected)
-    found = list(result.findings)
-    wpath = waivers
-    if wpath is None and loaded.config.waivers:
-        wpath = loaded.base_dir / loaded.config.waivers
-    if wpath is not None:
-        from checker.waivers import apply_waivers, load_waivers
-
-        lw = load_waivers(wpath, {r.id for r in rules})
-        store = EvidenceStore(collected.bundle, collected.incomplete)
-        locs = {w.id: lw.locator(i) for i, w in enumerate(lw.data.waivers)}
-        found, notes = apply_waivers(found, lw.data, store, as_of, locators=locs,
-                                     record_ids=frozenset(a.id for a in
-                                                          collected.bundle.approvals))
-        for n in notes:
-            click.echo(f"warning: {n}", err=True)
-    if loaded.config.escalation:
-        from checker.escalation import escalate_from_history
-
-        found = escalate_from_history(loaded, found, as_of, collected.bundle.people,
-                                      history_url)
-    return finish(result, found), IdentityIndex(collected.bundle.people)
+    outcome = run(request_from(loaded.path, loaded=loaded, as_of=as_of,
+                               progress=progress, waivers=waivers, history_url=history_url))
+    for n in outcome.notes:
+        click.echo(n, err=True)
+    print_causes(outcome)
+    return outcome.result, IdentityIndex(outcome.collected.bundle.people)
 
 
 def _loop_options(fn: Any) -> Any:
@@ -77,7 +56,7 @@ def _loop_options(fn: Any) -> Any:
     return fn
 
 
-@main.group()
+@click.group()
 def tickets() -> None:
     """Tickets in the issue tracker for failing findings (config 'tickets:')."""
 
@@ -86,7 +65,7 @@ def tickets() -> None:
 @_loop_options
 @click.option("--apply", "apply_", is_flag=True,
               help="Perform the plan (default: a dry run that only prints it).")
-@_guard
+@guard
 def tickets_sync(config_path: Path, as_of: str | None, waivers: Path | None,
                  history_url: str | None, progress: bool | None, apply_: bool) -> None:
     """One ticket per failing finding, assigned to its owner; closed when it is fixed.
@@ -103,11 +82,11 @@ def tickets_sync(config_path: Path, as_of: str | None, waivers: Path | None,
                                      "no 'tickets:' section in the config",
                                      "add tickets: {project: KEY, connection: {site: …}} "
                                      "(README: Closing the loop)"))
-    when = _as_of(as_of)
+    when = parse_as_of_value(as_of) or datetime.now(UTC).replace(microsecond=0)
     tracker = build_tracker(cfg, located=loaded.located, base_dir=loaded.base_dir, as_of=when)
     try:
         result, identity = loop_scan(loaded, when, waivers=waivers, history_url=history_url,
-                                     progress=_progress(progress))
+                                     progress=progress)
         plan = make_plan(result, identity, tracker, cfg)
         click.echo(render_plan(plan, result, tracker.site, applied=apply_), nl=False)
         code = 3 if plan.incomplete else 0

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import click
 
-from checker.cli import _guard, _packs_from, rules
 from checker.coverage import CoverageEntry, build_coverage
 from checker.rules import compile_rule, load_packs
+
+from ._common import guard, packs_from
 
 __all__ = ["coverage_payload", "rules_coverage"]
 
@@ -54,16 +55,16 @@ def _text(entries: list[CoverageEntry]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-@rules.command("coverage")
+@click.command("coverage")
 @click.argument("packs", nargs=-1)
 @click.option("-c", "--config", "config_path", default="aimscheck.yaml",
               type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format.")
-@_guard
+@guard
 def rules_coverage(packs: tuple[str, ...], config_path: Path, fmt: str) -> None:
     """Which ISO/IEC 42001 clauses and Annex A controls the rules check (no evidence read)."""
-    names, base = _packs_from(packs, config_path)
+    names, base = packs_from(packs, config_path)
     compiled = []
     for r in load_packs(names, base):
         c, _ = compile_rule(r, {})

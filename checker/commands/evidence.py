@@ -14,13 +14,15 @@ from pathlib import Path
 
 import click
 
-from checker.cli import _as_of, _guard, _progress, main
 from checker.config import load_config
+from checker.run import run
+
+from ._common import guard, request_from
 
 __all__ = ["diff", "evidence", "history"]
 
 
-@main.group()
+@click.group()
 def evidence() -> None:
     """The evidence locker: pull snapshots, verify them (replay with 'scan --evidence')."""
 
@@ -39,27 +41,33 @@ def evidence() -> None:
 @click.option("--as-of", "as_of", metavar="DATE|TIMESTAMP",
               help="The snapshot's as-of (default: now).")
 @click.option("--progress/--no-progress", default=None)
-@_guard
+@guard
 def evidence_pull(config_path: Path, out_dir: Path, previous: Path | None, pseudonymise: bool,
                   as_of: str | None, progress: bool | None) -> None:
-    """Run every source and write raw payloads, records and a hashed manifest."""
-    from checker.locker import pull
+    """Run every source and write raw payloads, records and a hashed manifest.
+
+    The sources are read by the one scan path, under the same record limit as a scan.
+    """
+    from checker.locker import prepare_pull, write_snapshot
 
     loaded = load_config(config_path)
-    manifest, digest = pull(loaded, out_dir, _as_of(as_of), previous=previous,
-                            pseudonymise=pseudonymise, progress=_progress(progress))
+    target = prepare_pull(out_dir, previous=previous, pseudonymise=pseudonymise,
+                          settings=loaded.config.settings)
+    outcome = run(request_from(config_path, loaded=loaded, as_of=as_of, progress=progress,
+                               read_all=True, capture_raw=True))
+    manifest, digest = write_snapshot(target, outcome)
     failed = [s for s in manifest["sources"] if s["status"]["status"] == "error"]
     for s in manifest["sources"]:
         st = s["status"]
         click.echo(f"  {st['status']:5} {s['name']} ({s['adapter']} {s['adapter_version']}): "
                    f"{st['records']} records, {len(s['raw'])} raw payloads", err=True)
-        for d in st.get("diagnostics", []):
-            click.echo(f"        {d}", err=True)
+    for d in outcome.diagnostics:
+        click.echo(d.render(), err=True)
     click.echo(f"wrote snapshot {out_dir} ({len(manifest['files'])} files), digest {digest}"
                + (f", chained to {manifest['previous']['digest']}" if manifest["previous"]
                   else ""), err=True)
     click.echo(digest)
-    if failed:
+    if failed or outcome.result.exit_code == 3:
         click.echo(f"aimscheck: {len(failed)} source(s) failed; the snapshot records why "
                    "(scans of it fail closed)", err=True)
         sys.exit(3)
@@ -70,7 +78,7 @@ def evidence_pull(config_path: Path, out_dir: Path, previous: Path | None, pseud
 @click.option("--previous", type=click.Path(file_okay=False, path_type=Path),
               help="Where the previous snapshot is, when not at the path its successor "
               "recorded.")
-@_guard
+@guard
 def evidence_verify(folder: Path, previous: Path | None) -> None:
     """Detect changed, added or removed files and breaks in the hash chain (exit 1)."""
     from checker.locker import verify
@@ -87,14 +95,14 @@ def evidence_verify(folder: Path, previous: Path | None) -> None:
         sys.exit(1)
 
 
-@main.command()
+@click.command()
 @click.option("-c", "--config", "config_path", default="aimscheck.yaml", show_default=True,
               type=click.Path(dir_okay=False, path_type=Path),
               help="The history file is beside it (unless --history-url).")
 @click.option("--history-url", envvar="AIMSCHECK_HISTORY_URL", metavar="URL")
 @click.option("-n", "--limit", type=int, default=None, help="Only the last N scans.")
 @click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-@_guard
+@guard
 def history(config_path: Path, history_url: str | None, limit: int | None, fmt: str) -> None:
     """Readiness over time: every recorded scan, oldest first."""
     from checker.history import History, default_url, shown_url
@@ -119,14 +127,14 @@ def history(config_path: Path, history_url: str | None, limit: int | None, fmt: 
                    f"{(r.evidence_digest or '-')[:19]}{trend}")
 
 
-@main.command()
+@click.command()
 @click.argument("a", type=int, required=False)
 @click.argument("b", type=int, required=False)
 @click.option("-c", "--config", "config_path", default="aimscheck.yaml", show_default=True,
               type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--history-url", envvar="AIMSCHECK_HISTORY_URL", metavar="URL")
 @click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-@_guard
+@guard
 def diff(a: int | None, b: int | None, config_path: Path, history_url: str | None,
          fmt: str) -> None:
     """New, resolved and still-open findings between recorded scans A and B (default: last two)."""

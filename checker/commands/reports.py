@@ -6,8 +6,10 @@
 - ``aimscheck owners PERSON`` lists everything a person owns, backs up or must act on —
   the question asked when someone resigns.
 
-Exit codes follow ``scan``: ``report`` exits like the scan; ``matrix`` and ``owners`` exit 0,
-or 3 when evidence could not be collected (the answer may be incomplete).
+All three run the one scan path (:func:`checker.run.run`) with the same request options as
+``scan`` (snapshot, waivers, record limit). Exit codes: ``report`` exits like the scan;
+``matrix`` and ``owners`` are exports: they exit 0, or 3 exactly when the scan would (the
+answer may be incomplete).
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,17 +24,32 @@ import click
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from pydantic import ValidationError
 
-from checker.cli import _as_of, _common, _emit, _guard, _progress, main, write_atomic
-from checker.config import LoadedConfig, load_config
+from checker.availability import availability
 from checker.errors import Diagnostic, UsageError
 from checker.evidence import Person
 from checker.findings import FAILING, HistoryPoint, MatrixRow, ScanResult
-from checker.pipeline import build_sources, collect, load_rules_for, run_scan
 from checker.reporters._common import readiness_pct, who
+from checker.run import RunOutcome, run
 from checker.store import EvidenceStore
 from checker.timeutil import parse_ts
 
-__all__ = ["csv_safe", "history_points", "matrix_csv", "matrix_html", "matrix_json"]
+from ._common import (
+    as_of_option,
+    common_options,
+    config_option,
+    emit,
+    evidence_options,
+    finish,
+    guard,
+    progress_option,
+    quiet_option,
+    request_from,
+    run_options,
+    write_atomic,
+)
+
+__all__ = ["csv_safe", "history_points", "matrix", "matrix_csv", "matrix_html", "matrix_json",
+           "owners", "report"]
 
 _CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -41,13 +57,6 @@ _CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 def csv_safe(value: str) -> str:
     """Neutralise a cell a spreadsheet would run as a formula (OWASP CSV injection)."""
     return "'" + value if value.startswith(_CSV_TRIGGERS) else value
-
-
-def _load(config_path: Path, fail_on: str | None) -> LoadedConfig:
-    loaded = load_config(config_path)
-    if fail_on:
-        loaded.config = loaded.config.model_copy(update={"fail_on": fail_on})
-    return loaded
 
 
 def _point(r: ScanResult) -> HistoryPoint:
@@ -80,27 +89,30 @@ def history_points(paths: tuple[Path, ...], current: ScanResult) -> tuple[Histor
     return tuple(by_as_of[k] for k in sorted(by_as_of))
 
 
-@main.command()
-@_common
+@click.command()
+@common_options
+@run_options
 @click.option("--history", "history", multiple=True,
               type=click.Path(exists=True, path_type=Path),
               help="Earlier 'scan --format json' results (files or folders, repeatable) for "
               "readiness over time.")
-@_guard
+@guard
 def report(config_path: Path, as_of: str | None, formats: tuple[str, ...],
-           outputs: tuple[str, ...], fail_on: str | None, progress: bool | None,
-           history: tuple[Path, ...]) -> None:
+           outputs: tuple[str, ...], fail_on: str | None, progress: bool | None, quiet: bool,
+           evidence: Path | None, waivers: Path | None, record: bool, history_url: str | None,
+           baseline: Path | None, history: tuple[Path, ...]) -> None:
     """A scan rendered for people: the HTML self-assessment by default.
 
     Formats: html, markdown, sarif, oscal, json (and the scan formats). Exits like scan.
     """
-    loaded = _load(config_path, fail_on)
-    rules = load_rules_for(loaded)
-    result, _ = run_scan(loaded, rules, _as_of(as_of), progress=_progress(progress))
+    outcome = run(request_from(config_path, as_of=as_of, fail_on=fail_on, progress=progress,
+                               evidence=evidence, waivers=waivers, baseline=baseline,
+                               record=record, history_url=history_url))
+    result = outcome.result
     if history:
         result = result.model_copy(update={"history": history_points(history, result)})
-    _emit(result, formats or ("html",), outputs)
-    sys.exit(result.exit_code)
+    emit(result, formats or ("html",), outputs)
+    finish(outcome, quiet=quiet)
 
 
 # -- the accountability matrix ---------------------------------------------------------
@@ -144,27 +156,14 @@ def matrix_html(result: ScanResult) -> str:
     return str(_env().get_template("matrix.html.j2").render(r=result))
 
 
-def _collect_and_scan(config_path: Path, as_of: str | None, progress: bool | None
-                      ) -> tuple[ScanResult, EvidenceStore]:
-    loaded = _load(config_path, None)
-    rules = load_rules_for(loaded)
-    t = _as_of(as_of)
-    needed = frozenset().union(*(r.needs for r in rules)) if rules else frozenset()
-    collected = collect(build_sources(loaded, t, progress=_progress(progress)),
-                        needed | {"person", "subject", "release"})
-    result, _ = run_scan(loaded, rules, t, collected=collected)
-    return result, EvidenceStore(collected.bundle, collected.incomplete, as_of=t,
-                                 tz=loaded.config.settings.tz)
-
-
-def _warn_incomplete(result: ScanResult) -> int:
-    bad = [s for s in result.sources if s.status == "error"]
-    for s in bad:
-        click.echo(f"aimscheck: source {s.name} ({s.adapter}) could not be read; "
-                   "the answer may be incomplete", err=True)
-        for d in s.diagnostics:
-            click.echo(f"  {d}", err=True)
-    return 3 if bad else 0
+def _export_code(outcome: RunOutcome) -> int:
+    """An export exits 0, or 3 exactly when the scan would (evidence incomplete)."""
+    bad = [x for x in outcome.result.sources if x.status == "error"]
+    if bad:
+        click.echo(f"aimscheck: {len(bad)} source(s) could not be read ("
+                   + ", ".join(x.name for x in bad) + "); the answer may be incomplete",
+                   err=True)
+    return 3 if outcome.result.exit_code == 3 else 0
 
 
 def _write(text: str, output: str | None, what: str) -> None:
@@ -175,32 +174,27 @@ def _write(text: str, output: str | None, what: str) -> None:
         click.echo(f"wrote {what} to {output}", err=True)
 
 
-_config_opt = click.option("-c", "--config", "config_path", default="aimscheck.yaml",
-                           show_default=True,
-                           type=click.Path(dir_okay=False, path_type=Path),
-                           help="The config file; its paths are relative to it.")
-_as_of_opt = click.option("--as-of", "as_of", metavar="DATE|TIMESTAMP",
-                          help="Evaluate as of this time (default: now).")
-_progress_opt = click.option("--progress/--no-progress", default=None,
-                             help="Progress on the terminal.")
-
-
-@main.command()
-@_config_opt
-@_as_of_opt
+@click.command()
+@config_option
+@as_of_option
 @click.option("-f", "--format", "fmt", type=click.Choice(["csv", "json", "html"]),
               default="csv", show_default=True)
 @click.option("-o", "--output", help="Output file ('-' or absent = stdout).")
-@_progress_opt
-@_guard
+@evidence_options
+@progress_option
+@quiet_option
+@guard
 def matrix(config_path: Path, as_of: str | None, fmt: str, output: str | None,
-           progress: bool | None) -> None:
+           evidence: Path | None, waivers: Path | None, progress: bool | None,
+           quiet: bool) -> None:
     """The accountability matrix: every subject, its owners by role and their status."""
-    result, _ = _collect_and_scan(config_path, as_of, progress)
+    outcome = run(request_from(config_path, as_of=as_of, progress=progress,
+                               evidence=evidence, waivers=waivers))
+    result = outcome.result
     text = {"csv": lambda: matrix_csv(result.matrix), "json": lambda: matrix_json(result),
             "html": lambda: matrix_html(result)}[fmt]()
     _write(text, output, f"{fmt} matrix")
-    sys.exit(_warn_incomplete(result))
+    finish(outcome, quiet=quiet, summary=False, code=_export_code(outcome))
 
 
 # -- one person's accountability -----------------------------------------------------------
@@ -208,8 +202,10 @@ def matrix(config_path: Path, as_of: str | None, fmt: str, output: str | None,
 
 def _person_report(person: Person, result: ScanResult, store: EvidenceStore) -> dict[str, Any]:
     at = parse_ts(result.as_of)
-    status = ("active" if person.active_at(at) else
-              "on_leave" if person.employed_at(at) else "terminated")
+    avail = availability(store.identity, person.id, at)
+    status = {"available": "active", "contractor": "active", "on_leave": "on_leave",
+              "not_hired": "not_hired", "terminated": "terminated"}.get(avail.status,
+                                                                        avail.status)
     roles: list[dict[str, str]] = []
     for m in result.matrix:
         for o in m.owners:
@@ -286,19 +282,24 @@ def _person_text(d: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-@main.command()
+@click.command()
 @click.argument("person")
-@_config_opt
-@_as_of_opt
+@config_option
+@as_of_option
 @click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
 @click.option("-o", "--output", help="Output file ('-' or absent = stdout).")
-@_progress_opt
-@_guard
+@evidence_options
+@progress_option
+@quiet_option
+@guard
 def owners(person: str, config_path: Path, as_of: str | None, fmt: str, output: str | None,
-           progress: bool | None) -> None:
+           evidence: Path | None, waivers: Path | None, progress: bool | None,
+           quiet: bool) -> None:
     """Everything PERSON owns, backs up or must act on (any handle: email, id, account id)."""
-    result, store = _collect_and_scan(config_path, as_of, progress)
+    outcome = run(request_from(config_path, as_of=as_of, progress=progress,
+                               evidence=evidence, waivers=waivers))
+    result, store = outcome.result, outcome.store
     p = store.identity.resolve(person)
     if p is None:
         raise UsageError(Diagnostic(person, 0, 0, "E401", f"no person {person!r} in the evidence",
@@ -307,4 +308,4 @@ def owners(person: str, config_path: Path, as_of: str | None, fmt: str, output: 
     text = (json.dumps(d, indent=2, ensure_ascii=False) + "\n" if fmt == "json"
             else _person_text(d))
     _write(text, output, f"{fmt} owner report")
-    sys.exit(_warn_incomplete(result))
+    finish(outcome, quiet=quiet, summary=False, code=_export_code(outcome))

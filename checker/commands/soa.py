@@ -14,18 +14,19 @@ from pathlib import Path
 
 import click
 
-from checker.cli import _as_of, _guard, _progress, main, write_atomic
 from checker.config import load_config
 from checker.errors import Diagnostic, UsageError
-from checker.pipeline import load_rules_for, run_scan
+from checker.run import run
 from checker.soa import SoaFile, build_soa, load_soa, render_soa
+
+from ._common import evidence_options, guard, print_causes, request_from, write_atomic
 
 __all__ = ["soa"]
 
 FORMATS = ("html", "csv", "markdown", "json")
 
 
-@main.command()
+@click.command()
 @click.option("-c", "--config", "config_path", default="aimscheck.yaml", show_default=True,
               type=click.Path(dir_okay=False, path_type=Path),
               help="The config file; its paths are relative to it.")
@@ -39,9 +40,11 @@ FORMATS = ("html", "csv", "markdown", "json")
               help="Output file for the format in the same position ('-' = stdout).")
 @click.option("--progress/--no-progress", default=None,
               help="Progress on the terminal (default: when stderr is a TTY and CI is unset).")
-@_guard
+@evidence_options
+@guard
 def soa(config_path: Path, as_of: str | None, soa_path: Path | None,
-        formats: tuple[str, ...], outputs: tuple[str, ...], progress: bool | None) -> None:
+        formats: tuple[str, ...], outputs: tuple[str, ...], progress: bool | None,
+        evidence: Path | None, waivers: Path | None) -> None:
     """Statement of Applicability: every Annex A control, decision, owner and evidence."""
     loaded = load_config(config_path)
     path = soa_path or (loaded.base_dir / loaded.config.soa if loaded.config.soa else None)
@@ -56,8 +59,12 @@ def soa(config_path: Path, as_of: str | None, soa_path: Path | None,
         raise UsageError(Diagnostic("-o", 0, 0, "E002", "one -o per --format, and at most one "
                                     "format on standard output",
                                     "give each --format its own -o FILE"))
-    rules = load_rules_for(loaded)
-    result, _ = run_scan(loaded, rules, _as_of(as_of), progress=_progress(progress))
+    outcome = run(request_from(config_path, loaded=loaded, as_of=as_of, progress=progress,
+                               evidence=evidence, waivers=waivers))
+    result = outcome.result
+    for n in outcome.notes:
+        click.echo(n, err=True)
+    print_causes(outcome)
     rows = build_soa(result, decisions)
     rendered = [render_soa(rows, result, f) for f in fmts]
     for i, text in enumerate(rendered):
@@ -70,7 +77,7 @@ def soa(config_path: Path, as_of: str | None, soa_path: Path | None,
     gaps = sum(1 for r in rows if r.gaps)
     click.echo(f"SoA: {len(rows)} Annex A controls, {undecided} undecided, {gaps} with gaps",
                err=True)
-    if any(s.status == "error" for s in result.sources):
+    if result.exit_code == 3:
         click.echo("aimscheck: evidence incomplete — the automated evidence columns are not "
                    "complete (exit 3)", err=True)
         sys.exit(3)

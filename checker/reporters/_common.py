@@ -24,6 +24,7 @@ __all__ = [
     "readiness_pct",
     "repo_path",
     "repo_root",
+    "summary_line",
     "verdict",
     "who",
     "worklists",
@@ -42,6 +43,19 @@ def verdict(result: ScanResult) -> str:
             result.exit_code, "BLOCK")
     return {0: "PASS", 1: "FAIL", 3: "ERROR (evidence incomplete)"}.get(
         result.exit_code, "ERROR")
+
+
+def summary_line(result: ScanResult) -> str:
+    """The one-line summary every scan ends with (text report, and stderr for any format)."""
+    summ = result.summary
+    owners = summ.get("owners", 0)
+    return (f"{verdict(result)}: {summ.get('total', 0)} findings — {summ.get('pass', 0)} pass, "
+            f"{summ.get('fail', 0)} fail, {summ.get('error', 0)} error, "
+            f"{summ.get('warn', 0)} warn, "
+            + (f"{summ['waived']} waived, " if summ.get("waived") else "")
+            + f"{summ.get('not_applicable', 0)} n/a; {owners} "
+            f"{'person' if owners == 1 else 'people'} must act "
+            f"(fail-on {result.fail_on}, exit {result.exit_code})")
 
 
 def who(o: OwnerRef | None) -> str:

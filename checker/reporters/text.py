@@ -6,6 +6,7 @@ from collections import defaultdict
 
 from checker.findings import Finding, ScanResult
 
+from ._common import summary_line
 from ._gate import render_gate
 from .base import Reporter, register_reporter
 
@@ -89,17 +90,5 @@ class TextReporter(Reporter):
             for f in warns:
                 out.append(f"  WARN  {f.rule_id} {f.target}: {f.message} — {_person(f)}")
             out.append("")
-        summ = result.summary
-        verdict = {0: "PASS", 1: "FAIL", 3: "ERROR (evidence incomplete)"}.get(
-            result.exit_code, "ERROR")
-        if result.mode == "gate":
-            verdict = {0: "RELEASE", 1: "BLOCK", 3: "BLOCK (evidence incomplete)"}.get(
-                result.exit_code, "BLOCK")
-        out.append(
-            f"{verdict}: {summ.get('total', 0)} findings — {summ.get('pass', 0)} pass, "
-            f"{summ.get('fail', 0)} fail, {summ.get('error', 0)} error, "
-            f"{summ.get('warn', 0)} warn, "
-            f"{summ.get('not_applicable', 0)} n/a; {summ.get('owners', 0)} "
-            f"{'person' if summ.get('owners') == 1 else 'people'} must act "
-            f"(fail-on {result.fail_on}, exit {result.exit_code})")
+        out.append(summary_line(result))
         return "\n".join(out) + "\n"

@@ -29,7 +29,7 @@ import pytest
 from checker.adapters import SourceContext, adapter_class
 from checker.config import load_config
 from checker.errors import EvidenceError
-from checker.pipeline import load_rules_for
+from checker.run import load_rules_for
 from evidence_adapters._http import ErrorCodes
 from evidence_adapters.jira._http import CODES as JIRA_CODES
 from evidence_adapters.mlflow._client import CODES as MLFLOW_CODES

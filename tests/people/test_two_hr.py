@@ -19,8 +19,7 @@ import yaml
 
 from checker.availability import availability
 from checker.config import load_config
-from checker.pipeline import build_sources, collect
-from checker.store import EvidenceStore
+from checker.run import ScanRequest, run
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "two-hr"
 AIMSCHECK = str(Path(sys.executable).with_name("aimscheck"))
@@ -61,8 +60,7 @@ def test_text_report_shows_the_unmatched_records() -> None:
 def test_seconded_owner_is_one_person_employed_per_the_subsidiary() -> None:
     loaded = load_config(FIXTURE / "aimscheck.yaml")
     at = datetime(2026, 11, 30, tzinfo=UTC)
-    got = collect(build_sources(loaded, at))
-    store = EvidenceStore(got.bundle, got.incomplete, as_of=at, tz=loaded.config.settings.tz)
+    store = run(ScanRequest(loaded=loaded, as_of=at, read_all=True)).store
     eva = store.identity.resolve("EVA.WAGNER@fabrikam.example")
     assert eva is not None
     assert store.identity.resolve("ewagner") == eva  # the SCIM userName (xAPI account)

@@ -27,14 +27,14 @@ from hypothesis import strategies as st
 from checker.config import load_config
 from checker.engine import evaluate
 from checker.evidence import EvidenceBundle
-from checker.pipeline import build_sources, collect, load_rules_for
+from checker.run import ScanRequest, load_rules_for, run
 from checker.store import EvidenceStore
 from tests.conftest import DEMO
 
 AS_OF = datetime(2026, 11, 30, tzinfo=UTC)
 _LOADED = load_config(DEMO / "aimscheck.yaml")
 _RULES = load_rules_for(_LOADED)
-_BUNDLE = collect(build_sources(_LOADED, AS_OF)).bundle
+_BUNDLE = run(ScanRequest(loaded=_LOADED, as_of=AS_OF, read_all=True)).collected.bundle
 
 #: bundle list → (date field, the fields that vanish with it when it lies past as-of;
 #: None = the whole record vanishes).

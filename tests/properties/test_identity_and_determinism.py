@@ -12,7 +12,7 @@ from checker.config import load_config
 from checker.engine import evaluate
 from checker.evidence import EvidenceBundle, Person, Provenance
 from checker.identity import IdentityIndex
-from checker.pipeline import build_sources, collect, load_rules_for
+from checker.run import ScanRequest, load_rules_for, run
 from checker.store import EvidenceStore
 from tests.conftest import DEMO
 
@@ -64,7 +64,7 @@ def test_different_people_never_merge(a: str, b: str) -> None:
 
 _LOADED = load_config(DEMO / "aimscheck.yaml")
 _RULES = load_rules_for(_LOADED)
-_BUNDLE = collect(build_sources(_LOADED, AS_OF)).bundle
+_BUNDLE = run(ScanRequest(loaded=_LOADED, as_of=AS_OF, read_all=True)).collected.bundle
 
 
 def _findings(bundle: EvidenceBundle) -> list[str]:

@@ -6,7 +6,7 @@ import pytest
 
 from checker.config import load_config
 from checker.findings import Finding, OwnerRef, ScanResult
-from checker.pipeline import load_rules_for, run_scan
+from checker.run import ScanRequest, run
 from checker.timeutil import parse_as_of
 from tests.conftest import AS_OF, DEMO
 
@@ -18,8 +18,7 @@ JIRA_URL = "https://jira.example.com/browse/AIRISK-12"
 def demo_result() -> ScanResult:
     """The demo organisation scanned as of the demo date."""
     loaded = load_config(DEMO / "aimscheck.yaml")
-    result, _ = run_scan(loaded, load_rules_for(loaded), parse_as_of(AS_OF))
-    return result
+    return run(ScanRequest(loaded=loaded, as_of=parse_as_of(AS_OF))).result
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import pytest
 
 from checker.config import load_config
 from checker.findings import Finding
-from checker.pipeline import build_sources, collect, load_rules_for, run_scan
+from checker.run import ScanRequest, run
 from checker.store import EvidenceStore
 from checker.waivers import Waiver, WaiverFile, WaiverPolicy, apply_waivers
 from tests.conftest import AS_OF, DEMO, Runner
@@ -21,11 +21,8 @@ T0 = datetime(2026, 11, 30, tzinfo=UTC)
 
 @pytest.fixture(scope="module")
 def scanned() -> tuple[list[Finding], EvidenceStore]:
-    loaded = load_config(DEMO / "aimscheck.yaml")
-    rules = load_rules_for(loaded)
-    collected = collect(build_sources(loaded, T0), None)
-    result, _ = run_scan(loaded, rules, T0, collected=collected)
-    return list(result.findings), EvidenceStore(collected.bundle, collected.incomplete)
+    outcome = run(ScanRequest(loaded=load_config(DEMO / "aimscheck.yaml"), as_of=T0))
+    return list(outcome.result.findings), outcome.store
 
 
 def waiver(**kw: object) -> Waiver:

@@ -1,0 +1,347 @@
+"""What every command shares: options, error handling, the request, and terminal output.
+
+Commands build a :class:`checker.run.ScanRequest` with :func:`request_from`, call
+:func:`checker.run.run`, render the result, then :func:`finish` prints the notes, each
+distinct cause of a failed source once, the summary line, and records the history — after
+the reports are written, so a history failure never loses a report nor changes the exit
+code. Only this package writes to the terminal.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from checker.config import SEVERITIES, LoadedConfig, load_config
+from checker.errors import AimscheckError, Diagnostic, UsageError, redact
+from checker.findings import ScanResult
+from checker.registry import UnknownName
+from checker.reporters import reporter_registry
+from checker.reporters._common import summary_line
+from checker.run import GateSpec, RunOutcome, ScanRequest, record_history
+from checker.timeutil import parse_as_of
+
+__all__ = [
+    "TerminalProgress",
+    "as_of_option",
+    "common_options",
+    "config_option",
+    "debug_dump",
+    "emit",
+    "emit_timed",
+    "evidence_options",
+    "fail",
+    "finish",
+    "guard",
+    "packs_from",
+    "parse_as_of_value",
+    "print_causes",
+    "progress_flag",
+    "progress_option",
+    "quiet_option",
+    "request_from",
+    "run_options",
+    "write_atomic",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(exc: AimscheckError) -> None:
+    """Print an error's diagnostics and exit with its code."""
+    for d in exc.diagnostics:
+        click.echo(d.render(), err=True)
+    n = len(exc.diagnostics)
+    click.echo(f"aimscheck: {n} error{'s' if n != 1 else ''}", err=True)
+    sys.exit(exc.exit_code)
+
+
+def guard(fn: F) -> F:
+    """Turn our errors into diagnostics + exit codes; never show a traceback by default."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except AimscheckError as exc:
+            fail(exc)
+        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if os.environ.get("AIMSCHECK_DEBUG"):
+                click.echo(redact(traceback.format_exc()), err=True)
+            click.echo(redact(f"aimscheck: internal error E900: {type(exc).__name__}: {exc} "
+                              "(set AIMSCHECK_DEBUG=1 for a traceback; please report this)"),
+                       err=True)
+            sys.exit(2)
+        return None
+
+    return wrapper  # type: ignore[return-value]  # functools.wraps keeps the signature
+
+
+def parse_as_of_value(value: str | None) -> datetime | None:
+    """``--as-of`` as a timestamp (None when not given: the run picks now or the snapshot's)."""
+    if value is None:
+        return None
+    try:
+        return parse_as_of(value)
+    except ValueError as exc:
+        raise UsageError(Diagnostic("--as-of", 0, 0, "E001", f"invalid date or timestamp "
+                                    f"{value!r}: {exc}",
+                                    "use YYYY-MM-DD or an ISO 8601 timestamp with an offset, "
+                                    "e.g. 2026-11-30T09:00:00+01:00")) from None
+
+
+def debug_dump(config: Any, result: ScanResult, timings: Any) -> None:
+    """With --debug: the effective config, source statuses and timings, redacted."""
+    if not os.environ.get("AIMSCHECK_DEBUG"):
+        return
+    dump = {"config": config, "sources": [s.model_dump(mode="json") for s in result.sources],
+            "timings": timings, "summary": result.summary}
+    click.echo(redact("aimscheck debug: " + json.dumps(dump, indent=2, default=str,
+                                                     ensure_ascii=False)), err=True)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write a file so that readers never see a half-written one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; reports are ordinary files
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+_SARIF_ROOT = "aimscheck.sarif_root"
+
+
+def _remember_sarif_root(ctx: click.Context, _param: click.Parameter,
+                         value: Path | None) -> None:
+    if value is not None:
+        ctx.meta[_SARIF_ROOT] = value.resolve()
+
+
+def emit(result: ScanResult, formats: tuple[str, ...], outputs: tuple[str, ...]) -> None:
+    """Render each format (all first, so a failing reporter writes nothing) and write them."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.meta.get(_SARIF_ROOT) is not None:
+        result = result.model_copy(update={"repo_root": ctx.meta[_SARIF_ROOT]})
+    fmts = list(formats) or ["text"]
+    outs = list(outputs)
+    if len(outs) > len(fmts):
+        raise UsageError(Diagnostic("-o", 0, 0, "E002", "more -o/--output than --format",
+                                    "give one --format per -o, in the same order"))
+    reporters = []
+    for f in fmts:
+        try:
+            reporters.append(reporter_registry.get(f)())
+        except UnknownName as exc:
+            raise UsageError(Diagnostic("--format", 0, 0, "E003", str(exc),
+                                        exc.hint or "formats: " +
+                                        ", ".join(reporter_registry.names()))) from None
+    to_stdout = [i for i in range(len(fmts)) if i >= len(outs) or outs[i] == "-"]
+    if len(to_stdout) > 1:
+        raise UsageError(Diagnostic("--format", 0, 0, "E002",
+                                    "only one format can go to standard output",
+                                    "give the others an -o FILE"))
+    rendered = [redact(r.render(result)) for r in reporters]
+    for i, text in enumerate(rendered):
+        if i in to_stdout:
+            click.echo(text, nl=False)
+        else:
+            write_atomic(Path(outs[i]), text)
+            click.echo(f"wrote {fmts[i]} report to {outs[i]}", err=True)
+
+
+def emit_timed(outcome: RunOutcome, formats: tuple[str, ...], outputs: tuple[str, ...],
+               started: float) -> None:
+    """Emit the reports; with ``AIMSCHECK_TIMINGS=1`` also print the stage timings.
+
+    The timings go to stderr as one JSON line (seconds): ``setup`` (config and rules),
+    ``collect`` (adapters: load and normalise), ``index`` (the evidence store),
+    ``evaluate``, ``summarise`` (waivers, baseline and building the result), ``report``
+    (render and write) and ``total`` (after interpreter start-up). Benchmarks read them.
+    """
+    before = time.perf_counter()
+    emit(outcome.result, formats, outputs)
+    if os.environ.get("AIMSCHECK_TIMINGS") == "1":
+        t = outcome.timings
+        now = time.perf_counter()
+        ran = before - sum(t[k] for k in ("collect", "index", "evaluate", "post"))
+        out: dict[str, Any] = {"setup": ran - started,
+                               **{k: t[k] for k in ("collect", "index", "evaluate")},
+                               "summarise": t["post"], "report": now - before,
+                               "total": now - started, "sources": t.get("sources", {})}
+        click.echo("aimscheck-timings: " + json.dumps(out, sort_keys=True), err=True)
+
+
+class TerminalProgress:
+    """Draws each source's progress on stderr (a terminal only; CI logs stay quiet)."""
+
+    def source_started(self, name: str, adapter: str) -> None:
+        """A source is about to be read."""
+        sys.stderr.write(f"reading {name} ({adapter})…\n")
+        sys.stderr.flush()
+
+    def source_finished(self, name: str, records: int, seconds: float) -> None:
+        """A source was read completely."""
+        sys.stderr.write(f"  {name}: {records:,} records in {seconds:.1f} s\n")
+        sys.stderr.flush()
+
+
+def progress_flag(flag: bool | None) -> bool:
+    """``--progress/--no-progress``, defaulting to a terminal without ``CI``."""
+    if flag is not None:
+        return flag
+    return sys.stderr.isatty() and not os.environ.get("CI")
+
+
+config_option = click.option(
+    "-c", "--config", "config_path", default="aimscheck.yaml", show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The config file; its paths are relative to it.")
+as_of_option = click.option(
+    "--as-of", "as_of", metavar="DATE|TIMESTAMP",
+    help="Evaluate as of this time (default: now, or the snapshot's with --evidence). "
+    "A date means 00:00 UTC.")
+progress_option = click.option(
+    "--progress/--no-progress", default=None,
+    help="Progress on the terminal (default: when stderr is a TTY and CI is unset).")
+quiet_option = click.option(
+    "-q", "--quiet", is_flag=True,
+    help="No summary line and no notes on stderr (errors and causes are still printed).")
+
+
+def common_options(fn: F) -> F:
+    """Config, as-of, formats and outputs, fail-on, progress, quiet."""
+    fn = config_option(fn)
+    fn = as_of_option(fn)
+    fn = click.option("-f", "--format", "formats", multiple=True,
+                      help="Output format (repeatable): " + ", ".join(
+                          reporter_registry.names()) + ". Default: text.")(fn)
+    fn = click.option("-o", "--output", "outputs", multiple=True,
+                      help="Output file for the format in the same position ('-' = stdout).")(fn)
+    fn = click.option("--fail-on", type=click.Choice(SEVERITIES),
+                      help="Lowest severity that fails the run (default: the config's).")(fn)
+    fn = click.option("--sarif-root", type=click.Path(file_okay=False, path_type=Path),
+                      expose_value=False, callback=_remember_sarif_root,
+                      envvar="AIMSCHECK_SARIF_ROOT",
+                      help="Make SARIF and github paths relative to this folder (default: "
+                      "the git work tree of the config file).")(fn)
+    fn = progress_option(fn)
+    fn = quiet_option(fn)
+    return fn
+
+
+def evidence_options(fn: F) -> F:
+    """``--evidence DIR`` and ``--waivers FILE``: what every command that evaluates takes."""
+    fn = click.option("--evidence", "evidence", metavar="DIR",
+                      type=click.Path(file_okay=False, path_type=Path),
+                      help="Evaluate an evidence snapshot ('evidence pull') offline; no "
+                      "adapter runs. --as-of defaults to the snapshot's.")(fn)
+    fn = click.option("--waivers", "waivers", metavar="FILE",
+                      type=click.Path(dir_okay=False, path_type=Path),
+                      help="A waivers file (default: the config's 'waivers:').")(fn)
+    return fn
+
+
+def run_options(fn: F) -> F:
+    """Snapshot, waivers, baseline and history: the options of scan, report and gate."""
+    fn = evidence_options(fn)
+    fn = click.option("--record", is_flag=True,
+                      help="Record this run in the history store (after the reports are "
+                      "written; a history failure does not change the exit code).")(fn)
+    fn = click.option("--history-url", envvar="AIMSCHECK_HISTORY_URL", metavar="URL",
+                      help="History store: sqlite:///PATH or postgresql://USER@HOST/DB "
+                      "(default: .aimscheck-history.sqlite beside the config).")(fn)
+    fn = click.option("--baseline", "baseline", metavar="FILE",
+                      type=click.Path(dir_okay=False, path_type=Path),
+                      help="A previous JSON output: fail only on findings not failing in it "
+                      "(a check that passed there and fails now still fails).")(fn)
+    return fn
+
+
+def request_from(config_path: Path, *, as_of: str | datetime | None = None,
+                 fail_on: str | None = None,
+                 progress: bool | None = None, gate: GateSpec | None = None,
+                 evidence: Path | None = None, waivers: Path | None = None,
+                 baseline: Path | None = None, record: bool = False,
+                 history_url: str | None = None, read_all: bool = False,
+                 capture_raw: bool = False,
+                 loaded: LoadedConfig | None = None) -> ScanRequest:
+    """The request of a command's options (the config is loaded here)."""
+    return ScanRequest(
+        loaded=loaded or load_config(config_path),
+        as_of=as_of if isinstance(as_of, datetime) else parse_as_of_value(as_of),
+        mode="gate" if gate is not None else "scan", gate=gate, evidence=evidence,
+        waivers=waivers, baseline=baseline, record=record, history_url=history_url,
+        fail_on=fail_on, progress=TerminalProgress() if progress_flag(progress) else None,
+        read_all=read_all, capture_raw=capture_raw,
+        now=lambda: datetime.now(UTC).replace(microsecond=0))
+
+
+def packs_from(paths: tuple[str, ...], config_path: Path) -> tuple[list[str], Path | None]:
+    """The rule packs named on the command line, else the config's, else iso42001."""
+    if paths:
+        return list(paths), Path.cwd()
+    if config_path.exists():
+        loaded = load_config(config_path)
+        return loaded.config.rule_packs, loaded.base_dir
+    return ["iso42001"], None
+
+
+def print_causes(outcome: RunOutcome) -> None:
+    """Each distinct cause of a failed source, once, compiler-style, on stderr."""
+    for d in outcome.diagnostics:
+        click.echo(d.render(), err=True)
+
+
+def finish(outcome: RunOutcome, *, quiet: bool = False, summary: bool = True,
+           code: int | None = None) -> None:
+    """After the reports: notes, causes, summary line, history; then exit.
+
+    Args:
+        outcome: The run.
+        quiet: Leave out the notes and the summary line (causes are always printed).
+        summary: Print the scan's one-line summary.
+        code: The exit code (default: the result's).
+    """
+    if not quiet:
+        for n in outcome.notes:
+            click.echo(n, err=True)
+    print_causes(outcome)
+    if summary and not quiet:
+        click.echo(summary_line(outcome.result), err=True)
+    if outcome.request.record:
+        try:
+            line = record_history(outcome)
+        except Exception as exc:  # whatever fails, the reports stand and so does the code
+            if isinstance(exc, AimscheckError):
+                for d in exc.diagnostics:
+                    click.echo(d.render(), err=True)
+            else:
+                click.echo(redact(f"aimscheck: history store failed: {type(exc).__name__}: "
+                                  f"{exc}"), err=True)
+            click.echo("aimscheck: the run was not recorded in the history; its reports "
+                       "were written and its exit code stands", err=True)
+        else:
+            if not quiet:
+                click.echo(line, err=True)
+    sys.exit(outcome.result.exit_code if code is None else code)

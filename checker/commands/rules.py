@@ -1,0 +1,153 @@
+"""``aimscheck rules list|show|validate|test|coverage``: rule packs, no evidence read."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from checker.config import load_config
+from checker.errors import Diagnostic, UsageError
+
+from ._common import guard, packs_from
+from .coverage import rules_coverage
+
+__all__ = ["rules"]
+
+
+@click.group()
+def rules() -> None:
+    """List, show, validate and test rules."""
+
+
+@rules.command("list")
+@click.argument("packs", nargs=-1)
+@click.option("-c", "--config", "config_path", default="aimscheck.yaml",
+              type=click.Path(dir_okay=False, path_type=Path))
+@guard
+def rules_list(packs: tuple[str, ...], config_path: Path) -> None:
+    """List the rules of the configured (or given) packs."""
+    from checker.rules import load_packs
+
+    names, base = packs_from(packs, config_path)
+    for r in load_packs(names, base):
+        d = r.data
+        refs = ", ".join(d["references"].get("iso42001", []))
+        click.echo(f"{r.id:14} {d['severity']:8} {d['title']}  [{refs}]")
+
+
+@rules.command("show")
+@click.argument("rule_id")
+@click.option("-c", "--config", "config_path", default="aimscheck.yaml",
+              type=click.Path(dir_okay=False, path_type=Path))
+@guard
+def rules_show(rule_id: str, config_path: Path) -> None:
+    """Show one rule: text, params (with config overrides), checks and their arguments."""
+    from checker.checks import check_registry
+    from checker.rules import load_packs
+
+    names, base = packs_from((), config_path)
+    found = {r.id: r for r in load_packs(names, base)}
+    if rule_id not in found:
+        from checker.registry import did_you_mean
+
+        raise UsageError(Diagnostic(rule_id, 0, 0, "E004", f"no rule {rule_id!r}",
+                                    did_you_mean(rule_id, sorted(found)) or
+                                    "see 'aimscheck rules list'"))
+    r = found[rule_id]
+    d = r.data
+    overrides: dict[str, Any] = {}
+    if config_path.exists():
+        ov = load_config(config_path).config.rules.get(rule_id)
+        overrides = dict(ov.params) if ov else {}
+    click.echo(f"{r.id}: {d['title']}")
+    click.echo(f"  file:          {r.located.file}")
+    click.echo(f"  severity:      {d['severity']}"
+               + ("  (good practice supporting the references)" if d.get("good_practice")
+                  else ""))
+    click.echo(f"  applies to:    {', '.join(d['applies_to'])}")
+    for fw, ids in d["references"].items():
+        click.echo(f"  {fw + ':':14} {', '.join(ids)}")
+    click.echo(f"  gates:         {', '.join(d.get('gates') or []) or '-'}")
+    click.echo(f"  finding owner: {' → '.join(d['finding_owner'])} → accountable_executive")
+    if d.get("description"):
+        click.echo(f"\n{d['description'].strip()}")
+    click.echo(f"\nRemediation: {d['remediation']}")
+    params = d.get("params") or {}
+    if params:
+        click.echo("\nParams (override in aimscheck.yaml under rules: "
+                   f"{rule_id}: params:):")
+        for k, v in params.items():
+            cur = f"  (config: {json.dumps(overrides[k])})" if k in overrides else ""
+            click.echo(f"  {k} = {json.dumps(v)}{cur}")
+    used: list[str] = []
+
+    def walk(conds: list[Any]) -> None:
+        for c in conds:
+            if isinstance(c, dict):
+                for name, args in c.items():
+                    used.append(name)
+                    if name in ("all", "any"):
+                        walk(args)
+                    elif name == "not":
+                        walk([args])
+
+    walk([*(d.get("where") or []), *d["require"]])
+    click.echo("\nChecks:")
+    for name in dict.fromkeys(used):
+        if name in ("all", "any", "not"):
+            continue
+        cls = check_registry.get(name)
+        summary = (cls.__doc__ or "").strip().splitlines()[0]
+        click.echo(f"  {name}: {summary}")
+        for fname, field in cls.Args.model_fields.items():
+            default = "required" if field.is_required() else f"default {field.default!r}"
+            click.echo(f"    {fname} ({default}): {field.description or ''}")
+
+
+@rules.command("validate")
+@click.argument("packs", nargs=-1)
+@click.option("-c", "--config", "config_path", default="aimscheck.yaml",
+              type=click.Path(dir_okay=False, path_type=Path))
+@guard
+def rules_validate(packs: tuple[str, ...], config_path: Path) -> None:
+    """Validate rule files (schema, checks, arguments, references); no evidence is read."""
+    from checker.rules import compile_rules, load_packs
+
+    names, base = packs_from(packs, config_path)
+    loaded_rules = load_packs(names, base)
+    if not packs and config_path.exists():
+        loaded = load_config(config_path)
+        compile_rules(loaded_rules, loaded.config, loaded.located)
+    click.echo(f"{len(loaded_rules)} rules valid in {', '.join(names)}")
+
+
+@rules.command("test")
+@click.argument("packs", nargs=-1)
+@click.option("-k", "select", help="Only rules whose id contains this text.")
+@guard
+def rules_test(packs: tuple[str, ...], select: str | None) -> None:
+    """Run each rule's test cases (<ID>.test.yaml beside the rule)."""
+    from checker.casetest import run_pack_cases
+
+    names = list(packs) or ["iso42001"]
+    total = failed = 0
+    for name in names:
+        for res in run_pack_cases(name, Path.cwd(), select=select):
+            total += 1
+            if res.ok:
+                click.echo(f"PASS {res.rule_id} :: {res.case}")
+            else:
+                failed += 1
+                click.echo(f"FAIL {res.rule_id} :: {res.case}\n  {res.detail}")
+    click.echo(f"{total - failed} passed, {failed} failed")
+    if total == 0:
+        raise UsageError(Diagnostic(", ".join(names), 0, 0, "E209", "no test cases found",
+                                    "add <RULE-ID>.test.yaml beside each rule"))
+    sys.exit(1 if failed else 0)
+
+
+rules.add_command(rules_coverage)

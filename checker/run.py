@@ -1,0 +1,741 @@
+"""The one way to run a scan: a frozen :class:`ScanRequest` and :func:`run`.
+
+Every command — ``scan``, ``report``, ``gate release``, ``matrix``, ``owners``,
+``evidence pull`` and the history (``scan --record`` feeds ``history``/``diff``) — builds a
+request and calls :func:`run`, whose stages are plain functions::
+
+    plan      rules (a gate keeps its gate's), the evidence kinds they need, the as-of,
+              the snapshot, the waivers file and the baseline (all read and validated
+              before any source is)
+    collect   every needed source (live, under the record limit), or the snapshot
+    evaluate  rules × targets at the as-of (gate: the release's scope only)
+    post      waivers → baseline → escalation (from the history) → summary, exit code
+
+Waivers, the baseline, the record limit (``settings.max_records_per_source``) and
+snapshots are applied here and nowhere else, so every command gives the same verdict for
+the same request. History is written by :func:`record_history`, which a command calls
+after its reports are written. The core never writes to the terminal: it returns notes
+and diagnostics in a :class:`RunOutcome`, and progress goes to an observer.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from pydantic import ValidationError
+
+from . import __version__
+from .adapters import (
+    Adapter,
+    SourceContext,
+    adapter_class,
+    adapter_names,
+    reset_record_limit,
+    set_record_limit,
+)
+from .config import Config, LoadedConfig, pydantic_diagnostics
+from .engine import NO_TARGET, evaluate, exit_code_for, summarise
+from .errors import ConfigError, Diagnostic, EvidenceError, UsageError, redact
+from .evidence import RECORD_TYPES, EvidenceBundle
+from .findings import (
+    FAILING,
+    Finding,
+    OwnerRef,
+    ScanResult,
+    SourceStatus,
+    UnmatchedRecords,
+)
+from .matrix import build_matrix, coverage_rows, evidence_links
+from .owners import resolve_owner
+from .registry import UnknownName
+from .rules import CompiledRule, compile_rules, load_packs
+from .store import EvidenceStore
+from .timeutil import format_ts, parse_ts
+
+__all__ = [
+    "ABSENCE_READS_AS_PASS",
+    "Collected",
+    "GateSpec",
+    "ProgressObserver",
+    "RunOutcome",
+    "ScanRequest",
+    "SourceRun",
+    "apply_baseline",
+    "load_baseline",
+    "load_rules_for",
+    "record_history",
+    "run",
+    "source_causes",
+    "unmatched_records",
+    "unsourced_kinds",
+]
+
+Key = tuple[str, str, str]
+#: Kinds every scan reads: who is who, what exists, what was released.
+BASE_KINDS = frozenset({"person", "subject", "release"})
+
+
+class ProgressObserver(Protocol):
+    """Told when each source starts and ends (the CLI draws it on a terminal)."""
+
+    def source_started(self, name: str, adapter: str) -> None:
+        """A source is about to be read."""
+
+    def source_finished(self, name: str, records: int, seconds: float) -> None:
+        """A source was read completely."""
+
+
+@dataclass(frozen=True)
+class GateSpec:
+    """``gate release --model M --version V``."""
+
+    model: str
+    version: str
+
+    @property
+    def release_id(self) -> str:
+        """``model:version``."""
+        return f"{self.model}:{self.version}"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@dataclass(frozen=True)
+class ScanRequest:
+    """Everything one run needs. Commands build it; :func:`run` never changes it.
+
+    Attributes:
+        loaded: The config (its ``fail_on`` is overridden by ``fail_on`` when given).
+        rules: Compiled rules; None loads the config's packs.
+        as_of: The evaluation time; None = the snapshot's as-of, else ``now()``.
+        mode: ``scan`` or ``gate`` (then ``gate`` names the release).
+        gate: The release a gate decides.
+        evidence: A snapshot folder to evaluate offline instead of reading sources.
+        waivers: A waivers file; None = the config's ``waivers:`` (if any).
+        baseline: A previous ``--format json`` output.
+        record: Record the result in the history store (see :func:`record_history`).
+        history_url: The history store (None: SQLite beside the config).
+        record_limit: Most records one source may yield; None =
+            ``settings.max_records_per_source``.
+        fail_on: Overrides the config's ``fail_on``.
+        progress: Told about each source; None = quiet (adapters draw nothing either).
+        read_all: Read every source even when no rule needs it (``evidence pull``).
+        capture_raw: Keep every raw payload each adapter hands over (``evidence pull``).
+        now: The clock, used only when neither ``as_of`` nor a snapshot fixes the time.
+    """
+
+    loaded: LoadedConfig
+    rules: tuple[CompiledRule, ...] | None = None
+    as_of: datetime | None = None
+    mode: Literal["scan", "gate"] = "scan"
+    gate: GateSpec | None = None
+    evidence: Path | None = None
+    waivers: Path | None = None
+    baseline: Path | None = None
+    record: bool = False
+    history_url: str | None = None
+    record_limit: int | None = None
+    fail_on: str | None = None
+    progress: ProgressObserver | None = None
+    read_all: bool = False
+    capture_raw: bool = False
+    now: Callable[[], datetime] = _now
+
+    def __post_init__(self) -> None:
+        if (self.mode == "gate") != (self.gate is not None):
+            raise ValueError("a gate request names its release, and only a gate request does")
+
+
+@dataclass
+class SourceRun:
+    """What collecting one source gave: its status, records and (when captured) payloads."""
+
+    name: str
+    adapter: Adapter | None
+    status: SourceStatus
+    bundle: EvidenceBundle
+    incomplete: dict[str, list[Diagnostic]]
+    started_at: datetime
+    finished_at: datetime
+    seconds: float
+    payloads: dict[str, bytes] = field(default_factory=dict)
+
+
+@dataclass
+class Collected:
+    """The outcome of the collect stage."""
+
+    bundle: EvidenceBundle
+    statuses: list[SourceStatus]
+    incomplete: dict[str, list[Diagnostic]]
+    timings: dict[str, float] = field(default_factory=dict)
+    sources: list[SourceRun] = field(default_factory=list)
+
+    @property
+    def errors(self) -> bool:
+        """True when any source failed."""
+        return any(s.status == "error" for s in self.statuses)
+
+
+@dataclass
+class RunOutcome:
+    """What :func:`run` returns; only the command line prints any of it.
+
+    Attributes:
+        result: The scan result every reporter reads.
+        store: The evidence store (``owners`` reads people from it).
+        collected: The collect stage's output (``evidence pull`` writes it).
+        request: The request, with its as-of fixed.
+        config: The effective config (``fail_on`` and snapshot overrides applied).
+        timings: Seconds per stage (``plan``, ``collect``, ``index``, ``evaluate``,
+            ``post``) and per source (``sources``).
+        notes: Lines for the user (``warning: …``, ``note: …``).
+        diagnostics: Each distinct cause of a failed source, once.
+    """
+
+    result: ScanResult
+    store: EvidenceStore
+    collected: Collected
+    request: ScanRequest
+    config: Config
+    timings: dict[str, Any]
+    notes: list[str]
+    diagnostics: list[Diagnostic]
+
+
+# ---------------------------------------------------------------- plan
+
+
+def load_rules_for(loaded: LoadedConfig) -> list[CompiledRule]:
+    """Load, validate and compile the config's rule packs (no evidence is read)."""
+    cfg = loaded.config
+    rules = load_packs(cfg.rule_packs, loaded.base_dir)
+    return compile_rules(rules, cfg, loaded.located)
+
+
+def load_baseline(path: Path) -> dict[Key, str]:
+    """(rule, kind, id) → status from a previous ``--format json`` output."""
+    import json
+
+    try:
+        data = json.loads(path.read_text("utf-8"))
+        items = data["findings"]
+        return {(str(f["rule_id"]), str(f["target_kind"]), str(f["target_id"])):
+                str(f["status"]) for f in items}
+    except OSError as exc:
+        raise UsageError(Diagnostic(str(path), 0, 0, "E394", f"cannot read the baseline: "
+                                    f"{exc.strerror or exc}")) from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise UsageError(Diagnostic(str(path), 0, 0, "E394",
+                                    f"not a scan JSON output ({type(exc).__name__}: {exc})",
+                                    "make the baseline with 'aimscheck scan --format json "
+                                    "-o FILE'")) from None
+
+
+@dataclass
+class _Plan:
+    config: Config
+    rules: list[CompiledRule]
+    as_of: datetime
+    needed: frozenset[str] | None
+    snapshot: Any  # locker.Snapshot | None (the locker imports this module)
+    waivers: Any  # waivers.LoadedWaivers | None
+    baseline: dict[Key, str] | None
+    limit: int
+    notes: list[str]
+
+
+def _plan(req: ScanRequest) -> _Plan:
+    from .locker import load_snapshot, rule_pack_digest, snapshot_config_overrides
+
+    loaded = req.loaded
+    cfg = loaded.config
+    if req.fail_on:
+        cfg = cfg.model_copy(update={"fail_on": req.fail_on})
+    rules = list(req.rules) if req.rules is not None else load_rules_for(loaded)
+    notes: list[str] = []
+    snapshot = None
+    if req.evidence is not None:
+        snapshot = load_snapshot(req.evidence)
+        overrides = snapshot_config_overrides(snapshot)
+        if overrides:
+            cfg = cfg.model_copy(update=overrides)
+        current = rule_pack_digest(cfg.rule_packs, loaded.base_dir)
+        then = snapshot.manifest.get("rule_pack_digest")
+        if current != then:
+            notes.append(f"note: the rule packs changed since the snapshot was pulled "
+                         f"({then} then, {current} now)")
+    as_of = req.as_of
+    if as_of is None:
+        as_of = parse_ts(str(snapshot.manifest["as_of"])) if snapshot else req.now()
+    waivers = None
+    wpath = req.waivers
+    if wpath is None and cfg.waivers:
+        wpath = loaded.base_dir / cfg.waivers
+    if wpath is not None:
+        from .waivers import load_waivers
+
+        waivers = load_waivers(wpath, {r.id for r in rules})
+    baseline = load_baseline(req.baseline) if req.baseline is not None else None
+    if req.gate is not None:
+        rules = [r for r in rules if "release" in r.gates]
+    needed: frozenset[str] | None = None
+    if not req.read_all:
+        needed = frozenset().union(*(r.needs for r in rules)) | BASE_KINDS
+        if "person" in needed:
+            needed = needed | {"absence"}  # whether a person is available depends on absences
+    limit = req.record_limit or cfg.settings.max_records_per_source
+    return _Plan(cfg, rules, as_of, needed, snapshot, waivers, baseline, limit, notes)
+
+
+# ---------------------------------------------------------------- collect
+
+
+def build_sources(loaded: LoadedConfig, as_of: datetime, *, progress: bool = False,
+                  only_models: frozenset[str] | None = None) -> list[tuple[str, Adapter]]:
+    """Instantiate every configured source; ConfigError lists every bad entry.
+
+    ``only_models`` is passed to each adapter as a hint (``gate release``): a model
+    registry adapter may read just those models.
+    """
+    out: list[tuple[str, Adapter]] = []
+    diags: list[Diagnostic] = []
+    names: set[str] = set()
+    fetched_at = datetime.now(UTC)
+    for i, raw in enumerate(loaded.config.sources):
+        entry = dict(raw)
+        adapter_name = entry.pop("adapter", None)
+        name = str(entry.pop("name", adapter_name or f"source{i}"))
+        if not isinstance(adapter_name, str):
+            diags.append(loaded.located.diag(("sources", i), "E121",
+                                             "source has no 'adapter' key",
+                                             "available: " + ", ".join(adapter_names())))
+            continue
+        try:
+            cls = adapter_class(adapter_name)
+        except UnknownName as exc:
+            diags.append(loaded.located.diag(("sources", i, "adapter"), "E121",
+                                             f"unknown adapter {adapter_name!r}",
+                                             exc.hint or "available: "
+                                             + ", ".join(adapter_names())))
+            continue
+        if name in names:
+            diags.append(loaded.located.diag(("sources", i, "name"), "E122",
+                                             f"duplicate source name {name!r}",
+                                             "give each source a distinct 'name'"))
+        names.add(name)
+        try:
+            cfg = cls.Config.model_validate(entry)
+        except ValidationError as exc:
+            diags.extend(pydantic_diagnostics(exc, loaded.located, ("sources", i)))
+            continue
+        ctx = SourceContext(loaded.base_dir, name, fetched_at, as_of, progress,
+                            only_models=only_models)
+        out.append((name, cls(cfg, ctx)))
+    if diags:
+        raise ConfigError(sorted(diags))
+    return out
+
+
+def _count(b: EvidenceBundle) -> int:
+    return sum(len(getattr(b, attr)) for attr, _ in RECORD_TYPES.values())
+
+
+class _Recorder:
+    """Keeps every raw payload an adapter hands over, under a safe relative name."""
+
+    def __init__(self) -> None:
+        self.payloads: dict[str, bytes] = {}
+
+    def __call__(self, name: str, payload: bytes) -> None:
+        from .locker import safe_rel
+
+        rel = safe_rel(name)
+        if rel in self.payloads:
+            if self.payloads[rel] == payload:
+                return
+            stem, i = rel, 2
+            while rel in self.payloads:
+                rel = f"{stem}.{i}"
+                i += 1
+        self.payloads[rel] = bytes(payload)
+
+
+def _collect_one(name: str, adapter: Adapter, needed: frozenset[str] | None,
+                 observer: ProgressObserver | None, capture: bool) -> SourceRun:
+    kinds = adapter.kinds()
+    started = datetime.now(UTC)
+    if needed is not None and not (kinds & needed):
+        return SourceRun(name, adapter, SourceStatus(
+            name=name, adapter=adapter.name, status="skipped", kinds=tuple(sorted(kinds)),
+            records=0, diagnostics=("not read: no selected rule needs "
+                                    + ", ".join(sorted(kinds)),)),
+            EvidenceBundle(), {}, started, started, 0.0)
+    rec = _Recorder() if capture else None
+    if rec is not None:
+        adapter.ctx = replace(adapter.ctx, recorder=rec)
+    if observer is not None:
+        observer.source_started(name, adapter.name)
+    t0 = time.perf_counter()
+    diags: list[Diagnostic] | None = None
+    got = EvidenceBundle()
+    try:
+        got = adapter.collect()
+    except EvidenceError as exc:
+        diags = list(exc.diagnostics)
+    except Exception as exc:
+        diags = [Diagnostic(name, 0, 0, "E900",
+                            redact(f"adapter {adapter.name!r} crashed: {type(exc).__name__}: "
+                                   f"{exc}"), "this is a bug in the adapter; please report it")]
+    seconds = time.perf_counter() - t0
+    finished = datetime.now(UTC)
+    payloads = rec.payloads if rec is not None else {}
+    if diags is not None:
+        return SourceRun(name, adapter, SourceStatus(
+            name=name, adapter=adapter.name, status="error", kinds=tuple(sorted(kinds)),
+            records=0, diagnostics=tuple(d.one_line() for d in diags)),
+            EvidenceBundle(), {k: list(diags) for k in sorted(kinds)},
+            started, finished, seconds, payloads)
+    got.tag(name)
+    records = _count(got)
+    if observer is not None:
+        observer.source_finished(name, records, seconds)
+    return SourceRun(name, adapter, SourceStatus(
+        name=name, adapter=adapter.name, status="ok", kinds=tuple(sorted(kinds | got.kinds)),
+        records=records), got, {}, started, finished, seconds, payloads)
+
+
+def _limit_source(src: SourceRun, limit: int) -> SourceRun:
+    """A source past the record limit is an error, whoever counted (adapter or snapshot)."""
+    if src.status.status != "ok" or src.status.records <= limit:
+        return src
+    d = Diagnostic(src.name, 0, 0, "E313",
+                   f"more than {limit:,} records ({src.status.records:,}): the source is "
+                   "not used", "raise settings.max_records_per_source if this volume is "
+                   "expected, or narrow the source")
+    kinds = src.status.kinds
+    return replace(src, status=src.status.model_copy(update={
+        "status": "error", "records": 0, "diagnostics": (d.one_line(),)}),
+        bundle=EvidenceBundle(), incomplete={k: [d] for k in kinds})
+
+
+def _assemble(runs: list[SourceRun]) -> Collected:
+    bundle = EvidenceBundle()
+    incomplete: dict[str, list[Diagnostic]] = {}
+    for src in runs:
+        bundle.extend(src.bundle)
+        for k, ds in src.incomplete.items():
+            incomplete.setdefault(k, []).extend(ds)
+    return Collected(bundle, [s.status for s in runs], incomplete,
+                     {s.name: s.seconds for s in runs if s.status.status != "skipped"}, runs)
+
+
+def _collect(req: ScanRequest, plan: _Plan) -> Collected:
+    if plan.snapshot is not None:
+        runs = [_limit_source(s, plan.limit) for s in plan.snapshot.sources]
+        return _assemble(runs)
+    loaded = req.loaded
+    hint = frozenset({req.gate.model}) if req.gate is not None else None
+    sources = build_sources(loaded, plan.as_of, progress=req.progress is not None,
+                            only_models=hint)
+    token = set_record_limit(plan.limit)
+    try:
+        runs = [_collect_one(name, adapter, plan.needed, req.progress, req.capture_raw)
+                for name, adapter in sources]
+    finally:
+        reset_record_limit(token)
+    return _assemble([_limit_source(s, plan.limit) for s in runs])
+
+
+# ---------------------------------------------------------------- evaluate
+
+#: Evidence kinds a rule reads only to find reasons to fail (a trigger event that needs a
+#: review, a change that makes a sign-off stale): with no source of such a kind at all,
+#: their absence would read as "nothing happened" — a pass. Such a rule is an ``error``.
+ABSENCE_READS_AS_PASS: frozenset[str] = frozenset({"event"})
+
+
+def unsourced_kinds(rules: list[CompiledRule], statuses: list[SourceStatus]
+                    ) -> dict[str, list[Diagnostic]]:
+    """Kinds in :data:`ABSENCE_READS_AS_PASS` that a rule needs and no source provides."""
+    provided = {k for s in statuses for k in s.kinds}
+    out: dict[str, list[Diagnostic]] = {}
+    for kind in sorted(ABSENCE_READS_AS_PASS - provided):
+        users = sorted(r.id for r in rules if kind in r.needs)
+        if users:
+            out[kind] = [Diagnostic(
+                "(config)", 0, 0, "E333",
+                f"no source provides {kind!r} evidence, which {', '.join(users)} "
+                f"{'needs' if len(users) == 1 else 'need'}; without it "
+                f"{'that rule' if len(users) == 1 else 'those rules'} cannot tell "
+                "'nothing happened' from 'not recorded'",
+                f"add a source of {kind} records (e.g. the model registry's versions, a "
+                "Jira changelog, a jsonl file), or disable the rule in the config")]
+    return out
+
+
+def _duplicate_diags(store: EvidenceStore) -> list[Diagnostic]:
+    out = []
+    for first, dup in store.duplicate_subjects:
+        out.append(Diagnostic(dup.provenance.locator, 0, 0, "E310",
+                              f"duplicate subject {dup.key!r}",
+                              f"also defined at {first.provenance.locator}"))
+    for first_r, dup_r in store.duplicate_releases:
+        out.append(Diagnostic(
+            f"{dup_r.provenance.adapter}: {dup_r.provenance.locator}", 0, 0, "E332",
+            f"duplicate release {dup_r.id!r}: also recorded as {first_r.id!r} at "
+            f"{first_r.provenance.adapter}: {first_r.provenance.locator}",
+            "keep one record per model version: drop it from one source (or give that "
+            "source a filter); no record is picked"))
+    for c in store.identity.conflicts:
+        out.append(Diagnostic(c.second, 0, 0, "E311", c.message(),
+                              "one handle must name one person: fix the export or identity "
+                              "map so that each email, id and account belongs to one person"))
+    return out
+
+
+#: How many locators and handles of unmatched records a report shows per source and kind.
+UNMATCHED_SHOWN = 5
+
+
+def unmatched_records(store: EvidenceStore) -> tuple[UnmatchedRecords, ...]:
+    """Per source and kind, the records that name no known person (count + first few)."""
+    return tuple(
+        UnmatchedRecords(source=u.source, kind=u.kind, count=len(u.locators),
+                         first=tuple(u.locators[:UNMATCHED_SHOWN]),
+                         handles=tuple(dict.fromkeys(u.handles))[:UNMATCHED_SHOWN])
+        for _, u in sorted(store.unmatched.items()))
+
+
+@dataclass
+class _Strict:
+    statuses: list[SourceStatus]
+    diagnostics: list[Diagnostic]
+
+
+def _strict_unmatched(statuses: list[SourceStatus], unmatched: tuple[UnmatchedRecords, ...],
+                      strict: set[str], incomplete: dict[str, list[Diagnostic]],
+                      ) -> _Strict:
+    """A source configured with ``unknown_people: error`` fails when any row names nobody."""
+    out = list(statuses)
+    diags: list[Diagnostic] = []
+    for u in unmatched:
+        if u.source not in strict:
+            continue
+        d = Diagnostic(u.first[0].rsplit(":", 1)[0] if u.first else u.source, 0, 0, "E312",
+                       f"{u.count} {u.kind} record(s) name no known person (first: "
+                       f"{', '.join(u.first)}; handles {', '.join(map(repr, u.handles))})",
+                       "add the people to an HR source, fix the handles, or set "
+                       "`unknown_people: report` on the source")
+        diags.append(d)
+        incomplete.setdefault(u.kind, []).append(d)
+        if u.kind == "absence":
+            incomplete.setdefault("person", []).append(d)
+        for i, s in enumerate(out):
+            if s.name == u.source:
+                out[i] = s.model_copy(update={"status": "error",
+                                              "diagnostics": (*s.diagnostics, d.one_line())})
+    return _Strict(out, diags)
+
+
+def _gate_scope(store: EvidenceStore, gate: GateSpec) -> tuple[set[str], dict[str, str]]:
+    """Targets a release touches: itself, its model, its AI system and that system's risks.
+
+    Sibling models of the same AI system are not touched by this release (and a registry
+    adapter given the ``only_models`` hint does not even read them), so they stay out.
+    """
+    info = {"type": "release", "model": gate.model, "version": gate.version}
+    rel = store.release(gate.model, gate.version)
+    if rel is None:
+        info["found"] = "no"
+        return set(), info
+    info["found"] = "yes"
+    scope = {f"release/{rel.id}"}
+    model = store.subject(rel.model, "model")
+    if model is not None:
+        scope.add(model.key)
+    system = store.system_of(rel)
+    if system is not None:
+        scope.add(system.key)
+        info["system"] = system.id
+        for child in store.children(system.id):
+            if child.kind == "risk":
+                scope.add(child.key)
+    return scope, info
+
+
+def _release_missing(findings: list[Finding], gate: GateSpec, store: EvidenceStore,
+                     cfg: Config, as_of: datetime) -> list[Finding]:
+    executive = cfg.accountable_executive
+    owner, _ = resolve_owner(store, store.subject(gate.model, "model") or NO_TARGET, ["primary"],
+                             executive, as_of, cfg.settings)
+    ref = (OwnerRef(id=owner.person.id, name=owner.person.name, email=owner.person.primary_email,
+                    via=owner.via) if owner else
+           OwnerRef(id=executive, name=executive, via="accountable_executive"))
+    return [*findings, Finding(
+        rule_id="AIMS-GATE-000", title="The release being gated exists in the evidence",
+        severity="critical", status="error", target_kind="release",
+        target_id=gate.release_id, target_name=f"{gate.model} v{gate.version}",
+        message=f"release {gate.release_id} was not found in any source; the gate cannot "
+                "open on missing evidence", owner=ref,
+        remediation="Check the model name and version, and that the model registry source "
+                    "is configured.")]
+
+
+# ---------------------------------------------------------------- post-process
+
+
+def apply_baseline(findings: list[Finding], base: dict[Key, str]) -> list[Finding]:
+    """Mark each failing finding ``known``, ``new`` or ``regressed`` against the baseline."""
+    out = []
+    for f in findings:
+        if f.status != "fail":
+            out.append(f)
+            continue
+        before = base.get((f.rule_id, f.target_kind, f.target_id))
+        if before in FAILING:
+            mark = "known"
+        elif before in ("pass", "warn", "waived"):
+            mark = "regressed"
+        else:
+            mark = "new"
+        out.append(f.model_copy(update={"baseline": mark}))
+    return out
+
+
+def _summary(findings: list[Finding], fail_on: str, source_errors: bool
+             ) -> tuple[dict[str, object], int]:
+    """Summary and exit code; known baseline failures do not fail the run, errors always do."""
+    counted = [f for f in findings if f.baseline != "known"]
+    summary = summarise(findings, fail_on)
+    gate_view = summarise(counted, fail_on)
+    summary["failing"] = gate_view["failing"]
+    summary["owners"] = gate_view["owners"]
+    if any(f.baseline for f in findings):
+        summary["baseline_known"] = sum(1 for f in findings if f.baseline == "known")
+    return summary, exit_code_for(counted, fail_on, source_errors)
+
+
+def source_causes(collected: Collected, extra: Iterable[Diagnostic] = ()) -> list[Diagnostic]:
+    """Each distinct diagnostic of a failed source, in the order sources were read."""
+    seen: dict[tuple[str, int, int, str, str], Diagnostic] = {}
+    for src in collected.sources:
+        for ds in src.incomplete.values():
+            for d in ds:
+                seen.setdefault((d.file, d.line, d.col, d.code, d.message), d)
+    for ds in collected.incomplete.values():
+        for d in ds:
+            seen.setdefault((d.file, d.line, d.col, d.code, d.message), d)
+    for d in extra:
+        seen.setdefault((d.file, d.line, d.col, d.code, d.message), d)
+    return list(seen.values())
+
+
+# ---------------------------------------------------------------- run
+
+
+def run(req: ScanRequest) -> RunOutcome:
+    """Plan, collect, evaluate and post-process one request.
+
+    Raises:
+        ConfigError, RuleError, UsageError: the config, rules, waivers file or baseline is
+            invalid (nothing was collected).
+        EvidenceError: the snapshot was tampered with or does not load.
+    """
+    t0 = time.perf_counter()
+    plan = _plan(req)
+    cfg, as_of = plan.config, plan.as_of
+    t1 = time.perf_counter()
+    collected = _collect(req, plan)
+    t2 = time.perf_counter()
+    incomplete = dict(collected.incomplete)
+    unsourced = unsourced_kinds(plan.rules, collected.statuses)
+    for kind, diags in unsourced.items():
+        incomplete.setdefault(kind, []).extend(diags)
+    if incomplete.get("absence"):
+        # Absences decide who is available: without them no people rule can pass.
+        incomplete["person"] = [*incomplete.get("person", []), *incomplete["absence"]]
+    store = EvidenceStore(collected.bundle, incomplete, as_of=as_of, tz=cfg.settings.tz)
+    dups = _duplicate_diags(store)
+    merge_kinds = {"E310": "subject", "E311": "person", "E332": "release"}
+    for d in dups:
+        store.incomplete.setdefault(merge_kinds[d.code], []).append(d)
+    statuses = list(collected.statuses)
+    if dups:
+        statuses.append(SourceStatus(name="(merge)", adapter="store", status="error",
+                                     kinds=("person", "release", "subject"), records=0,
+                                     diagnostics=tuple(d.one_line() for d in dups)))
+    unmatched = unmatched_records(store)
+    strict = _strict_unmatched(statuses, unmatched, collected.bundle.strict_sources,
+                               store.incomplete)
+    statuses = strict.statuses
+    only: set[str] | None = None
+    gate_info: dict[str, str] | None = None
+    if req.gate is not None:
+        only, gate_info = _gate_scope(store, req.gate)
+    t3 = time.perf_counter()
+    findings = evaluate(plan.rules, store, as_of, cfg,
+                        gate_release=req.gate.release_id if req.gate else None, only=only)
+    if req.gate is not None and gate_info and gate_info.get("found") == "no":
+        findings = _release_missing(findings, req.gate, store, cfg, as_of)
+    t4 = time.perf_counter()
+    notes = list(plan.notes)
+    if plan.waivers is not None:
+        from .waivers import apply_waivers
+
+        lw = plan.waivers
+        locs = {w.id: lw.locator(i) for i, w in enumerate(lw.data.waivers)}
+        findings, wnotes = apply_waivers(
+            findings, lw.data, store, as_of, locators=locs,
+            record_ids=frozenset(a.id for a in collected.bundle.approvals),
+            settings=cfg.settings)
+        notes.extend(f"warning: {n}" for n in wnotes)
+    if plan.baseline is not None:
+        findings = apply_baseline(findings, plan.baseline)
+    if cfg.escalation:
+        from .escalation import escalate_from_history
+
+        findings = escalate_from_history(req.loaded, findings, as_of,
+                                         collected.bundle.people, req.history_url)
+    source_errors = any(s.status == "error" for s in statuses)
+    summary, code = _summary(findings, cfg.fail_on, source_errors)
+    result = ScanResult(
+        tool_version=__version__, organisation=cfg.organisation, as_of=format_ts(as_of),
+        mode=req.mode, gate=gate_info, fail_on=cfg.fail_on,
+        rule_packs=tuple(cfg.rule_packs), sources=tuple(statuses), unmatched=unmatched,
+        findings=tuple(findings), summary=summary, exit_code=code,
+        coverage=coverage_rows(plan.rules),
+        matrix=build_matrix(store, plan.rules, as_of, cfg.settings),
+        links=evidence_links(collected.bundle, {e for f in findings for e in f.evidence}),
+        evidence_digest=plan.snapshot.digest if plan.snapshot is not None else None,
+        config_file=req.loaded.path,
+    )
+    t5 = time.perf_counter()
+    timings: dict[str, Any] = {"plan": t1 - t0, "collect": t2 - t1, "index": t3 - t2,
+                               "evaluate": t4 - t3, "post": t5 - t4,
+                               "sources": collected.timings}
+    fixed = replace(req, as_of=as_of)
+    return RunOutcome(result, store, collected, fixed, cfg, timings, notes,
+                      source_causes(collected, [*dups, *(d for ds in unsourced.values()
+                                                         for d in ds), *strict.diagnostics]))
+
+
+def record_history(outcome: RunOutcome) -> str:
+    """Record the outcome in the request's history store; return a line for the user.
+
+    Call it after the reports are written: a history failure (raised as UsageError E388)
+    must never lose a report nor change the exit code.
+    """
+    from .history import History, default_url, shown_url
+
+    req = outcome.request
+    url = req.history_url or default_url(req.loaded.path)
+    scan_id = History(url).record(outcome.result)
+    return f"recorded scan #{scan_id} in {shown_url(url)}"
