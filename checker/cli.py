@@ -16,7 +16,7 @@ import os
 import click
 
 from . import __version__
-from .commands.closeloop import tickets
+from .commands.closeloop import notify, tickets
 from .commands.evidence import diff, evidence, history
 from .commands.init import init
 from .commands.reports import matrix, owners, report
@@ -43,5 +43,5 @@ def main(debug: bool = False) -> None:
 
 
 for _command in (scan, gate, report, matrix, owners, evidence, history, diff, rules, init,
-                 tickets, soa):
+                 tickets, notify, soa):
     main.add_command(_command)

@@ -103,13 +103,13 @@ def tickets_sync(config_path: Path, as_of: str | None, waivers: Path | None,
     sys.exit(code)
 
 
-@main.command()
+@click.command()
 @_loop_options
 @click.option("--eml", "eml", type=click.Path(file_okay=False, path_type=Path),
               help="Write one .eml file per person into this folder.")
 @click.option("--send", is_flag=True,
               help="Send the messages through the SMTP relay of notify.smtp (STARTTLS).")
-@_guard
+@guard
 def notify(config_path: Path, as_of: str | None, waivers: Path | None,
            history_url: str | None, progress: bool | None, eml: Path | None,
            send: bool) -> None:
@@ -132,15 +132,15 @@ def notify(config_path: Path, as_of: str | None, waivers: Path | None,
         raise ConfigError(loaded.located.diag(("notify",), "E620",
                                               "--send needs notify.smtp (host, port …)",
                                               "add smtp: {host: smtp.example.com}"))
-    when = _as_of(as_of)
+    when = parse_as_of_value(as_of) or datetime.now(UTC).replace(microsecond=0)
     result, _ = loop_scan(loaded, when, waivers=waivers, history_url=history_url,
-                          progress=_progress(progress))
+                          progress=progress)
     digests, unreachable = build_digests(result, cfg, loaded.config.escalation,
                                          loaded.config.organisation)
     mode = "sending" if send else ("writing .eml files" if eml else
                                    "dry run: nothing sent (--eml DIR or --send)")
     click.echo(render_plan(digests, unreachable, mode=mode), nl=False)
-    code = 3 if any(s.status == "error" for s in result.sources) else 0
+    code = 3 if result.exit_code == 3 else 0
     if eml is not None:
         paths = write_eml(digests, eml)
         click.echo(f"wrote {len(paths)} message(s) to {eml}", err=True)
