@@ -39,6 +39,7 @@ class Fault:
     times: int = 1
     retry_after: str | None = None
     after: int = 0  # let this many matching requests through first
+    echo: bool = False  # put the request's Authorization header in the error body
 
 
 @dataclass
@@ -118,8 +119,12 @@ class _Handler(BaseHTTPRequestHandler):
                         continue
                     fault.times -= 1
                     hdrs = {"Retry-After": fault.retry_after} if fault.retry_after else {}
-                    self._send(fault.status, {"errorMessages": [f"injected {fault.status}"]},
-                               hdrs)
+                    msg = f"injected {fault.status}"
+                    if fault.echo:
+                        auth = self.headers.get("Authorization") or ""
+                        decoded = base64.b64decode(auth.split(" ")[-1]).decode() if auth else ""
+                        msg += f" for {auth} ({decoded})"
+                    self._send(fault.status, {"errorMessages": [msg]}, hdrs)
                     return
             expected = "Basic " + base64.b64encode(f"{st.email}:{st.token}".encode()).decode()
             if self.headers.get("Authorization") != expected:

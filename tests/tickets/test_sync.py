@@ -234,3 +234,18 @@ def test_nothing_is_closed_while_a_source_is_in_error(
     assert "kept open" in p.stdout
     done = {k for k, i in jira.issues.items() if i["fields"]["status"]["name"] == "Done"}
     assert done == set()
+
+
+def test_canary_no_credential_in_any_output_even_when_the_server_echoes_it(
+        run_cli: Runner, demo: Path, jira: JiraServer, env: dict[str, str]) -> None:
+    import base64
+
+    jira.inject(Fault("PUT", r"/properties/aimscheck$", 400, times=1, after=2, echo=True))
+    p = run_cli("--debug", "tickets", "sync", "-c", demo, "--as-of", AS_OF, "--apply",
+                env=env)
+    assert p.returncode == 3, p.stdout + p.stderr
+    assert "injected 400 for" in p.stdout
+    basic = base64.b64encode(f"{jira.email}:{TOKEN}".encode()).decode()
+    for secret in (TOKEN, basic):
+        assert secret not in p.stdout + p.stderr
+        assert secret not in json.dumps(jira.issues)
