@@ -11,6 +11,8 @@ release    registered after as-of: the version did not exist — dropped;
            deployed after as-of: not yet deployed, so not in production then
            either (``deployed_at``, ``deployed_by``, today's stage and aliases
            cleared: the release rules do not apply to it at as-of)
+           (a deployment dated after the evidence was *collected* is impossible: only
+           its time is cleared, so the release rules report an ``error``)
 approval   decided after as-of: dropped
 review     reviewed after as-of: dropped; approved after as-of: the approval
            (``approver``/``approved_at``) is cleared
@@ -61,13 +63,19 @@ def _keep(records: Iterable[R], date: Callable[[R], datetime | None], as_of: dat
 
 
 def _release(r: Release, as_of: datetime) -> Release:
-    if _after(r.deployed_at, as_of):
-        # Not yet deployed at as-of, so not in production then either: today's stage and
-        # aliases describe the registry now, after the deployment.
-        attributes = {k: v for k, v in r.attributes.items() if k != "production"}
-        return r.model_copy(update={"deployed_at": None, "deployed_by": None, "stage": None,
-                                    "aliases": (), "attributes": attributes})
-    return r
+    if not _after(r.deployed_at, as_of):
+        return r
+    fetched = r.provenance.fetched_at
+    if r.deployed_at is not None and fetched is not None and r.deployed_at > fetched:
+        # A deployment dated after the evidence was collected cannot have happened: keep
+        # the production stage without a deployment time, which the release rules report
+        # as an error (fail closed) instead of letting a future date hide a release.
+        return r.model_copy(update={"deployed_at": None, "deployed_by": None})
+    # Not yet deployed at as-of, so not in production then either: today's stage and
+    # aliases describe the registry now, after the deployment.
+    attributes = {k: v for k, v in r.attributes.items() if k != "production"}
+    return r.model_copy(update={"deployed_at": None, "deployed_by": None, "stage": None,
+                                "aliases": (), "attributes": attributes})
 
 
 def _review(r: Review, as_of: datetime) -> Review:

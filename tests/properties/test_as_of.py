@@ -95,6 +95,9 @@ def _moved(choice: tuple[str, int, str, tuple[str, ...] | None], hours: int
            ) -> tuple[EvidenceBundle, EvidenceBundle]:
     attr, i, fld, gone = choice
     rec = getattr(_BUNDLE, attr)[i]
+    if attr == "releases":  # collected after the moved date: the deployment is possible
+        rec = rec.model_copy(update={"provenance": rec.provenance.model_copy(
+            update={"fetched_at": AS_OF + timedelta(days=500)})})
     later = rec.model_copy(update={fld: AS_OF + timedelta(hours=hours)})
     update: dict[str, Any] = dict.fromkeys(gone or ())
     if "aliases" in update:
@@ -124,6 +127,19 @@ def test_supporting_evidence_past_as_of_never_turns_a_fail_into_a_pass(
     for key, status in _BASE.items():
         if status in ("fail", "error"):
             assert after.get(key) != "pass", (choice, key)
+
+
+def test_a_deployment_dated_after_collection_is_an_error_not_hidden() -> None:
+    """A production release whose deployment is dated after the evidence was collected
+    cannot be 'not yet deployed': its time is dropped and the release rules error."""
+    i, rel = next((i, r) for i, r in enumerate(_BUNDLE.releases)
+                  if r.deployed_at is not None and (r.stage or "").lower() == "production")
+    fetched = AS_OF + timedelta(hours=1)
+    forged = rel.model_copy(update={
+        "deployed_at": AS_OF + timedelta(hours=2),
+        "provenance": rel.provenance.model_copy(update={"fetched_at": fetched})})
+    after = _verdicts(_replace("releases", i, forged))
+    assert after[("AIMS-REL-001", "release", rel.id)] == "error"
 
 
 def test_the_supporting_choices_cover_every_kind() -> None:
