@@ -137,6 +137,7 @@ def _finding(rule: CompiledRule, target: Target | None, out: Outcome | None,
         message=message, owner=owner_ref, deputy=deputy,
         evidence=tuple(e for e in evidence if e and e != "?"), references=rule.references,
         remediation=rule.remediation, rule_file=rule.file, act=act,
+        good_practice=rule.good_practice,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -81,6 +82,9 @@ class Finding(_Frozen):
     remediation: str = ""
     rule_file: str = ""
     act: tuple[str, ...] = ()
+    good_practice: bool = Field(
+        default=False, description="The rule goes beyond the standard's wording: a failure "
+        "is an opportunity for improvement, not a nonconformity against a 'shall'.")
     waiver: WaiverRef | None = Field(
         default=None, description="The waiver matched to this finding, if any.")
     baseline: Literal["known", "new", "regressed"] | None = Field(
@@ -97,6 +101,19 @@ class Finding(_Frozen):
     def target(self) -> str:
         """``kind/id``."""
         return f"{self.target_kind}/{self.target_id}"
+
+    @property
+    def fingerprint(self) -> str:
+        """The stable identity of a finding across scans: ``RULE:kind/id``.
+
+        The same value as SARIF's ``partialFingerprints`` and the ticket sync's key.
+        """
+        return f"{self.rule_id}:{self.target}"
+
+    @property
+    def finding_id(self) -> str:
+        """A short stable id for people (``F-`` + 16 hex digits of the fingerprint's SHA-256)."""
+        return "F-" + hashlib.sha256(self.fingerprint.encode("utf-8")).hexdigest()[:16]
 
 
 class SourceStatus(_Frozen):

@@ -49,6 +49,7 @@ class _Bar:
     width: float
     text: str
     cls: str
+    fully_automated: bool = False
 
 
 def _bars(result: ScanResult, width: int) -> tuple[list[_Bar], int]:
@@ -70,7 +71,7 @@ def _bars(result: ScanResult, width: int) -> tuple[list[_Bar], int]:
             scale = (g.automated + 0.5 * g.partial) / total if total else 0.0
             bars.append(_Bar(label, y, round(r * scale * width, 1),
                              f"{round(r * 100)}% of checks hold ({g.passed}/{n}); "
-                             f"{open_share}", cls))
+                             f"{open_share}", cls, fully_automated=g.automated == total))
         y += 22
     return bars, y
 
@@ -111,5 +112,7 @@ class HtmlReporter(Reporter):
             href=lambda loc: evidence_href(loc, result.links),
             status_label=_STATUS_LABEL,
             warns=[f for f in result.findings if f.status == "warn"],
+            waived=sorted((f for f in result.findings if f.status == "waived"),
+                          key=lambda f: (f.rule_id, f.target)),
         )
         return str(page)

@@ -64,11 +64,11 @@ class MarkdownReporter(Reporter):
             out.append(f"Release {md_escape(str(g.get('model')))} version "
                        f"{md_escape(str(g.get('version')))}")
         out.append("")
-        out.append("| total | pass | fail | error | warn | n/a | people must act |")
-        out.append("|---:|---:|---:|---:|---:|---:|---:|")
+        out.append("| total | pass | fail | error | warn | waived | n/a | people must act |")
+        out.append("|---:|---:|---:|---:|---:|---:|---:|---:|")
         out.append(f"| {s.get('total', 0)} | {s.get('pass', 0)} | {s.get('fail', 0)} | "
-                   f"{s.get('error', 0)} | {s.get('warn', 0)} | {s.get('not_applicable', 0)} | "
-                   f"{s.get('owners', 0)} |")
+                   f"{s.get('error', 0)} | {s.get('warn', 0)} | {s.get('waived', 0)} | "
+                   f"{s.get('not_applicable', 0)} | {s.get('owners', 0)} |")
         bad = [x for x in result.sources if x.status == "error"]
         if bad:
             out.append("")
@@ -78,11 +78,13 @@ class MarkdownReporter(Reporter):
         out.append("")
         if not fails:
             out.append("Nobody needs to act: no failing findings.")
-            return "\n".join([*out, *_coverage(result)]) + "\n"
+            return "\n".join([*out, *_waived(result), *_coverage(result)]) + "\n"
         out.append("| | severity | rule | subject | finding | owner | deputy | evidence |")
         out.append("|---|---|---|---|---|---|---|---|")
         for f in fails[:_MAX_ROWS]:
             mark = "❌" if f.status == "fail" else "⚠️ error"
+            if f.good_practice:
+                mark += " (good practice)"
             out.append(
                 f"| {mark} | {f.severity} | {md_escape(f.rule_id)} | {md_escape(f.target)} | "
                 f"{md_escape(f.message)} | {md_escape(who(f.owner))} | "
@@ -92,7 +94,24 @@ class MarkdownReporter(Reporter):
             out.append("")
             out.append(f"… and {len(fails) - _MAX_ROWS} more failing findings; see the full "
                        "report (`aimscheck report --format html`).")
-        return "\n".join([*out, *_coverage(result)]) + "\n"
+        return "\n".join([*out, *_waived(result), *_coverage(result)]) + "\n"
+
+
+def _waived(result: ScanResult) -> list[str]:
+    """Waived findings stay visible, with who accepted the risk and until when."""
+    waived = sorted((f for f in result.findings if f.status == "waived" and f.waiver),
+                    key=lambda f: (f.rule_id, f.target))
+    if not waived:
+        return []
+    out = ["", f"**Waived** ({len(waived)}): accepted risks; each fails again when its waiver "
+           "ends.", "", "| rule | subject | waiver | approved by | expires | risk acceptance |",
+           "|---|---|---|---|---|---|"]
+    for f in waived:
+        w = f.waiver
+        assert w is not None
+        out.append(f"| {md_escape(f.rule_id)} | {md_escape(f.target)} | {md_escape(w.id)} | "
+                   f"{md_escape(w.approved_by)} | {w.expiry} | {md_escape(w.risk_acceptance)} |")
+    return out
 
 
 def _escalated(f: Finding) -> str:

@@ -66,8 +66,9 @@ class TextReporter(Reporter):
                                                             f.target))
                 out.append(f"  {who} — {len(items)} finding{'s' if len(items) != 1 else ''}")
                 for f in items:
+                    gp = "  [good practice]" if f.good_practice else ""
                     out.append(f"    {f.status.upper():5} {f.severity:8} {f.rule_id} "
-                               f"{f.target}: {f.message}")
+                               f"{f.target}: {f.message}{gp}")
                     if f.evidence:
                         out.append(f"          evidence: {', '.join(f.evidence[:4])}")
                     if f.deputy is not None:
@@ -89,6 +90,16 @@ class TextReporter(Reporter):
             out.append("Warnings (do not fail the run)")
             for f in warns:
                 out.append(f"  WARN  {f.rule_id} {f.target}: {f.message} — {_person(f)}")
+            out.append("")
+        waived = [f for f in result.findings if f.status == "waived" and f.waiver]
+        if waived:
+            out.append("Waived (accepted risks; they fail again when the waiver ends)")
+            for f in sorted(waived, key=lambda f: (f.rule_id, f.target)):
+                w = f.waiver
+                assert w is not None
+                out.append(f"  WAIVED {f.rule_id} {f.target}: {f.message}")
+                out.append(f"          waiver {w.id} approved by {w.approved_by}, until "
+                           f"{w.expiry}; risk acceptance {w.risk_acceptance}")
             out.append("")
         out.append(summary_line(result))
         return "\n".join(out) + "\n"
