@@ -9,6 +9,7 @@ files, the URL for services). Adapters are the only code that reads sources.
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from contextvars import ContextVar, Token
@@ -84,11 +85,19 @@ class SourceContext:
         return p if p.is_absolute() else self.base_dir / p
 
     def display(self, path: Path) -> str:
-        """A path for messages: relative to the config folder when inside it."""
+        """A path for locators and messages, always relative to the config folder.
+
+        A file outside the folder is named with ``..`` parts, never by an absolute path:
+        outputs carry no path of this machine and are the same wherever the organisation's
+        folder is checked out.
+        """
         try:
-            return str(path.relative_to(self.base_dir))
+            return path.relative_to(self.base_dir).as_posix()
         except ValueError:
-            return str(path)
+            try:
+                return Path(os.path.relpath(path, self.base_dir)).as_posix()
+            except ValueError:  # another drive (Windows): nothing relative exists
+                return path.as_posix()
 
 
 class Adapter(ABC):

@@ -61,11 +61,21 @@ class LoadedRule:
     located: Located
     path: Path
     pack: str
+    in_pack: str = ""
 
     @property
     def id(self) -> str:
         """The rule id."""
         return str(self.data["id"])
+
+    @property
+    def pack_file(self) -> str:
+        """The file named relative to its pack (``iso42001/AIMS-COV-001.yaml``).
+
+        This is the name outputs carry: it is the same on every machine, in every working
+        directory and for every install location.
+        """
+        return f"{self.pack}/{self.in_pack or self.path.name}"
 
 
 @dataclass
@@ -220,6 +230,7 @@ def load_packs(names: Sequence[str], base_dir: Path | None = None) -> list[Loade
             diags.extend(d)
             if rule is None:
                 continue
+            rule.in_pack = path.relative_to(folder).as_posix()
             if rule.id in seen:
                 diags.append(rule.located.diag(("id",), "E204", f"duplicate rule id {rule.id!r}",
                                                f"also defined in {seen[rule.id].located.file}"))
@@ -339,7 +350,7 @@ def compile_rule(rule: LoadedRule, overrides: dict[str, Any],
         where=[c for c in where if c is not None], require=[c for c in require if c is not None],
         params=params, finding_owner=list(d["finding_owner"]), gates=list(d.get("gates") or []),
         remediation=d["remediation"], references={k: list(v) for k, v in d["references"].items()},
-        good_practice=bool(d.get("good_practice", False)), file=rule.located.file,
+        good_practice=bool(d.get("good_practice", False)), file=rule.pack_file,
         pack=rule.pack, line=rule.located.at(("id",))[0], description=d.get("description", ""),
         tags=list(d.get("tags") or []),
     ), []
