@@ -116,7 +116,8 @@ class OwnerCoverage(Check):
 
     Builds, for each role, who held it when (ownership history plus current owners) and
     intersects that with each holder's employment and leave dates, over the half-open
-    period ``[as-of − period_days, as-of)``.
+    period ``[as-of − period_days, as-of)`` — from the subject's creation when its source
+    records one inside the period (nothing was owned before the subject existed).
 
     Passes when the ``in_post_role`` always had an employed individual holder and at every
     instant at least one holder of ``roles`` was present. Fails when not, listing every interval
@@ -139,7 +140,10 @@ class OwnerCoverage(Check):
         """Compute the uncovered intervals."""
         assert isinstance(target, Subject)
         a: CoverageArgs = self.args
-        window = Interval(ctx.as_of - timedelta(days=a.period_days), ctx.as_of)
+        start = ctx.as_of - timedelta(days=a.period_days)
+        if target.created_at is not None and start < target.created_at < ctx.as_of:
+            start = target.created_at  # nothing to own before the subject existed
+        window = Interval(start, ctx.as_of)
         ev = [locator(target)]
         problems: list[str] = []
 

@@ -164,6 +164,11 @@ class ByOwnerArgs(CheckArgs):
     kind: str = Field(description="Review kind.")
     roles: list[str] = Field(default=["primary", "backup"], min_length=1,
                              description="Owner roles whose holders may review.")
+    first_due_days: int | None = Field(
+        default=None, ge=0,
+        description="A subject never reviewed passes while its first review is not due: "
+                    "created (per its source) less than this many days ago. None: no review "
+                    "fails.")
 
 
 @register("review_by_owner")
@@ -171,8 +176,9 @@ class ReviewByOwner(Check):
     """The latest review of ``kind`` was done by one of the subject's owners.
 
     Passes when the latest review at or before as-of has a reviewer who is the same person
-    as an owner in ``roles``. Fails when not, naming the reviewer, or when there is no
-    review. Errors when: never.
+    as an owner in ``roles``, or when there is none yet and the subject was created less
+    than ``first_due_days`` ago. Fails when not, naming the reviewer, or when there is no
+    review (and the first one is due). Errors when: never.
 
     Example:
         applies_to: [risk]
@@ -191,6 +197,13 @@ class ReviewByOwner(Check):
         label = a.kind.replace("_", " ")
         got = _latest(ctx, target, a.kind)
         if isinstance(got, Outcome):
+            created = target.created_at
+            if (got.status == "fail" and a.first_due_days is not None and created is not None
+                    and created <= ctx.as_of
+                    and created + timedelta(days=a.first_due_days) >= ctx.as_of):
+                due = created + timedelta(days=a.first_due_days)
+                return Outcome("pass", f"not reviewed yet; created {created.date()}, first "
+                               f"{label} due {due.date()}", (locator(target),))
             return got
         last, ev = got
         if _is_owner(ctx, target, last.reviewer, a.roles):
