@@ -3,7 +3,9 @@
 The store is SQLite by default — a file beside the config, ``.aimscheck-history.sqlite``,
 no server to run — or PostgreSQL (``--history-url postgresql://user@host/db``) for a team
 sharing one history. Both go through SQLAlchemy Core, so the SQL is written once; the
-PostgreSQL driver is psycopg 3. Passwords in URLs are never printed.
+PostgreSQL driver is psycopg 3, installed with the ``postgres`` extra
+(``pip install 'aimscheck[postgres]'``); SQLite needs nothing beyond the standard
+library. Passwords in URLs are never printed.
 
 Readiness is ``(pass + warn) / (total − not_applicable)``: the share of applicable checks
 that hold today. Waived findings are counted apart (an accepted exception is not
@@ -159,7 +161,13 @@ class History:
         self.url = url
         try:
             self.engine: Engine = sa.create_engine(_engine_url(url), future=True)
-        except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+        except ImportError as exc:  # the PostgreSQL driver is an extra
+            raise UsageError(Diagnostic("--history-url", 0, 0, "E388",
+                                        f"cannot use history store {shown_url(url)}: "
+                                        f"the database driver is not installed ({exc.name})",
+                                        "PostgreSQL needs the extra: "
+                                        "pip install 'aimscheck[postgres]'")) from None
+        except (ArgumentError, NoSuchModuleError) as exc:
             raise UsageError(Diagnostic("--history-url", 0, 0, "E388",
                                         f"cannot use history store {shown_url(url)}: "
                                         f"{redact(str(exc).splitlines()[0])}",

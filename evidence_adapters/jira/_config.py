@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, GetJsonSchemaHandler, field_validator, model_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from checker.adapters import AdapterConfig
 from evidence_adapters._http import RetryConfig
@@ -47,6 +49,16 @@ class Transition(AdapterConfig):
     assignee_changed: bool = Field(False, description="Only when the same history entry "
                                                       "also changes the assignee (e.g. an "
                                                       "escalation that hands the issue on).")
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema,
+                                     handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        """The schema editors see: the mapping, or the list/one-name shorthand."""
+        mapping = handler.resolve_ref_schema(handler(core_schema))
+        return {"anyOf": [dict(mapping),
+                          {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                          {"type": "string"}],
+                "description": mapping.get("description", "")}
 
     @model_validator(mode="before")
     @classmethod
