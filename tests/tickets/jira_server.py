@@ -56,6 +56,7 @@ class JiraServer:
     calls: list[tuple[str, str]] = field(default_factory=list)  # (method, path) served 2xx
     lock: threading.Lock = field(default_factory=threading.Lock)
     port: int = 0
+    datacenter: bool = False  # REST v2: wiki-markup strings, usernames ("name"), bearer PAT
 
     @property
     def url(self) -> str:
@@ -126,7 +127,8 @@ class _Handler(BaseHTTPRequestHandler):
                         msg += f" for {auth} ({decoded})"
                     self._send(fault.status, {"errorMessages": [msg]}, hdrs)
                     return
-            expected = "Basic " + base64.b64encode(f"{st.email}:{st.token}".encode()).decode()
+            expected = (f"Bearer {st.token}" if st.datacenter else
+                        "Basic " + base64.b64encode(f"{st.email}:{st.token}".encode()).decode())
             if self.headers.get("Authorization") != expected:
                 self._send(401, {"errorMessages": ["unauthorized"]})
                 return
@@ -142,8 +144,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _route(self, st: JiraServer, method: str, path: str, query: dict[str, list[str]],
                body: Any) -> tuple[int, Any]:
-        api = "/rest/api/3"
-        if method == "GET" and path == f"{api}/search/jql":
+        api = "/rest/api/2" if st.datacenter else "/rest/api/3"
+        who = "name" if st.datacenter else "accountId"
+
+        def doc_ok(doc: Any) -> bool:
+            return isinstance(doc, str) if st.datacenter else _is_adf(doc)
+
+        if method == "GET" and path == (f"{api}/search" if st.datacenter else f"{api}/search/jql"):
             jql = query.get("jql", [""])[0]
             label = re.search(r'labels = "([^"]+)"', jql)
             project = re.search(r'project = "([^"]+)"', jql)
@@ -152,7 +159,7 @@ class _Handler(BaseHTTPRequestHandler):
                 kv[0].rsplit("-", 1)[1]))
                     if (not label or label.group(1) in i["fields"]["labels"])
                     and (not project or project.group(1) == st.project)]
-            start = int(query.get("nextPageToken", ["0"])[0])
+            start = int(query.get("startAt" if st.datacenter else "nextPageToken", ["0"])[0])
             size = min(int(query.get("maxResults", ["50"])[0]), 5)  # small pages: paging
             page = hits[start:start + size]
             last = start + size >= len(hits)
@@ -161,14 +168,17 @@ class _Handler(BaseHTTPRequestHandler):
                 "properties": {p: i["properties"][p] for p in props if p in i["properties"]}}
                 for i in page]
             out: dict[str, Any] = {"issues": issues, "isLast": last}
+            if st.datacenter:
+                return 200, {"issues": issues, "startAt": start, "maxResults": size,
+                             "total": len(hits)}
             if not last:
                 out["nextPageToken"] = str(start + size)
             return 200, out
         if method == "GET" and path == f"{api}/user/assignable/search":
-            acc = query.get("accountId", [""])[0]
+            acc = query.get("username" if st.datacenter else "accountId", [""])[0]
             if query.get("project", [""])[0] != st.project:
                 return 400, {"errorMessages": ["no such project"]}
-            return 200, ([{"accountId": acc, "displayName": st.users[acc]}]
+            return 200, ([{who: acc, "displayName": st.users[acc]}]
                          if acc in st.users else [])
         if method == "POST" and path == f"{api}/issue":
             f = (body or {}).get("fields") or {}
@@ -179,9 +189,9 @@ class _Handler(BaseHTTPRequestHandler):
                 errors["issuetype"] = "issue type is required"
             if not f.get("summary"):
                 errors["summary"] = "You must specify a summary of the issue."
-            if not _is_adf(f.get("description")):
+            if not doc_ok(f.get("description")):
                 errors["description"] = "Operation value must be an Atlassian Document"
-            acc = (f.get("assignee") or {}).get("accountId")
+            acc = (f.get("assignee") or {}).get(who)
             if acc is not None and acc not in st.users:
                 errors["assignee"] = f"User '{acc}' cannot be assigned issues."
             if errors:
@@ -192,7 +202,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "summary": f["summary"], "description": f["description"],
                 "labels": list(f.get("labels") or []), "status": _status("To Do"),
                 "issuetype": f["issuetype"], "assignee": (
-                    {"accountId": acc, "displayName": st.users[acc]} if acc else None)},
+                    {who: acc, "displayName": st.users[acc]} if acc else None)},
                 "properties": {}, "comments": [], "watchers": []}
             return 201, {"id": str(10000 + n), "key": key, "self": f"{st.url}{api}/issue/{key}"}
         m = re.fullmatch(rf"{api}/issue/([A-Z]+-\d+)(/.*)?", path)
@@ -205,17 +215,17 @@ class _Handler(BaseHTTPRequestHandler):
         f = issue["fields"]
         if method == "PUT" and rest == "":
             upd = (body or {}).get("fields") or {}
-            if "description" in upd and not _is_adf(upd["description"]):
+            if "description" in upd and not doc_ok(upd["description"]):
                 return 400, {"errors": {"description": "not ADF"}}
             for k in ("summary", "description", "labels"):
                 if k in upd:
                     f[k] = upd[k]
             return 204, None
         if method == "PUT" and rest == "/assignee":
-            acc = (body or {}).get("accountId")
+            acc = (body or {}).get(who)
             if acc is not None and acc not in st.users:
                 return 400, {"errorMessages": [f"User '{acc}' cannot be assigned issues."]}
-            f["assignee"] = {"accountId": acc, "displayName": st.users[acc]} if acc else None
+            f["assignee"] = {who: acc, "displayName": st.users[acc]} if acc else None
             return 204, None
         if method == "POST" and rest == "/watchers":
             if not isinstance(body, str):
@@ -224,10 +234,10 @@ class _Handler(BaseHTTPRequestHandler):
                 issue["watchers"].append(body)
             return 204, None
         if method == "POST" and rest == "/comment":
-            if not _is_adf((body or {}).get("body")):
-                return 400, {"errors": {"comment": "body must be ADF"}}
-            text = " ".join(n.get("text", "") for p in body["body"]["content"]
-                            for n in p.get("content", []))
+            if not doc_ok((body or {}).get("body")):
+                return 400, {"errors": {"comment": "body must be ADF (v3) or a string (v2)"}}
+            text = body["body"] if st.datacenter else " ".join(
+                n.get("text", "") for p in body["body"]["content"] for n in p.get("content", []))
             issue["comments"].append(text)
             return 201, {"id": str(len(issue["comments"]))}
         if method == "GET" and rest == "/transitions":

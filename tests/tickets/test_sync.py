@@ -249,3 +249,41 @@ def test_canary_no_credential_in_any_output_even_when_the_server_echoes_it(
     for secret in (TOKEN, basic):
         assert secret not in p.stdout + p.stderr
         assert secret not in json.dumps(jira.issues)
+
+
+def test_data_center_v2_with_wiki_markup_and_usernames(run_cli: Runner, tmp_path: Path) -> None:
+    import shutil
+
+    from .conftest import TICKETS_YAML
+    from .jira_server import serve
+
+    accounts = hr_accounts(DEMO)
+    users = {email.split("@")[0]: name for email, (_, name) in accounts.items()}
+    with serve(JiraServer(email="", token=TOKEN, users=users, datacenter=True)) as dc:
+        base = tmp_path / "demo"
+        shutil.copytree(DEMO, base)
+        (base / "jira-users.csv").write_text(
+            "accountId,email\n" + "".join(f"{e.split('@')[0]},{e}\n" for e in accounts),
+            "utf-8")
+        cfg = base / "aimscheck.yaml"
+        conn = TICKETS_YAML.format(site=dc.url).replace(
+            "auth: {email_env: TEST_JIRA_EMAIL, token_file: jira-token.txt}",
+            "deployment: datacenter\n    auth: {pat_file: jira-token.txt}\n"
+            "    identity: {csv: jira-users.csv}\n    account_id_pattern: '^$'")
+        cfg.write_text(cfg.read_text("utf-8") + conn, "utf-8")
+        (base / "jira-token.txt").write_text(TOKEN + "\n", "utf-8")
+        p = run_cli("tickets", "sync", "-c", cfg, "--as-of", AS_OF, "--apply")
+        assert p.returncode == 0, p.stdout + p.stderr
+        want = failing(run_cli, cfg)
+        assert len(dc.issues) == len(want)
+        got = {i["properties"]["aimscheck"]["fingerprint"]: i for i in dc.issues.values()}
+        f = want["AIMS-OWN-002:ai_system/support-chatbot"]
+        issue = got["AIMS-OWN-002:ai_system/support-chatbot"]
+        owner = f["owner"]
+        assert isinstance(owner, dict)
+        assert issue["fields"]["assignee"]["name"] == str(owner["email"]).split("@")[0]
+        assert issue["fields"]["description"].startswith("h3. Finding\n")
+        again = run_cli("tickets", "sync", "-c", cfg, "--as-of", AS_OF, "--apply")
+        assert again.returncode == 0
+        assert "0 create, 0 update" in again.stdout
+        assert TOKEN not in p.stdout + p.stderr
