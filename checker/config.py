@@ -46,6 +46,10 @@ class _Strict(BaseModel):
 class Settings(_Strict):
     """Organisation-wide settings that checks read."""
 
+    corrective_action_days: dict[Severity, int] = Field(
+        default={"critical": 7, "high": 30, "medium": 60, "low": 90},
+        description="Corrective-action log: days from a failing finding's first sighting "
+        "to its due date, by severity.")
     production_stages: list[str] = Field(
         default=["production"],
         description="Model-registry stages that mean 'in production' (case-insensitive).",

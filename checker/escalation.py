@@ -24,14 +24,14 @@ from datetime import datetime
 from .config import LoadedConfig
 from .errors import ConfigError
 from .evidence import Person
-from .findings import FAILING, Finding, OwnerRef
+from .findings import FAILING, ClosedFinding, Finding, OwnerRef
 from .history import DEFAULT_FILE
 from .identity import IdentityIndex
 from .loopconfig import EscalationStep
 from .timeutil import format_ts, parse_ts
 from .yamlsrc import Located
 
-__all__ = ["apply_escalation", "check_ladder", "escalate_from_history", "failing_days"]
+__all__ = ["age_from_history", "apply_escalation", "check_ladder", "failing_days"]
 
 Key = tuple[str, str, str]
 
@@ -122,20 +122,35 @@ def apply_escalation(findings: Sequence[Finding], steps: Sequence[EscalationStep
     return out
 
 
-def escalate_from_history(loaded: LoadedConfig, findings: Sequence[Finding], as_of: datetime,
-                          people: Iterable[Person], history_url: str | None) -> list[Finding]:
-    """Apply the config's ladder with the failing runs of the history store.
+def age_from_history(loaded: LoadedConfig, findings: Sequence[Finding], as_of: datetime,
+                     people: Iterable[Person], history_url: str | None
+                     ) -> tuple[list[Finding], tuple[ClosedFinding, ...]]:
+    """Age every failing finding and list the ones this scan closes (10.2).
 
-    The store is the one ``scan --record`` writes (``history_url``, else the SQLite file
-    beside the config). With no store yet, every failing finding starts failing now.
+    With a history store (``history_url``, or the SQLite file beside the config), each
+    failing finding gets ``failing_since`` (and ``escalated_to`` when the config has a
+    ladder), and every finding that failed in the latest recorded scan up to ``as_of`` but
+    does not fail now is returned as closed — its corrective action verified by this scan.
+    Without a store, only a configured ladder applies (everything starts failing now).
     """
     from .history import History, default_url
 
     cfg = loaded.config
+    has_store = bool(history_url) or (loaded.base_dir / DEFAULT_FILE).exists()
+    if not has_store and not cfg.escalation:
+        return list(findings), ()
     check_ladder(cfg.escalation, loaded.located)
-    url = history_url or default_url(loaded.path)
     since: dict[Key, str] = {}
-    if history_url or (loaded.base_dir / DEFAULT_FILE).exists():
-        since = History(url).failing_since(format_ts(as_of))
-    return apply_escalation(findings, cfg.escalation, since, as_of, IdentityIndex(people),
+    if has_store:
+        since = History(history_url or default_url(loaded.path)).failing_since(
+            format_ts(as_of))
+    aged = apply_escalation(findings, cfg.escalation, since, as_of, IdentityIndex(people),
                             cfg.accountable_executive)
+    now = format_ts(as_of)
+    current = {(f.rule_id, f.target_kind, f.target_id): f.status for f in findings}
+    closed = tuple(
+        ClosedFinding(rule_id=k[0], target_kind=k[1], target_id=k[2], first_seen=start,
+                      closed_at=now, status_now=current.get(k, "gone"))
+        for k, start in sorted(since.items())
+        if current.get(k) not in FAILING and start != now)
+    return aged, closed

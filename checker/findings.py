@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "FAILING",
     "SCHEMA_VERSION",
+    "ClosedFinding",
     "CoverageRow",
     "Finding",
     "FindingStatus",
@@ -189,6 +190,27 @@ class HistoryPoint(_Frozen):
     total: int
 
 
+class ClosedFinding(_Frozen):
+    """A finding that failed in the latest recorded scan and no longer fails (10.2).
+
+    The corrective action is *verified* by this scan: the rule now holds (or the finding
+    is waived, or its subject is gone).
+    """
+
+    rule_id: str
+    target_kind: str
+    target_id: str
+    first_seen: str = Field(description="As-of of the first scan of its failing run.")
+    closed_at: str = Field(description="As-of of this scan, which no longer fails it.")
+    status_now: str = Field(description="pass, warn, waived, not_applicable, or 'gone' "
+                            "when the subject is no longer in the evidence.")
+
+    @property
+    def target(self) -> str:
+        """``kind/id``."""
+        return f"{self.target_kind}/{self.target_id}"
+
+
 class ScanResult(_Frozen):
     """Everything a reporter needs: metadata, sources, findings and the summary."""
 
@@ -205,6 +227,12 @@ class ScanResult(_Frozen):
     unmatched: tuple[UnmatchedRecords, ...] = Field(
         default=(), description="Per source and kind: records that attach to no known person.")
     findings: tuple[Finding, ...] = ()
+    corrective_action_days: dict[str, int] = Field(
+        default_factory=dict, description="Days from first sighting to the due date of a "
+        "failing finding, by severity (settings.corrective_action_days).")
+    closed: tuple[ClosedFinding, ...] = Field(
+        default=(), description="With recorded history: findings that failed in the latest "
+        "earlier scan and no longer fail (corrective action verified).")
     summary: dict[str, Any] = Field(default_factory=dict)
     exit_code: int = 0
     evidence_digest: str | None = Field(

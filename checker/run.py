@@ -699,18 +699,18 @@ def run(req: ScanRequest) -> RunOutcome:
         notes.extend(f"warning: {n}" for n in wnotes)
     if plan.baseline is not None:
         findings = apply_baseline(findings, plan.baseline)
-    if cfg.escalation:
-        from .escalation import escalate_from_history
+    from .escalation import age_from_history
 
-        findings = escalate_from_history(req.loaded, findings, as_of,
-                                         collected.bundle.people, req.history_url)
+    findings, closed = age_from_history(req.loaded, findings, as_of, collected.bundle.people,
+                                        req.history_url)
     source_errors = any(s.status == "error" for s in statuses)
     summary, code = _summary(findings, cfg.fail_on, source_errors)
     result = ScanResult(
         tool_version=__version__, organisation=cfg.organisation, as_of=format_ts(as_of),
         mode=req.mode, gate=gate_info, fail_on=cfg.fail_on,
         rule_packs=tuple(cfg.rule_packs), sources=tuple(statuses), unmatched=unmatched,
-        findings=tuple(findings), summary=summary, exit_code=code,
+        findings=tuple(findings), closed=closed, summary=summary, exit_code=code,
+        corrective_action_days=dict(cfg.settings.corrective_action_days),
         coverage=coverage_rows(plan.rules),
         matrix=build_matrix(store, plan.rules, as_of, cfg.settings),
         links=evidence_links(collected.bundle, {e for f in findings for e in f.evidence}),

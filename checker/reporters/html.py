@@ -9,13 +9,16 @@ fetched when the page opens (no scripts, fonts, images or stylesheets from elsew
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from checker.findings import ScanResult
+from checker.findings import Finding, ScanResult
+from checker.timeutil import format_ts, parse_ts
 
 from ._common import (
+    SEVERITY_ORDER,
     clause_groups,
     definition_site,
     failing,
@@ -87,6 +90,37 @@ def _history(result: ScanResult, width: int, height: int) -> list[dict[str, Any]
     return out
 
 
+@dataclass
+class _Action:
+    """One row of the corrective-action log."""
+
+    finding: Finding
+    first_seen: str
+    age_days: int
+    due: str
+    overdue: bool
+
+
+def _actions(result: ScanResult) -> list[_Action]:
+    """Open corrective actions (failing findings): first seen, age and due date, oldest first.
+
+    Without recorded history a finding is first seen in this scan. The due date is the
+    first sighting plus the configured days for its severity.
+    """
+    as_of = parse_ts(result.as_of)
+    days = result.corrective_action_days
+    out = []
+    for f in failing(result):
+        first = f.failing_since or result.as_of
+        start = parse_ts(first)
+        due = start + timedelta(days=days.get(f.severity, 0)) if days else None
+        out.append(_Action(f, first[:10], (as_of - start).days,
+                           format_ts(due)[:10] if due else "—",
+                           due is not None and as_of > due))
+    return sorted(out, key=lambda a: (a.first_seen, SEVERITY_ORDER[a.finding.severity],
+                                      a.finding.rule_id, a.finding.target))
+
+
 @register_reporter("html")
 class HtmlReporter(Reporter):
     """The self-assessment report as one self-contained HTML page."""
@@ -112,6 +146,7 @@ class HtmlReporter(Reporter):
             href=lambda loc: evidence_href(loc, result.links),
             status_label=_STATUS_LABEL,
             warns=[f for f in result.findings if f.status == "warn"],
+            actions=_actions(result),
             waived=sorted((f for f in result.findings if f.status == "waived"),
                           key=lambda f: (f.rule_id, f.target)),
         )
