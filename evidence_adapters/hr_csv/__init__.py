@@ -13,7 +13,7 @@ midnight of the first day to midnight after the last.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time
 from typing import Any, ClassVar, Literal
 
 import yaml
@@ -144,6 +144,10 @@ class HrCsvConfig(AdapterConfig):
         (), description="Roles derived from HR attributes (title regex, department, "
                         "management level, explicit people); see evidence_adapters/_roles.py.")
     leave: LeaveConfig | None = None
+    effective_date: date | None = Field(
+        None, description="The day the export describes (its 'as of' date). A status of "
+                          "on_leave without dated leave applies to this day only; without it, "
+                          "to the scan's as-of day.")
     allow_empty: bool = Field(
         False, description="Accept an export with a header and no rows. Otherwise it is an "
                            "error (E300): an empty people export is a broken export, and rules "
@@ -160,6 +164,12 @@ class HrCsvConfig(AdapterConfig):
         if v is not None and v not in preset_names("hr_csv"):
             load_preset("hr_csv", v)  # raises with the available names
         return v
+
+
+def _effective(day: date | None) -> datetime | None:
+    # Noon UTC: the same calendar day in every time zone from UTC-11 to UTC+11, so the
+    # organisation's time zone turns it back into this day.
+    return None if day is None else datetime.combine(day, time(12), tzinfo=UTC)
 
 
 @dataclass
@@ -346,7 +356,8 @@ class HrCsvAdapter(Adapter):
             )
         return {
             "provenance": Provenance(adapter=self.name, locator=f"{row.file}:{row.line}",
-                                     fetched_at=self.ctx.fetched_at),
+                                     fetched_at=self.ctx.fetched_at,
+                                     effective_at=_effective(cfg.effective_date)),
             "id": pid,
             "name": name or email,
             "emails": (email,),
