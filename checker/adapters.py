@@ -21,8 +21,10 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from .errors import Diagnostic, EvidenceUnavailable
 from .evidence import EvidenceBundle
 from .registry import Registry, UnknownName, did_you_mean
+from .safefile import special_path
 
 __all__ = [
     "Adapter",
@@ -58,6 +60,10 @@ class SourceContext:
             recording.
         only_models: A hint that the run needs only these registered models (set by
             ``gate release``); a registry adapter may then read just them. None = all.
+        allow_outside: The source's ``allow_outside: true``: its paths may lie outside the
+            config's folder (never in /proc, /sys or /dev).
+        allow_empty: The source's ``allow_empty: true``: an export with no records is
+            accepted (otherwise it is an error: an empty export is usually a failed one).
     """
 
     base_dir: Path
@@ -67,6 +73,8 @@ class SourceContext:
     progress: bool = False
     recorder: Callable[[str, bytes], None] | None = None
     only_models: frozenset[str] | None = None
+    allow_outside: bool = False
+    allow_empty: bool = False
 
     def record(self, name: str, payload: bytes) -> None:
         """Hand a raw payload to the evidence locker (a no-op unless recording).
@@ -80,7 +88,41 @@ class SourceContext:
             self.recorder(name, payload)
 
     def path(self, value: str | Path) -> Path:
-        """Resolve a config path relative to the config file's folder."""
+        """Resolve an evidence path relative to the config file's folder, confined to it.
+
+        A config should not be able to make the tool read (and echo into reports) files
+        outside its own folder — ``path: /proc/self/environ`` would print the CI's secrets.
+
+        Raises:
+            EvidenceUnavailable: E314 when the path (symlinks followed) leaves the config's
+                folder and the source has no ``allow_outside: true``; E315 when it lies in
+                /proc, /sys or /dev (always).
+        """
+        p = Path(value)
+        p = p if p.is_absolute() else self.base_dir / p
+        shown = str(value)
+        if special_path(p):
+            raise EvidenceUnavailable(Diagnostic(
+                shown, 0, 0, "E315", "refused: a file in /proc, /sys or /dev is not evidence",
+                "export the evidence to a regular file"))
+        if not self.allow_outside:
+            try:
+                real, base = p.resolve(), self.base_dir.resolve()
+            except (OSError, RuntimeError):
+                real, base = p, self.base_dir
+            if real != base and base not in real.parents:
+                raise EvidenceUnavailable(Diagnostic(
+                    shown, 0, 0, "E314", f"source {self.source_name!r}: the path leaves the "
+                    "config's folder", "move the file beside the config, or set "
+                    "`allow_outside: true` on this source if reading it is intended"))
+        return p
+
+    def secret_path(self, value: str | Path) -> Path:
+        """Resolve a credential file's path (``*_file``) relative to the config's folder.
+
+        Not confined: secrets are often mounted elsewhere (``/run/secrets``); their contents
+        are registered as secrets and never printed.
+        """
         p = Path(value)
         return p if p.is_absolute() else self.base_dir / p
 

@@ -21,7 +21,6 @@ intervals.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from functools import lru_cache
 from typing import Literal, NamedTuple
@@ -30,6 +29,7 @@ from .config import Settings
 from .evidence import Person
 from .identity import IdentityIndex
 from .intervals import Interval, clip, subtract
+from .regex import Pattern, compile_pattern
 
 __all__ = [
     "IDENTITY_PROBLEMS",
@@ -94,8 +94,8 @@ def _when(t: datetime) -> str:
 
 
 @lru_cache(maxsize=64)
-def _compiled(patterns: tuple[str, ...]) -> list[re.Pattern[str]]:
-    return [re.compile(p, re.IGNORECASE) for p in patterns]
+def _compiled(patterns: tuple[str, ...]) -> list[Pattern]:
+    return [compile_pattern(p) for p in patterns]  # RE2: linear time on any handle
 
 
 @lru_cache(maxsize=65536)

@@ -13,8 +13,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .errors import ConfigError, Diagnostic
+from .errors import ENV_NAME, ConfigError, Diagnostic, register_secret, register_url_secrets
 from .loopconfig import EscalationStep, NotifyConfig, TicketsConfig
+from .regex import compile_pattern
+from .safefile import DEFAULT_MAX_FILE_BYTES
 from .yamlsrc import Located, load_yaml_file
 
 __all__ = [
@@ -69,6 +71,14 @@ class Settings(_Strict):
         "after trimming: `High` is `high`). A tier outside this list (or the tiers a rule "
         "names) is an error in the rules that depend on it, never 'no requirement'.",
     )
+
+    @field_validator("shared_mailbox_patterns")
+    @classmethod
+    def _patterns(cls, v: list[str]) -> list[str]:
+        for p in v:
+            compile_pattern(p)  # RegexError is a ValueError: reported E113 at the pattern
+        return v
+
     allow_contractors: bool = Field(
         default=True, description="Whether contractors may own subjects."
     )
@@ -77,12 +87,16 @@ class Settings(_Strict):
         description="The organisation's time zone (an IANA name such as Europe/Berlin): "
         "dated absences and the effective date of an HR status are whole days there.",
     )
+    max_file_bytes: int = Field(
+        default=DEFAULT_MAX_FILE_BYTES, ge=1,
+        description="An evidence file larger than this (counted while reading) stops its "
+        "source with an error, so /dev/zero or a runaway export cannot exhaust memory.",
+    )
     max_records_per_source: int = Field(
         default=50_000_000, ge=1,
         description="A source yielding more records than this stops with an error (E313), "
         "so a runaway export or API cannot exhaust memory.",
     )
-
 
     @field_validator("timezone")
     @classmethod
@@ -190,6 +204,40 @@ def pydantic_diagnostics(
     return out
 
 
+def _pasted_secrets(located: Located) -> list[Diagnostic]:
+    """``*_env`` values that are not variable names: a secret pasted in the wrong place.
+
+    The value is registered as a secret first (so no later message can print it) and the
+    diagnostic names the key, never the value.
+    """
+    out: list[Diagnostic] = []
+
+    def walk(value: Any, path: tuple[str | int, ...]) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                key = str(k)
+                if isinstance(v, str):
+                    register_url_secrets(v)
+                if key.endswith("_env") and isinstance(v, str) and not ENV_NAME.match(v):
+                    register_secret(v.strip())
+                    register_secret(v)
+                    out.append(located.diag((*path, k), "E123", f"{key} must name an "
+                                            "environment variable; its value does not look "
+                                            "like a variable name (not shown: it may be the "
+                                            "secret itself)",
+                                            f"put the secret in a variable and write its name, "
+                                            f"e.g. {key}: MY_TOKEN — and rotate the secret if "
+                                            "this file was shared"))
+                else:
+                    walk(v, (*path, k))
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, (*path, i))
+
+    walk(located.data, ())
+    return out
+
+
 def load_config(path: Path) -> LoadedConfig:
     """Load and validate ``aimscheck.yaml``; raise ConfigError with every problem."""
     if not path.exists():
@@ -202,6 +250,9 @@ def load_config(path: Path) -> LoadedConfig:
         raise ConfigError(diags)
     if not isinstance(located.data, dict):
         raise ConfigError(located.diag((), "E113", "config must be a mapping of keys"))
+    bad_env = _pasted_secrets(located)
+    if bad_env:
+        raise ConfigError(bad_env)
     try:
         config = Config.model_validate(located.data)
     except ValidationError as exc:

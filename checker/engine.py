@@ -88,7 +88,15 @@ def evaluate(
                         "error", f"evidence incomplete ({', '.join(missing)}): "
                         f"{diag.one_line()}", (locator(target),))
                 else:
-                    out = _evaluate_one(rule, ctx, target)
+                    try:
+                        out = _evaluate_one(rule, ctx, target)
+                    except OverflowError:
+                        # dates at the calendar's edge (9999-12-31 plus a validity period):
+                        # the check cannot be decided, so it fails closed, located
+                        out = Outcome("error", f"date arithmetic out of range in {rule.id} "
+                                      f"({rule.file}:{rule.line}): the evidence or the "
+                                      "rule's params reach past year 9999",
+                                      (locator(target),))
                 matched += 1
                 okey = (id(target), chain)
                 if okey not in owners:

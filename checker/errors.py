@@ -19,8 +19,10 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
+from urllib.parse import unquote
 
 __all__ = [
+    "ENV_NAME",
     "AimscheckError",
     "ConfigError",
     "Diagnostic",
@@ -29,6 +31,7 @@ __all__ = [
     "RuleError",
     "UsageError",
     "redact",
+    "register_url_secrets",
 ]
 
 Level = Literal["error", "warning"]
@@ -131,11 +134,53 @@ def register_secret(value: str | None) -> None:
         )
 
 
+#: ``scheme://user:password@`` (or ``scheme://token@``): the whole user-info is masked.
+_URL_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]{1,30}://)(?P<info>[^/\s@?#]+)@")
+#: ``?password=…``, ``&api_key=…``, ``;token=…`` (also ``&amp;token=`` in HTML): the value is
+#: masked. Paging cursors (``page_token``, ``nextPageToken``, ``cursor``) are not secrets.
+_SECRET_QUERY = re.compile(
+    r"(?P<key>[?&;](?!(?:page_?token|nextpagetoken|cursor)=)[A-Za-z0-9_.\-]*?"
+    r"(?:token|key|secret|passw|pwd|sig|auth|credential|session)[A-Za-z0-9_.\-]*=)"
+    r"(?P<value>[^&;\s#\"'<>]+)", re.IGNORECASE)
+
+
 def redact(text: str) -> str:
-    """Replace every registered secret in ``text`` by ``***``."""
-    if _SECRET_RE is None:
-        return text
-    return _SECRET_RE.sub("***", text)
+    """Remove secrets from ``text``: registered values, URL user-info, secret query values.
+
+    Every rendering path (diagnostics, ``--debug``, every report format, snapshots, the
+    history store) goes through here, so a credential written into a URL
+    (``https://user:token@host``, ``postgresql://…?password=…``) is never printed.
+    """
+    if _SECRET_RE is not None:
+        text = _SECRET_RE.sub("***", text)
+    if "://" in text:
+        text = _URL_USERINFO.sub(lambda m: f"{m['scheme']}***@"
+                                 if m["info"] != "***" else m[0], text)
+    if "=" in text:
+        text = _SECRET_QUERY.sub(lambda m: f"{m['key']}***", text)
+    return text
+
+
+def register_url_secrets(text: str) -> None:
+    """Register the credentials written into any URL in ``text`` as secrets.
+
+    The user-info (``user:password``, and the password alone) and the values of
+    secret-looking query parameters: a server that echoes them back decoded (a Basic
+    header in an error body) is then redacted too, not only the URL itself.
+    """
+    if "://" not in text:
+        return
+    for m in _URL_USERINFO.finditer(text):
+        info = unquote(m["info"])
+        register_secret(info)
+        if ":" in info:
+            register_secret(info.split(":", 1)[1])
+    for m in _SECRET_QUERY.finditer(text):
+        register_secret(unquote(m["value"]))
+
+
+#: What an environment-variable name looks like (``*_env`` fields must hold one).
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 
 
 def sort_diagnostics(diags: Iterable[Diagnostic]) -> list[Diagnostic]:

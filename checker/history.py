@@ -10,11 +10,17 @@ library. Passwords in URLs are never printed.
 Readiness is ``(pass + warn) / (total − not_applicable)``: the share of applicable checks
 that hold today. Waived findings are counted apart (an accepted exception is not
 readiness).
+
+The schema is versioned: ``aimscheck_schema`` holds one row per applied migration, and
+:data:`MIGRATIONS` lists them in order. Opening a store applies the missing ones; every
+step is idempotent (``CREATE … IF NOT EXISTS``) and a concurrent opener that already
+applied a step is not an error, so two ``scan --record`` on a fresh database never race.
+A store written by a newer aimscheck (an unknown version) is refused, not altered.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,8 +30,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.schema import CreateIndex, CreateTable
 
-from .errors import Diagnostic, UsageError, redact
+from .errors import Diagnostic, UsageError, redact, register_url_secrets
 from .findings import FAILING, ScanResult
 from .timeutil import format_ts, parse_ts
 
@@ -76,6 +83,34 @@ findings = sa.Table(
     sa.Column("owner_email", sa.Text),
     sa.Column("message", sa.Text, nullable=False),
 )
+
+
+schema_versions = sa.Table(
+    "aimscheck_schema", sa.MetaData(),
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("description", sa.String(200), nullable=False),
+)
+
+
+def _create_v1(conn: Connection) -> None:
+    """Version 1: the scans and findings tables."""
+    for table in (scans, findings):
+        conn.execute(CreateTable(table, if_not_exists=True))
+        for index in sorted(table.indexes, key=lambda i: str(i.name)):
+            conn.execute(CreateIndex(index, if_not_exists=True))
+
+
+#: The migrations, in order: (version, description, step). Append, never edit.
+MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
+    (1, "scans and findings", _create_v1),
+)
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+def _already_exists(exc: SQLAlchemyError) -> bool:
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    return ("already exists" in text or "duplicate" in text or "unique constraint" in text
+            or "locked" in text)
 
 
 def default_url(config_path: Path) -> str:
@@ -159,8 +194,13 @@ class History:
 
     def __init__(self, url: str) -> None:
         self.url = url
+        register_url_secrets(url)
+        self._ready = False
+        # SQLite: wait for a concurrent writer (another scan --record) instead of failing
+        args: dict[str, Any] = {"timeout": 60} if url.startswith("sqlite") else {}
         try:
-            self.engine: Engine = sa.create_engine(_engine_url(url), future=True)
+            self.engine: Engine = sa.create_engine(_engine_url(url), future=True,
+                                                   connect_args=args)
         except ImportError as exc:  # the PostgreSQL driver is an extra
             raise UsageError(Diagnostic("--history-url", 0, 0, "E388",
                                         f"cannot use history store {shown_url(url)}: "
@@ -174,17 +214,46 @@ class History:
                                         "use sqlite:///PATH or postgresql://USER@HOST/DB"
                                         )) from None
 
+    def _migrate(self) -> None:
+        """Bring the schema to :data:`SCHEMA_VERSION`, tolerating concurrent openers."""
+        if self._ready:
+            return
+        for attempt in range(3):
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(CreateTable(schema_versions, if_not_exists=True))
+                with self.engine.begin() as conn:
+                    done = {int(r[0]) for r in conn.execute(
+                        sa.select(schema_versions.c.version))}
+                    unknown = sorted(v for v in done if v > SCHEMA_VERSION)
+                    if unknown:
+                        raise UsageError(Diagnostic(
+                            shown_url(self.url), 0, 0, "E388", f"the history store has schema "
+                            f"version {unknown[-1]}; this aimscheck knows up to "
+                            f"{SCHEMA_VERSION}", "upgrade aimscheck, or use another store"))
+                    for version, description, step in MIGRATIONS:
+                        if version not in done:
+                            step(conn)
+                            conn.execute(schema_versions.insert().values(
+                                version=version, description=description))
+                self._ready = True
+                return
+            except (sa.exc.IntegrityError, sa.exc.OperationalError,
+                    sa.exc.ProgrammingError) as exc:
+                # another process created a table or recorded a step between our look and
+                # our write: look again (its work is what we wanted)
+                if attempt == 2 or not _already_exists(exc):
+                    raise
+
     @contextmanager
     def _conn(self, write: bool = False) -> Iterator[Connection]:
         try:
+            self._migrate()
             if write:
                 with self.engine.begin() as conn:
-                    _meta.create_all(conn)
                     yield conn
             else:
                 with self.engine.connect() as conn:
-                    _meta.create_all(conn)
-                    conn.commit()
                     yield conn
         except SQLAlchemyError as exc:
             cause = getattr(exc, "orig", None) or exc
@@ -211,10 +280,10 @@ class History:
             ).returning(scans.c.id)).scalar_one()
             rows = [{
                 "scan_id": scan_id, "rule_id": f.rule_id, "target_kind": f.target_kind,
-                "target_id": f.target_id, "target_name": f.target_name,
+                "target_id": f.target_id, "target_name": redact(f.target_name),
                 "severity": f.severity, "status": f.status, "owner_id": f.owner.id,
                 "owner_name": f.owner.name, "owner_email": f.owner.email,
-                "message": f.message} for f in result.findings]
+                "message": redact(f.message)} for f in result.findings]
             if rows:
                 conn.execute(findings.insert(), rows)
         return int(scan_id)

@@ -144,13 +144,26 @@ def _secret_values() -> list[str]:
 
 
 def _scrub(payload: bytes, secrets: list[str]) -> tuple[bytes, int]:
-    """Remove every secret value from a payload; return the bytes and how many went."""
+    """Remove every secret from a payload; return the bytes and how many went.
+
+    Secret values (registered, or in secret-looking variables) become ``[REDACTED]``; in a
+    text payload, credentials written into URLs (user-info, ``?password=``) are masked too.
+    """
     n = 0
     for s in secrets:
         needle = s.encode()
         if needle in payload:
             n += payload.count(needle)
             payload = payload.replace(needle, b"[REDACTED]")
+    if b"://" in payload or b"=" in payload:
+        try:
+            text = payload.decode("utf-8")
+        except UnicodeDecodeError:
+            return payload, n
+        masked = redact(text)
+        if masked != text:
+            n += 1
+            payload = masked.encode("utf-8")
     return payload, n
 
 

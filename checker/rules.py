@@ -9,6 +9,7 @@ is reported at once, as ``file:line:col: error CODE message`` with a hint.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -304,6 +305,7 @@ def _compile_cond(cond: Any, rule: LoadedRule, params: dict[str, Any],
         return None
     before = len(diags)
     real = _substitute(args, params, located, (*path, name), diags)
+    _numbers_in_range(real, located, (*path, name), diags)
     if len(diags) > before:
         return None
     try:
@@ -322,6 +324,31 @@ def _compile_cond(cond: Any, rule: LoadedRule, params: dict[str, Any],
                                       f"check {name!r} cannot judge {', '.join(bad)}",
                                       f"it applies to: {', '.join(sorted(kinds))}", key=True))
     return cls(parsed)
+
+
+#: The largest number a check argument may hold (days, hours, counts): ~270 years of days,
+#: so that the rules' date arithmetic around any --as-of stays inside the calendar.
+MAX_NUMBER = 100_000
+
+
+def _numbers_in_range(value: Any, located: Located, path: tuple[str | int, ...],
+                      diags: list[Diagnostic]) -> None:
+    """Refuse numbers no rule can mean (huge, infinite, NaN) before they reach a check."""
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int | float):
+        if not math.isfinite(value) or abs(value) > MAX_NUMBER:
+            shown = (f"{value:.3g}" if isinstance(value, float) else str(value)
+                     if abs(value) < 10**20 else f"of {value.bit_length()} bits")
+            diags.append(located.diag(path, "E203", f"number {shown} at {_path_text(path)} is "
+                                      f"out of range", f"use a finite number between "
+                                      f"-{MAX_NUMBER:,} and {MAX_NUMBER:,}"))
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _numbers_in_range(v, located, (*path, k), diags)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _numbers_in_range(v, located, (*path, i), diags)
 
 
 def _path_text(path: tuple[str | int, ...]) -> str:

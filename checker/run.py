@@ -54,6 +54,7 @@ from .matrix import build_matrix, coverage_rows, evidence_links
 from .owners import resolve_owner
 from .registry import UnknownName
 from .rules import CompiledRule, compile_rules, load_packs
+from .safefile import reset_file_byte_limit, set_file_byte_limit
 from .store import EvidenceStore
 from .timeutil import format_ts, parse_ts
 
@@ -331,13 +332,24 @@ def build_sources(loaded: LoadedConfig, as_of: datetime, *, progress: bool = Fal
                                              f"duplicate source name {name!r}",
                                              "give each source a distinct 'name'"))
         names.add(name)
+        flags: dict[str, bool] = {}
+        for flag in ("allow_outside", "allow_empty"):  # every source may say these
+            # an adapter that declares the flag itself validates (and reads) it too
+            value = entry.get(flag, False) if flag in cls.Config.model_fields else entry.pop(
+                flag, False)
+            if not isinstance(value, bool):
+                diags.append(loaded.located.diag(("sources", i, flag), "E113",
+                                                 f"{flag} must be true or false, got "
+                                                 f"{type(value).__name__}"))
+            flags[flag] = value is True
         try:
             cfg = cls.Config.model_validate(entry)
         except ValidationError as exc:
             diags.extend(pydantic_diagnostics(exc, loaded.located, ("sources", i)))
             continue
         ctx = SourceContext(loaded.base_dir, name, fetched_at, as_of, progress,
-                            only_models=only_models)
+                            only_models=only_models, allow_outside=flags["allow_outside"],
+                            allow_empty=flags["allow_empty"])
         out.append((name, cls(cfg, ctx)))
     if diags:
         raise ConfigError(sorted(diags))
@@ -390,6 +402,11 @@ def _collect_one(name: str, adapter: Adapter, needed: frozenset[str] | None,
         got = adapter.collect()
     except EvidenceError as exc:
         diags = list(exc.diagnostics)
+    except OSError as exc:  # a read the adapter did not wrap: refused, too large, gone
+        where = adapter.ctx.display(Path(exc.filename)) if exc.filename else name
+        diags = [Diagnostic(where, 0, 0, "E300", f"cannot read file: {exc.strerror or exc}",
+                            "check the path (relative paths are resolved from the config "
+                            "file's folder)")]
     except Exception as exc:
         diags = [Diagnostic(name, 0, 0, "E900",
                             redact(f"adapter {adapter.name!r} crashed: {type(exc).__name__}: "
@@ -446,10 +463,12 @@ def _collect(req: ScanRequest, plan: _Plan) -> Collected:
     sources = build_sources(loaded, plan.as_of, progress=req.progress is not None,
                             only_models=hint)
     token = set_record_limit(plan.limit)
+    btoken = set_file_byte_limit(plan.config.settings.max_file_bytes)
     try:
         runs = [_collect_one(name, adapter, plan.needed, req.progress, req.capture_raw)
                 for name, adapter in sources]
     finally:
+        reset_file_byte_limit(btoken)
         reset_record_limit(token)
     return _assemble([_limit_source(s, plan.limit) for s in runs])
 

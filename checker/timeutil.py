@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-__all__ = ["UTC", "day_end", "day_start", "ensure_utc", "format_ts", "parse_as_of", "parse_ts"]
+__all__ = ["END_OF_TIME", "UTC", "day_end", "day_start", "ensure_utc", "format_ts", "parse_as_of",
+           "parse_ts"]
 
 
 def ensure_utc(value: datetime) -> datetime:
@@ -21,8 +22,23 @@ def day_start(d: date) -> datetime:
     return datetime.combine(d, time.min, tzinfo=UTC)
 
 
+#: The end of time: ``day_end(date.max)``. Exports write 9999-12-31 for "open-ended"
+#: (SAP, Workday); such a date ends here instead of overflowing.
+END_OF_TIME = datetime.max.replace(tzinfo=UTC)
+
+#: The range ``--as-of`` may take: wide enough for any audit, narrow enough that the
+#: rules' day arithmetic (look-backs and validity periods) stays inside the calendar.
+AS_OF_MIN_YEAR, AS_OF_MAX_YEAR = 1970, 9000
+
+
 def day_end(d: date) -> datetime:
-    """Midnight UTC at the end of ``d`` (the exclusive end of that day)."""
+    """Midnight UTC at the end of ``d`` (the exclusive end of that day).
+
+    The last representable day (9999-12-31, "open-ended" in many exports) ends at
+    :data:`END_OF_TIME`.
+    """
+    if d >= date.max:
+        return END_OF_TIME
     return day_start(d) + timedelta(days=1)
 
 
@@ -48,8 +64,18 @@ def parse_ts(text: str, *, date_only_ok: bool = True) -> datetime:
 
 
 def parse_as_of(text: str) -> datetime:
-    """Parse ``--as-of``: a timestamp with an offset, or a date meaning 00:00 UTC that day."""
-    return parse_ts(text)
+    """Parse ``--as-of``: a timestamp with an offset, or a date meaning 00:00 UTC that day.
+
+    Raises:
+        ValueError: not a date or timestamp, or outside the years 1970–9000.
+    """
+    try:
+        when = parse_ts(text)
+    except OverflowError as exc:
+        raise ValueError(str(exc)) from None
+    if not AS_OF_MIN_YEAR <= when.year <= AS_OF_MAX_YEAR:
+        raise ValueError(f"year {when.year} is outside {AS_OF_MIN_YEAR}–{AS_OF_MAX_YEAR}")
+    return when
 
 
 def format_ts(value: datetime) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from .errors import Diagnostic
+from .safefile import FileTooLarge, read_bytes
 
 __all__ = ["Located", "Path_", "load_yaml_file", "load_yaml_text", "text_of"]
 
@@ -179,11 +180,11 @@ def load_yaml_file(
     """Read and parse a YAML file; unreadable, non-UTF-8 or empty files are diagnostics."""
     file = display or str(path)
     try:
-        if path.stat().st_size > MAX_YAML_BYTES:
-            return None, [Diagnostic(file, 0, 0, "E105",
-                                     f"file is larger than {MAX_YAML_BYTES // 2**20} MiB",
-                                     "split it, or raise the limit")]
-        raw = path.read_bytes()
+        raw = read_bytes(path, MAX_YAML_BYTES)  # counted while reading, not from st_size
+    except FileTooLarge:
+        return None, [Diagnostic(file, 0, 0, "E105",
+                                 f"file is larger than {MAX_YAML_BYTES // 2**20} MiB",
+                                 "split it, or raise the limit")]
     except OSError as exc:
         return None, [Diagnostic(file, 0, 0, "E106", f"cannot read file: {exc.strerror}",
                                  "check the path and permissions")]

@@ -6,18 +6,21 @@ Private to :mod:`evidence_adapters`; the public surface is the adapter classes.
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from checker.adapters import SourceContext, record_limit
 from checker.errors import Diagnostic
 from checker.registry import did_you_mean
+from checker.safefile import open_binary, read_bytes, text_lines
 
-__all__ = ["Columns", "CsvReader", "ValueMap", "parse_day", "parse_instant", "record_file"]
+__all__ = ["Columns", "CsvReader", "ValueMap", "loads", "parse_day", "parse_instant",
+           "record_file"]
 
 T = TypeVar("T")
 
@@ -48,7 +51,8 @@ class CsvReader:
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """Yield ``(line, cells)`` for each non-blank record."""
         try:
-            fh = self.path.open(encoding=self.encoding, newline="")
+            fh = open_binary(self.path)
+            lines = text_lines(fh, self.encoding)
         except OSError as exc:
             self.diags.append(Diagnostic(
                 self.file, 0, 0, "E300", f"cannot read file: {exc.strerror or exc}",
@@ -56,11 +60,12 @@ class CsvReader:
             ))
             return
         except LookupError as exc:
+            fh.close()
             self.diags.append(Diagnostic(self.file, 0, 0, "E300", str(exc),
                                          "set `encoding` to a Python codec name"))
             return
         with fh:
-            reader = csv.reader(fh, delimiter=self.delimiter, strict=True)
+            reader = csv.reader(lines, delimiter=self.delimiter, strict=True)
             prev = 0
             count, limit = 0, record_limit()
             while True:
@@ -74,10 +79,18 @@ class CsvReader:
                         "check the quoting on this line",
                     ))
                     return
-                except UnicodeDecodeError as exc:
+                except OSError as exc:  # refused mid-read: too large
                     self.diags.append(Diagnostic(
-                        self.file, prev + 1, 0, "E300",
-                        f"file is not valid {self.encoding} (byte 0x{exc.object[exc.start]:02x})",
+                        self.file, reader.line_num + 1, 0, "E300",
+                        f"cannot read file: {exc.strerror or exc}",
+                        "raise settings.max_file_bytes if this size is expected"))
+                    return
+                except UnicodeDecodeError as exc:
+                    # lines are decoded one by one: the bad byte is on the next line
+                    codec = "UTF-8" if self.encoding == "utf-8-sig" else self.encoding
+                    self.diags.append(Diagnostic(
+                        self.file, reader.line_num + 1, 0, "E300",
+                        f"file is not valid {codec} (byte 0x{exc.object[exc.start]:02x})",
                         "export the file as UTF-8, or set `encoding` (e.g. cp1252)",
                     ))
                     return
@@ -120,7 +133,7 @@ class Columns:
             prefix: The config key the mapping sits under, for messages.
         """
         cols = cls(file, [h.strip() for h in header])
-        found = ", ".join(repr(h) for h in cols.header)
+        found = header_preview(cols.header)
         for fld, name in wanted.items():
             if name is None:
                 continue
@@ -167,6 +180,39 @@ class ValueMap(Generic[T]):
         return isinstance(value, str) and value.strip().casefold() in self._map
 
 
+#: How much of a header a diagnostic may quote: a "header" can be any file's first line.
+PREVIEW_COLUMNS, PREVIEW_CELL, PREVIEW_TOTAL = 12, 40, 300
+
+
+def header_preview(cells: list[str]) -> str:
+    """A bounded, sanitised preview of a header for diagnostics.
+
+    A misconfigured path can make any file look like a CSV (an environment dump, a key
+    file): a diagnostic quotes at most :data:`PREVIEW_COLUMNS` cells of at most
+    :data:`PREVIEW_CELL` characters, control characters escaped, :data:`PREVIEW_TOTAL`
+    characters in all, and says how much was left out.
+    """
+    shown: list[str] = []
+    total = 0
+    for cell in cells[:PREVIEW_COLUMNS]:
+        text = cell if len(cell) <= PREVIEW_CELL else cell[:PREVIEW_CELL] + "…"
+        item = ascii(text) if any(not ch.isprintable() for ch in text) else repr(text)
+        if total + len(item) > PREVIEW_TOTAL:
+            break
+        shown.append(item)
+        total += len(item) + 2
+    more = len(cells) - len(shown)
+    return ", ".join(shown) + (f" (and {more} more column{'s' if more != 1 else ''})"
+                               if more else "")
+
+
+def empty_source(file: str, ctx: SourceContext, what: str) -> Diagnostic:
+    """E317: an export with no records (unless the source says ``allow_empty: true``)."""
+    return Diagnostic(file, 1, 0, "E317", f"{what}: an empty export is treated as a failed one",
+                      "check the export; if no records is a valid state for this source, set "
+                      "`allow_empty: true` on it")
+
+
 def too_many(file: str, line: int, limit: int) -> Diagnostic:
     """The diagnostic for a source past ``settings.max_records_per_source``."""
     return Diagnostic(file, line, 0, "E313", f"more than {limit:,} records: reading stopped",
@@ -207,6 +253,19 @@ def parse_instant(text: str, fmt: str) -> datetime:
     return dt.astimezone(UTC)
 
 
+def loads(data: str | bytes, **kwargs: Any) -> Any:
+    """``json.loads`` where nesting too deep for the parser is a ValueError like any bad JSON.
+
+    Python's parser recurses once per nesting level; a line of 100 000 ``[`` would otherwise
+    end in RecursionError (an adapter crash) instead of a located "invalid JSON" diagnostic.
+    """
+    try:
+        return json.loads(data, **kwargs)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply for the parser (about 1,000 levels at "
+                         "most)") from None
+
+
 def record_file(ctx: SourceContext, path: Path, name: str) -> None:
     """Hand a file's bytes to the evidence locker when recording (see ``SourceContext``).
 
@@ -215,7 +274,7 @@ def record_file(ctx: SourceContext, path: Path, name: str) -> None:
     if ctx.recorder is None:
         return
     try:
-        payload = path.read_bytes()
+        payload = read_bytes(path)
     except OSError:
         return
     ctx.record(name, payload)

@@ -53,7 +53,10 @@ from checker.errors import (
     EvidenceUnavailable,
     redact,
     register_secret,
+    register_url_secrets,
 )
+from checker.safefile import read_bytes
+from evidence_adapters._common import loads
 
 __all__ = [
     "ErrorCodes",
@@ -139,6 +142,7 @@ def env_value(source: str, var: str, what: str, code: str) -> str:
         raise EvidenceUnavailable(Diagnostic(
             source, 0, 0, code, f"environment variable {var} ({what}) is not set",
             f"export {var} before running aimscheck"))
+    register_url_secrets(value)  # a URL may carry credentials: never print them
     return value
 
 
@@ -182,10 +186,10 @@ def optional_secret(ctx: SourceContext, *, code: str, env: str, file: str | None
     """
     src = ctx.source_name
     if file is not None:
-        path = ctx.path(file)
+        path = ctx.secret_path(file)
         shown = ctx.display(path)
         try:
-            value = path.read_text(encoding="utf-8-sig").strip()
+            value = read_bytes(path, 64 * 1024).decode("utf-8-sig").strip()
         except (OSError, UnicodeDecodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             raise EvidenceUnavailable(Diagnostic(
@@ -245,7 +249,7 @@ def _server_message(content: bytes) -> str:
     Jira's ``errorMessages``/``errors``, MLflow's ``message``, SCIM's ``detail``, else the text.
     """
     try:
-        body = json.loads(content)
+        body = loads(content)
     except ValueError:
         return _one_line(content.decode("utf-8", "replace"))
     parts: list[str] = []
@@ -527,7 +531,7 @@ class HttpClient:
             sys.stderr.write(f"\r{self.source}: {self.pages} pages fetched")
             sys.stderr.flush()
         try:
-            return json.loads(resp.content), resp
+            return loads(resp.content), resp
         except ValueError as exc:
             raise EvidenceError(Diagnostic(
                 self.source, 0, 0, self.codes.body,

@@ -27,7 +27,6 @@ the adapter calls :meth:`ReplayTransport.finish` — a saved page the chain neve
 from __future__ import annotations
 
 import glob
-import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +37,8 @@ import httpx
 
 from checker.adapters import SourceContext
 from checker.errors import Diagnostic, EvidenceError, EvidenceUnavailable
+from checker.safefile import read_bytes
+from evidence_adapters._common import loads
 
 __all__ = ["PageRules", "ReplayTransport", "SavedBody", "load_bodies", "natural_key"]
 
@@ -128,13 +129,13 @@ def load_bodies(ctx: SourceContext, entries: Sequence[str], code: str) -> list[S
                 raise EvidenceUnavailable(Diagnostic(
                     ctx.source_name, 0, 0, code, f"replay entry {entry!r} matches no file",
                     "paths and globs are relative to the config file's folder"))
-            paths.extend(found)
+            paths.extend(ctx.path(m) for m in found)  # each match confined (symlinks)
         elif p.is_dir():
             found = sorted((f for f in p.rglob("*.json") if f.is_file()), key=natural_key)
             if not found:
                 raise EvidenceUnavailable(Diagnostic(
                     ctx.display(p), 0, 0, code, "replay folder holds no *.json file"))
-            paths.extend(found)
+            paths.extend(ctx.path(m) for m in found)  # each file confined (symlinks)
         else:
             paths.append(p)
     out: list[SavedBody] = []
@@ -146,13 +147,13 @@ def load_bodies(ctx: SourceContext, entries: Sequence[str], code: str) -> list[S
         seen.add(rp)
         shown = ctx.display(p)
         try:
-            content = p.read_bytes()
+            content = read_bytes(p)
         except OSError as exc:
             raise EvidenceUnavailable(Diagnostic(
                 shown, 0, 0, code, f"cannot read the saved response: {exc.strerror or exc}",
                 "paths are relative to the config file's folder")) from None
         try:
-            data = json.loads(content)
+            data = loads(content)
         except ValueError as exc:
             raise EvidenceError(Diagnostic(
                 shown, 0, 0, code, f"not a complete JSON response body ({exc}); a truncated "

@@ -21,13 +21,13 @@ Rules then ask for roles, never for titles.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 
 from pydantic import Field, field_validator, model_validator
 
 from checker.adapters import AdapterConfig
 from checker.identity import normalise_handle
+from checker.regex import compile_pattern, search
 
 __all__ = ["RoleRule", "derive_roles"]
 
@@ -58,10 +58,7 @@ class RoleRule(AdapterConfig):
     @classmethod
     def _valid_regex(cls, v: str | None) -> str | None:
         if v is not None:
-            try:
-                re.compile(v)
-            except re.error as exc:
-                raise ValueError(f"invalid regular expression {v!r}: {exc}") from None
+            compile_pattern(v)  # RegexError is a ValueError: pydantic reports it
         return v
 
     @model_validator(mode="after")
@@ -84,7 +81,7 @@ class RoleRule(AdapterConfig):
             department: Department.
             management_level: Management level, where the source has one.
         """
-        if self.title and title and re.search(self.title, title, re.IGNORECASE):
+        if self.title and title and search(self.title, title):
             return True
         if department and department.strip().casefold() in {
                 d.strip().casefold() for d in self.department}:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import model_validator
 
+from checker.regex import compile_pattern, search
 from checker.store import Target
 from checker.timeutil import day_start, parse_ts
 
@@ -118,7 +118,7 @@ class ValueArgs(CheckArgs):
         if self.op in ("within_days", "older_than_days") and not isinstance(self.value, int):
             raise ValueError(f"op {self.op!r} needs an integer number of days")
         if self.op == "matches":
-            re.compile(str(self.value))
+            compile_pattern(str(self.value))  # RegexError is a ValueError: reported E203
         return self
 
 
@@ -215,7 +215,7 @@ class ValueCheck(Check):
             elif a.op == "contains":
                 ok = fa in [_fold(x) for x in v] if isinstance(v, list | tuple) else fa in fv
             elif a.op == "matches":
-                ok = re.search(str(a.value), str(v), re.IGNORECASE) is not None
+                ok = search(str(a.value), str(v))
             else:
                 ok = {"gt": fv > fa, "ge": fv >= fa, "lt": fv < fa, "le": fv <= fa}[a.op]
         except TypeError:

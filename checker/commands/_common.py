@@ -13,10 +13,9 @@ import functools
 import json
 import os
 import sys
-import tempfile
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,6 +25,7 @@ import click
 from checker.config import SEVERITIES, LoadedConfig, load_config
 from checker.errors import AimscheckError, Diagnostic, UsageError, redact
 from checker.findings import ScanResult
+from checker.outputs import check_outputs, config_inputs, write_atomic
 from checker.registry import UnknownName
 from checker.reporters import reporter_registry
 from checker.reporters._common import summary_line
@@ -111,22 +111,6 @@ def debug_dump(config: Any, result: ScanResult, timings: Any) -> None:
             "timings": timings, "summary": result.summary}
     click.echo(redact("aimscheck debug: " + json.dumps(dump, indent=2, default=str,
                                                      ensure_ascii=False)), err=True)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write a file so that readers never see a half-written one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; reports are ordinary files
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 _SARIF_ROOT = "aimscheck.sarif_root"
@@ -285,10 +269,20 @@ def request_from(config_path: Path, *, as_of: str | datetime | None = None,
                  baseline: Path | None = None, record: bool = False,
                  history_url: str | None = None, read_all: bool = False,
                  capture_raw: bool = False,
-                 loaded: LoadedConfig | None = None) -> ScanRequest:
-    """The request of a command's options (the config is loaded here)."""
+                 loaded: LoadedConfig | None = None,
+                 outputs: Sequence[str | None] = (),
+                 inputs: Sequence[Path | None] = ()) -> ScanRequest:
+    """The request of a command's options (the config is loaded here).
+
+    ``outputs`` (the ``-o`` files) are checked before anything is read: none may be an
+    input of the run (the config, its evidence, waivers, baseline, snapshot, ``inputs``) or
+    repeat another, and each must be writable (E403/E404, see :mod:`checker.outputs`).
+    """
+    loaded = loaded or load_config(config_path)
+    check_outputs([o for o in outputs if o], [*config_inputs(loaded), evidence, waivers,
+                                              baseline, *inputs])
     return ScanRequest(
-        loaded=loaded or load_config(config_path),
+        loaded=loaded,
         as_of=as_of if isinstance(as_of, datetime) else parse_as_of_value(as_of),
         mode="gate" if gate is not None else "scan", gate=gate, evidence=evidence,
         waivers=waivers, baseline=baseline, record=record, history_url=history_url,

@@ -107,7 +107,8 @@ def report(config_path: Path, as_of: str | None, formats: tuple[str, ...],
     """
     outcome = run(request_from(config_path, as_of=as_of, fail_on=fail_on, progress=progress,
                                evidence=evidence, waivers=waivers, baseline=baseline,
-                               record=record, history_url=history_url))
+                               record=record, history_url=history_url, outputs=outputs,
+                               inputs=history))
     result = outcome.result
     if history:
         result = result.model_copy(update={"history": history_points(history, result)})
@@ -189,7 +190,7 @@ def matrix(config_path: Path, as_of: str | None, fmt: str, output: str | None,
            quiet: bool) -> None:
     """The accountability matrix: every subject, its owners by role and their status."""
     outcome = run(request_from(config_path, as_of=as_of, progress=progress,
-                               evidence=evidence, waivers=waivers))
+                               evidence=evidence, waivers=waivers, outputs=[output]))
     result = outcome.result
     text = {"csv": lambda: matrix_csv(result.matrix), "json": lambda: matrix_json(result),
             "html": lambda: matrix_html(result)}[fmt]()
@@ -298,7 +299,7 @@ def owners(person: str, config_path: Path, as_of: str | None, fmt: str, output: 
            quiet: bool) -> None:
     """Everything PERSON owns, backs up or must act on (any handle: email, id, account id)."""
     outcome = run(request_from(config_path, as_of=as_of, progress=progress,
-                               evidence=evidence, waivers=waivers))
+                               evidence=evidence, waivers=waivers, outputs=[output]))
     result, store = outcome.result, outcome.store
     p = store.identity.resolve(person)
     if p is None:

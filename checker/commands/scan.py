@@ -34,7 +34,7 @@ def scan(config_path: Path, as_of: str | None, formats: tuple[str, ...],
     started = time.perf_counter()
     req = request_from(config_path, as_of=as_of, fail_on=fail_on, progress=progress,
                        evidence=evidence, waivers=waivers, baseline=baseline, record=record,
-                       history_url=history_url)
+                       history_url=history_url, outputs=outputs)
     outcome = run(req)
     emit_timed(outcome, formats, outputs, started)
     debug_dump(outcome.config.model_dump(mode="json"), outcome.result, outcome.timings)
@@ -65,7 +65,8 @@ def gate_release(model: str, version: str, config_path: Path, as_of: str | None,
     started = time.perf_counter()
     req = request_from(config_path, as_of=as_of, fail_on=fail_on, progress=progress,
                        gate=GateSpec(model, version), evidence=evidence, waivers=waivers,
-                       baseline=baseline, record=record, history_url=history_url)
+                       baseline=baseline, record=record, history_url=history_url,
+                       outputs=outputs)
     outcome = run(req)
     emit_timed(outcome, formats, outputs, started)
     debug_dump(outcome.config.model_dump(mode="json"), outcome.result, outcome.timings)

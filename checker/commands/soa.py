@@ -60,7 +60,8 @@ def soa(config_path: Path, as_of: str | None, soa_path: Path | None,
                                     "format on standard output",
                                     "give each --format its own -o FILE"))
     outcome = run(request_from(config_path, loaded=loaded, as_of=as_of, progress=progress,
-                               evidence=evidence, waivers=waivers))
+                               evidence=evidence, waivers=waivers, outputs=outs,
+                               inputs=[path]))
     result = outcome.result
     for n in outcome.notes:
         click.echo(n, err=True)

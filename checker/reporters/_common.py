@@ -20,6 +20,9 @@ __all__ = [
     "config_path",
     "definition_site",
     "failing",
+    "neutralise",
+    "neutralise_document",
+    "neutralise_lines",
     "readiness",
     "readiness_pct",
     "repo_path",
@@ -34,6 +37,43 @@ SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
 #: ``path/to/file.ext:LINE`` — a locator that points at a line of a file.
 _FILE_LINE = re.compile(r"^(?P<path>[^\s:]+\.[A-Za-z0-9]+):(?P<line>[1-9][0-9]*)$")
+
+
+#: Characters a terminal, an editor or a log viewer acts on instead of showing: C0 controls
+#: (ESC starts a terminal escape sequence, CR rewinds the line, NUL truncates), DEL, C1
+#: controls, line/paragraph separators and bidirectional overrides. Tab is kept.
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e"
+                      "\u2066-\u2069]")
+_CONTROL_IN_DOCUMENT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029"
+                                  "\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape(m: re.Match[str]) -> str:
+    c = ord(m.group(0))
+    return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+
+
+def neutralise(text: str) -> str:
+    r"""Show control characters in evidence text as visible escapes (``\x1b``).
+
+    A value holding ESC sequences, NUL, CR or LF could otherwise repaint a terminal, hide
+    text or forge a line of the report (``PASS: …``) in every human-readable format.
+    """
+    return _CONTROL.sub(_escape, text) if _CONTROL.search(text) else text
+
+
+def neutralise_lines(lines: list[str]) -> str:
+    """Join report lines with newlines, each line neutralised (its own newlines included)."""
+    return "\n".join(neutralise(line) for line in lines) + "\n"
+
+
+def neutralise_document(text: str) -> str:
+    """Neutralise control characters in a whole document, keeping its tabs and newlines.
+
+    For formats whose own markup makes a newline harmless (HTML): everything else that a
+    viewer could act on is shown as an escape.
+    """
+    return _CONTROL_IN_DOCUMENT.sub(_escape, text)
 
 
 def verdict(result: ScanResult) -> str:

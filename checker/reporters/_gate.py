@@ -11,6 +11,8 @@ from collections import defaultdict
 
 from checker.findings import Finding, OwnerRef, ScanResult
 
+from ._common import neutralise_lines
+
 __all__ = ["render_gate"]
 
 _ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
@@ -70,4 +72,4 @@ def render_gate(result: ScanResult) -> str:
                        f"{_short(f.message, 400)}")
     out.append(f"({result.organisation}, as of {result.as_of}, fail-on {result.fail_on}, "
                f"exit {result.exit_code})")
-    return "\n".join(out) + "\n"
+    return neutralise_lines(out)

@@ -18,7 +18,15 @@ from __future__ import annotations
 
 from checker.findings import Finding, ScanResult
 
-from ._common import SEVERITY_ORDER, config_path, definition_site, repo_path, verdict, who
+from ._common import (
+    SEVERITY_ORDER,
+    config_path,
+    definition_site,
+    neutralise_document,
+    repo_path,
+    verdict,
+    who,
+)
 from .base import Reporter, register_reporter
 
 __all__ = ["GithubReporter", "escape_data", "escape_property", "workflow_command"]
@@ -27,7 +35,12 @@ _LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "not
 
 
 def escape_data(value: str) -> str:
-    """Encode a command's message the way the runner decodes it."""
+    """Encode a command's message the way the runner decodes it.
+
+    Other control characters (ESC, NUL …) would reach the job log as they are: they are
+    shown as escapes (``neutralise_document``); CR and LF are the runner's own encoding.
+    """
+    value = neutralise_document(value)
     return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 

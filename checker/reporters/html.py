@@ -22,6 +22,7 @@ from ._common import (
     clause_groups,
     definition_site,
     failing,
+    neutralise_document,
     readiness,
     verdict,
     who,
@@ -150,4 +151,4 @@ class HtmlReporter(Reporter):
             waived=sorted((f for f in result.findings if f.status == "waived"),
                           key=lambda f: (f.rule_id, f.target)),
         )
-        return str(page)
+        return neutralise_document(str(page))

@@ -12,7 +12,7 @@ import re
 
 from checker.findings import Finding, ScanResult
 
-from ._common import failing, verdict, who
+from ._common import failing, neutralise, neutralise_lines, verdict, who
 from .base import Reporter, register_reporter
 
 __all__ = ["MarkdownReporter", "md_escape"]
@@ -25,7 +25,7 @@ _MAX_ROWS = 50
 
 def md_escape(text: str) -> str:
     """Make evidence text literal in GitHub-flavoured Markdown, on one table-safe line."""
-    text = " ".join(text.split())
+    text = neutralise(" ".join(text.split()))
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MD_SPECIAL.sub(r"\\\1", text)
 
@@ -78,7 +78,7 @@ class MarkdownReporter(Reporter):
         out.append("")
         if not fails:
             out.append("Nobody needs to act: no failing findings.")
-            return "\n".join([*out, *_waived(result), *_coverage(result)]) + "\n"
+            return neutralise_lines([*out, *_waived(result), *_coverage(result)])
         out.append("| | severity | rule | subject | finding | owner | deputy | evidence |")
         out.append("|---|---|---|---|---|---|---|---|")
         for f in fails[:_MAX_ROWS]:
@@ -94,7 +94,7 @@ class MarkdownReporter(Reporter):
             out.append("")
             out.append(f"… and {len(fails) - _MAX_ROWS} more failing findings; see the full "
                        "report (`aimscheck report --format html`).")
-        return "\n".join([*out, *_waived(result), *_coverage(result)]) + "\n"
+        return neutralise_lines([*out, *_waived(result), *_coverage(result)])
 
 
 def _waived(result: ScanResult) -> list[str]:

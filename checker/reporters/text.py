@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from checker.findings import Finding, ScanResult
 
-from ._common import summary_line
+from ._common import neutralise_lines, summary_line
 from ._gate import render_gate
 from .base import Reporter, register_reporter
 
@@ -102,4 +102,4 @@ class TextReporter(Reporter):
                            f"{w.expiry}; risk acceptance {w.risk_acceptance}")
             out.append("")
         out.append(summary_line(result))
-        return "\n".join(out) + "\n"
+        return neutralise_lines(out)

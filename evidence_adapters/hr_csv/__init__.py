@@ -24,7 +24,13 @@ from checker.errors import Diagnostic, EvidenceError
 from checker.evidence import EvidenceBundle, Period, Person, Provenance
 from checker.identity import normalise_handle
 from checker.timeutil import day_end, day_start
-from evidence_adapters._common import Columns, CsvReader, ValueMap, parse_day, record_file
+from evidence_adapters._common import (
+    Columns,
+    CsvReader,
+    ValueMap,
+    parse_day,
+    record_file,
+)
 from evidence_adapters._presets import apply_preset, load_preset, preset_names
 from evidence_adapters._roles import RoleRule, derive_roles
 
@@ -276,7 +282,7 @@ class HrCsvAdapter(Adapter):
                 continue
             first_line[pid] = line
             out[pid] = (fields, [])
-        if cols is None and not diags:
+        if cols is None and not diags and not self.ctx.allow_empty:
             diags.append(Diagnostic(file, 1, 0, "E300", "file is empty (no header row)",
                                     "export the report with its header row"))
         elif cols is not None and not out and not diags and not cfg.allow_empty:

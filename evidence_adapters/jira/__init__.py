@@ -20,7 +20,8 @@ from checker.adapters import Adapter, AdapterConfig, SourceContext
 from checker.errors import Diagnostic, EvidenceError, EvidenceUnavailable
 from checker.evidence import Approval, EvidenceBundle, Incident, Review, Subject
 from checker.registry import did_you_mean
-from evidence_adapters._common import CsvReader
+from checker.safefile import read_bytes
+from evidence_adapters._common import CsvReader, header_preview
 from evidence_adapters._replay import ReplayTransport, load_bodies
 
 from ._config import (
@@ -249,7 +250,7 @@ def identity_map(ctx: SourceContext, identity: IdentityConfig) -> dict[str, str]
             header = [c.strip() for c in cells]
             if header[:2] != ["accountId", "email"]:
                 diags.append(Diagnostic(file, line, 1, "E331",
-                                        f"identity CSV header is {header!r}",
+                                        f"identity CSV header is {header_preview(header)}",
                                         "the first two columns must be accountId,email"))
                 break
             continue
@@ -262,7 +263,7 @@ def identity_map(ctx: SourceContext, identity: IdentityConfig) -> dict[str, str]
         raise EvidenceError([Diagnostic(d.file, d.line, d.col, "E331", d.message, d.hint)
                              for d in diags])
     if path.is_file():
-        ctx.record(f"identity/{path.name}", path.read_bytes())
+        ctx.record(f"identity/{path.name}", read_bytes(path))
     return mapping
 
 

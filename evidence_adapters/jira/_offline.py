@@ -14,7 +14,6 @@ with no saved changelog pages is an error: a snapshot is complete or it is not u
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,8 @@ from pydantic import ValidationError
 
 from checker.adapters import SourceContext
 from checker.errors import Diagnostic, EvidenceError, EvidenceUnavailable
-from evidence_adapters._common import CsvReader
+from checker.safefile import read_bytes
+from evidence_adapters._common import CsvReader, loads
 
 from ._config import JiraConfig, OfflineConfig
 from ._http import SearchResult
@@ -46,7 +46,7 @@ _CSV_USERS = ("assignee", "reporter", "creator")
 
 def _load(path: Path, shown: str) -> Any:
     try:
-        return json.loads(path.read_bytes())
+        return loads(read_bytes(path))
     except OSError as exc:
         raise EvidenceUnavailable(Diagnostic(shown, 0, 0, "E328",
                                              f"cannot read: {exc.strerror or exc}")) from None
@@ -92,7 +92,7 @@ class SavedPages:
         for i, path in enumerate(files):
             shown = self.ctx.display(path)
             data = _load(path, shown)
-            self.ctx.record(f"search/{mapping}/{path.name}", path.read_bytes())
+            self.ctx.record(f"search/{mapping}/{path.name}", read_bytes(path))
             last_file = i == len(files) - 1
             try:
                 if isinstance(data, dict) and "total" in data and "startAt" in data:
@@ -140,7 +140,7 @@ class SavedPages:
         for i, path in enumerate(files):
             shown = self.ctx.display(path)
             data = _load(path, shown)
-            self.ctx.record(f"changelog/{key}/{path.name}", path.read_bytes())
+            self.ctx.record(f"changelog/{key}/{path.name}", read_bytes(path))
             try:
                 if isinstance(data, dict) and "values" in data:
                     page = ChangelogPage.model_validate(data)
@@ -215,7 +215,7 @@ class CsvJira:
         if diags:
             raise EvidenceError(sorted(diags))
         if path.is_file():
-            self.ctx.record(f"csv/{path.name}", path.read_bytes())
+            self.ctx.record(f"csv/{path.name}", read_bytes(path))
         return out
 
     def _row(self, file: str, line: int, header: list[str], cells: list[str],

@@ -27,6 +27,7 @@ from checker.errors import Diagnostic, EvidenceError, EvidenceUnavailable
 from checker.evidence import Person
 from checker.identity import normalise_handle
 from checker.loopconfig import TicketsConfig
+from checker.regex import compile_pattern
 from checker.tickets import ExistingTicket, Line, TicketDoc
 from evidence_adapters._http import ErrorCodes, HttpClient, RetryConfig, read_secret
 
@@ -64,10 +65,7 @@ class JiraTrackerConfig(AdapterConfig):
     @field_validator("account_id_pattern")
     @classmethod
     def _pattern(cls, v: str) -> str:
-        try:
-            re.compile(v)
-        except re.error as exc:
-            raise ValueError(f"not a regular expression: {exc}") from None
+        compile_pattern(v, ignore_case=False)  # RegexError is a ValueError: reported
         return v
 
 
@@ -139,7 +137,8 @@ class JiraTracker:
         self.site = conn.site
         self.cloud = conn.deployment == "cloud"
         self.api = "/rest/api/3" if self.cloud else "/rest/api/2"
-        self.pattern = re.compile(conn.account_id_pattern)
+        # RE2: linear time on any handle; anchored like re.match
+        self.pattern = compile_pattern(f"^(?:{conn.account_id_pattern})", ignore_case=False)
         self.by_email: dict[str, str] = {}
         for acc, email in sorted(identity.items()):
             self.by_email.setdefault(normalise_handle(email), acc)
@@ -182,7 +181,7 @@ class JiraTracker:
             if acc:
                 return acc
         for h in person.handles:
-            if self.pattern.match(h.strip()):
+            if self.pattern.search(h.strip()):
                 return h.strip()
         return None
 

@@ -30,7 +30,8 @@ from checker.evidence import (
     Provenance,
 )
 from checker.registry import did_you_mean
-from evidence_adapters._common import record_file, too_many
+from checker.safefile import open_binary, text_lines
+from evidence_adapters._common import empty_source, loads, record_file, too_many
 
 __all__ = ["RECORD_KEY", "JsonlAdapter", "JsonlConfig"]
 
@@ -98,7 +99,10 @@ class JsonlAdapter(Adapter):
         for path in files:
             file = self.ctx.display(path)
             record_file(self.ctx, path, file)
+            lines = 0
+            before = len(diags)
             for line, text in _lines(path, file, diags):
+                lines += 1
                 record = self._record(cfg, declared, file, line, text, diags)
                 if record is None:
                     continue
@@ -114,6 +118,8 @@ class JsonlAdapter(Adapter):
                         continue
                     seen[(kind, key)] = f"{file}:{line}"
                 getattr(bundle, RECORD_TYPES[kind][0]).append(obj)
+            if lines == 0 and len(diags) == before and not self.ctx.allow_empty:
+                diags.append(empty_source(file, self.ctx, "the file has no records"))
         if diags:
             raise EvidenceError(sorted(diags))
         return bundle
@@ -129,6 +135,10 @@ class JsonlAdapter(Adapter):
                     "point `path` at a .jsonl file or a folder of them",
                 ))
             return files
+        if path.exists() and not path.is_file():
+            raise EvidenceUnavailable(Diagnostic(
+                file, 0, 0, "E315", "refused: not a regular file (a FIFO, socket or device)",
+                "export the evidence to a regular file"))
         if not path.is_file():
             raise EvidenceUnavailable(Diagnostic(
                 file, 0, 0, "E300", "no such file or folder",
@@ -144,7 +154,7 @@ class JsonlAdapter(Adapter):
             diags.append(Diagnostic(file, line, 0, code, message, hint))
 
         try:
-            data = json.loads(text, object_pairs_hook=_no_duplicates)
+            data = loads(text, object_pairs_hook=_no_duplicates)
         except ValueError as exc:
             col = exc.colno if isinstance(exc, json.JSONDecodeError) else 0
             diags.append(Diagnostic(file, line, col, "E310", f"invalid JSON: {exc}",
@@ -195,19 +205,25 @@ class JsonlAdapter(Adapter):
 def _lines(path: Path, file: str, diags: list[Diagnostic]) -> Iterator[tuple[int, str]]:
     """Yield ``(line, text)`` for every non-blank line, streaming the file."""
     try:
-        with path.open(encoding="utf-8-sig") as fh:
+        with open_binary(path) as fh:
             line, count, limit = 0, 0, record_limit()
             try:
-                for line, text in enumerate(fh, start=1):  # line used after loop
+                for line, text in enumerate(text_lines(fh), start=1):  # line used after loop
                     if text.strip():
                         count += 1
                         if limit is not None and count > limit:
                             diags.append(too_many(file, line, limit))
                             return
                         yield line, text
-            except UnicodeDecodeError:
-                diags.append(Diagnostic(file, line + 1, 0, "E300", "file is not valid UTF-8",
+            except UnicodeDecodeError as exc:
+                diags.append(Diagnostic(file, line + 1, 0, "E300", "file is not valid UTF-8 "
+                                        f"(byte 0x{exc.object[exc.start]:02x})",
                                         "save the file as UTF-8"))
+            except OSError as exc:  # refused mid-read: too large
+                diags.append(Diagnostic(file, line + 1, 0, "E300",
+                                        f"cannot read file: {exc.strerror or exc}",
+                                        "raise settings.max_file_bytes if this size is "
+                                        "expected"))
     except OSError as exc:
         diags.append(Diagnostic(file, 0, 0, "E300", f"cannot read file: {exc.strerror or exc}"))
 

@@ -26,6 +26,7 @@ from evidence_adapters._common import (
     Columns,
     CsvReader,
     ValueMap,
+    empty_source,
     parse_instant,
     record_file,
 )
@@ -140,12 +141,14 @@ class LmsCsvAdapter(Adapter):
         courses = ValueMap(cfg.course_values)
         out: list[Training] = []
         cols: Columns | None = None
+        rows = 0
         for line, cells in reader.rows():
             if cols is None:
                 cols = Columns.locate(file, line, cells, c.model_dump(), diags)
                 if diags:
                     break
                 continue
+            rows += 1
             if len(cells) != len(cols.header):
                 diags.append(Diagnostic(
                     file, line, 0, "E308",
@@ -156,9 +159,11 @@ class LmsCsvAdapter(Adapter):
             record = self._row(cfg, cols, cells, line, file, statuses, flags, courses, diags)
             if record is not None:
                 out.append(record)
-        if cols is None and not diags:
+        if cols is None and not diags and not self.ctx.allow_empty:
             diags.append(Diagnostic(file, 1, 0, "E300", "file is empty (no header row)",
                                     "export the report with its header row"))
+        elif cols is not None and rows == 0 and not diags and not self.ctx.allow_empty:
+            diags.append(empty_source(file, self.ctx, "no rows after the header"))
         if diags:
             raise EvidenceError(sorted(diags))
         return EvidenceBundle(kinds=self.kinds(), trainings=out)

@@ -29,7 +29,12 @@ from urllib.parse import quote
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from checker.adapters import Adapter, AdapterConfig
-from checker.errors import Diagnostic, EvidenceError, EvidenceUnavailable
+from checker.errors import (
+    Diagnostic,
+    EvidenceError,
+    EvidenceUnavailable,
+    register_url_secrets,
+)
 from checker.evidence import Event, EvidenceBundle, Provenance, Release, Subject
 from checker.timeutil import parse_ts
 from evidence_adapters._replay import REPLAY_BASE, ReplayTransport, load_bodies
@@ -119,6 +124,8 @@ class MlflowAdapter(Adapter):
             return OfflineReader(folder, self.ctx.display(folder), source=self.ctx.source_name,
                                  record=self.ctx.record)
         uri = cfg.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
+        if uri:
+            register_url_secrets(uri)  # a URL may carry credentials: never print them
         if not uri or not uri.startswith(("http://", "https://")):
             raise EvidenceUnavailable(Diagnostic(
                 self.ctx.source_name, 0, 0, "E367",

@@ -7,7 +7,6 @@ folder recorded from a live scan is a valid ``offline`` source.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,6 +17,8 @@ import httpx
 
 from checker.adapters import SourceContext
 from checker.errors import Diagnostic, EvidenceError, EvidenceUnavailable, register_secret
+from checker.safefile import read_bytes
+from evidence_adapters._common import loads
 from evidence_adapters._http import ErrorCodes, HttpClient, optional_secret, shown_url
 
 from ._config import MlflowConfig
@@ -48,7 +49,7 @@ def _page_name(endpoint: str, n: int) -> str:
 
 def _decode(source: str, payload: bytes, code_where: str) -> dict[str, Any]:
     try:
-        body = json.loads(payload)
+        body = loads(payload)
     except ValueError as exc:
         raise EvidenceError(Diagnostic(source, 0, 0, "E362", f"{code_where}: response is not "
                                        f"JSON ({exc})", "is this an MLflow tracking server?"
@@ -152,7 +153,7 @@ class OfflineReader:
     def _read(self, name: str) -> bytes | None:
         path = self.folder / name
         try:
-            payload = path.read_bytes()
+            payload = read_bytes(path)
         except FileNotFoundError:
             return None
         except OSError as exc:

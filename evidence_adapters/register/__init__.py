@@ -15,7 +15,7 @@ from pydantic import Field, ValidationError
 
 from checker.adapters import Adapter, AdapterConfig
 from checker.errors import Diagnostic, EvidenceError, EvidenceUnavailable
-from checker.evidence import EvidenceBundle, OwnershipSpan, Provenance, Subject
+from checker.evidence import MIN_YEAR, EvidenceBundle, OwnershipSpan, Provenance, Subject
 from checker.registry import did_you_mean
 from checker.timeutil import day_start, ensure_utc, parse_ts
 from checker.yamlsrc import Located, Path_, load_yaml_file
@@ -233,13 +233,19 @@ class _Parser:
                 self.err(p, "E305", f"history item needs {key!r} (a date or timestamp)")
             return None
         try:
+            when: datetime | None = None
             if isinstance(value, datetime):
-                return ensure_utc(value)
-            if isinstance(value, date):
-                return day_start(value)
-            if isinstance(value, str):
-                return parse_ts(value)
-        except ValueError as exc:
+                when = ensure_utc(value)
+            elif isinstance(value, date):
+                when = day_start(value)
+            elif isinstance(value, str):
+                when = parse_ts(value)
+            if when is not None:
+                if when.year < MIN_YEAR:
+                    raise ValueError(f"{when.date().isoformat()} is before {MIN_YEAR}: not a "
+                                     "plausible date")
+                return when
+        except (ValueError, OverflowError) as exc:
             self.err((*p, key), "E303", f"{key} {value!s}: {exc}",
                      "write a date (2026-01-31) or a timestamp with an offset "
                      "(2026-01-31T09:00:00+01:00)")

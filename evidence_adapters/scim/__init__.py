@@ -19,8 +19,6 @@ handles such as a Jira accountId), and an optional ``leave`` export adds leave p
 
 from __future__ import annotations
 
-import json
-import re
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -31,8 +29,10 @@ from checker.adapters import Adapter, AdapterConfig
 from checker.errors import Diagnostic, EvidenceError, EvidenceUnavailable
 from checker.evidence import EvidenceBundle, Period, Person, Provenance
 from checker.identity import normalise_handle
+from checker.regex import compile_pattern, search
+from checker.safefile import read_bytes
 from checker.timeutil import day_end, day_start
-from evidence_adapters._common import Columns, CsvReader, parse_day
+from evidence_adapters._common import Columns, CsvReader, loads, parse_day
 from evidence_adapters._http import ErrorCodes, HttpClient, RetryConfig, env_value, read_secret
 from evidence_adapters._replay import REPLAY_BASE, ReplayTransport, load_bodies
 from evidence_adapters._roles import RoleRule, derive_roles
@@ -149,10 +149,7 @@ class ScimConfig(AdapterConfig):
     @classmethod
     def _regexes(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         for p in v:
-            try:
-                re.compile(p)
-            except re.error as exc:
-                raise ValueError(f"invalid regular expression {p!r}: {exc}") from None
+            compile_pattern(p)  # RegexError is a ValueError: pydantic reports it
         return v
 
     @field_validator("replay", mode="before")
@@ -303,10 +300,10 @@ class ScimAdapter(Adapter):
         out: list[tuple[Any, str, str | None]] = []
         for f in files:
             shown = self.ctx.display(f)
-            raw = f.read_bytes()
+            raw = read_bytes(f)
             self.ctx.record(f"pages/{f.name}", raw)
             try:
-                data = json.loads(raw)
+                data = loads(raw)
             except ValueError as exc:
                 raise EvidenceError(Diagnostic(shown, 0, 0, "E344", f"not JSON: {exc}")) from None
             page = self._parse(data, shown)
@@ -409,9 +406,9 @@ class ScimAdapter(Adapter):
             utype = got
         kind: Kind = utype.kind
         names = [n for n in (u.user_name, *emails) if n]
-        if any(re.search(p, n, re.IGNORECASE) for p in cfg.group_patterns for n in names):
+        if any(search(p, n) for p in cfg.group_patterns for n in names):
             kind = "group"
-        if any(re.search(p, n, re.IGNORECASE) for p in cfg.service_patterns for n in names):
+        if any(search(p, n) for p in cfg.service_patterns for n in names):
             kind = "service"
         name = u.display_name
         if not name and u.name:
@@ -446,7 +443,7 @@ class ScimAdapter(Adapter):
         path = self.ctx.path(sup.path)
         file = self.ctx.display(path)
         if path.is_file():
-            self.ctx.record(f"supplement/{path.name}", path.read_bytes())
+            self.ctx.record(f"supplement/{path.name}", read_bytes(path))
         lookup: dict[str, str] = {}
         for pid, (f, _) in rows.items():
             for h in (pid, *f.get("emails", ()), *f.get("handles", ()),

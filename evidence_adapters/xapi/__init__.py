@@ -20,7 +20,6 @@ skipped. Activity ids become course ids through ``courses``.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -38,7 +37,9 @@ from pydantic import (
 from checker.adapters import Adapter, AdapterConfig
 from checker.errors import Diagnostic, EvidenceError, EvidenceUnavailable
 from checker.evidence import EvidenceBundle, Provenance, Training, UtcDatetime
+from checker.safefile import read_bytes
 from checker.timeutil import ensure_utc, format_ts
+from evidence_adapters._common import loads
 from evidence_adapters._http import ErrorCodes, HttpClient, RetryConfig, env_value, read_secret
 from evidence_adapters._replay import REPLAY_BASE, ReplayTransport, load_bodies
 
@@ -303,10 +304,10 @@ class XapiAdapter(Adapter):
         pages: list[tuple[str, str | None, list[dict[str, Any]]]] = []
         for f in files:
             shown = self.ctx.display(f)
-            raw = f.read_bytes()
+            raw = read_bytes(f)
             self.ctx.record(f"pages/{f.name}", raw)
             try:
-                data = json.loads(raw)
+                data = loads(raw)
             except ValueError as exc:
                 raise EvidenceError(Diagnostic(shown, 0, 0, "E344", f"not JSON: {exc}")) from None
             if isinstance(data, list):

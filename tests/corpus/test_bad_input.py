@@ -7,6 +7,7 @@ traceback anywhere is a failure.
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +33,9 @@ class Case:
     exit: int
     code: str | None  # None: no diagnostic expected (a valid edge case)
     loc: str | Callable[[bytes], str] | None = None  # "file:line" that must be named
+    args: tuple[str, ...] = ()  # extra scan arguments; "{root}" is the org folder
+    setup: Callable[[Path], object] | None = None  # run on the org folder after mutating
+    forbid: tuple[str, ...] = ()  # texts that must not appear in the output
 
     def __str__(self) -> str:
         return self.id
@@ -272,6 +276,119 @@ CASES: list[Case] = [
 ]
 
 
+FAIL_CLOSED: list[Case] = [
+    # ---- issue 17: plausible input that used to crash (E900) ----------------------------
+    Case("hr-termination-open-ended-9999", HR, csv_cell(4, "termination_date", "9999-12-31"),
+         1, None),
+    Case("hr-leave-open-ended-9999", LEAVE, append("NW-1011,Sabbatical,2026-12-01,9999-12-31\n"),
+         1, None),
+    Case("register-history-before-1970", REG, replace("from: 2024-01-15, to: 2025-04-01",
+                                                      "from: 1965-01-15, to: 2025-04-01"),
+         3, "E303", line_of(REG, "from: 1965-01-15")),
+    Case("jsonl-deeply-nested", APR, append('{"id": ' + "[" * 100_000 + "]" * 100_000 + "}\n"),
+         3, "E310", last_line(APR)),
+    Case("config-invalid-regex", CFG, replace(
+        "production_aliases: [production, champion]",
+        "production_aliases: [production, champion]\n  shared_mailbox_patterns: ['(unclosed']"),
+         2, "E113", line_of(CFG, "(unclosed")),
+    Case("config-catastrophic-regex-is-linear", CFG, replace(
+        "production_aliases: [production, champion]",
+        "production_aliases: [production, champion]\n  shared_mailbox_patterns: ['^(a+)+$']"),
+         1, None),
+    Case("config-backreference-regex", CFG, replace(
+        "production_aliases: [production, champion]",
+        "production_aliases: [production, champion]\n  shared_mailbox_patterns: ['(a)\\1']"),
+         2, "E113", line_of(CFG, "shared_mailbox_patterns")),
+    Case("config-huge-param", CFG, replace("{cadence_days: 90}",
+                                           "{cadence_days: 99999999999999999999}"),
+         2, "E203", line_of(CFG, "cadence_days")),
+    Case("config-huge-period", CFG, replace("{period_days: 365}", "{period_days: 100000000}"),
+         2, "E203", line_of(CFG, "period_days")),
+    Case("config-infinite-param", CFG, replace("critical: 1, high: 4", "critical: .inf, high: 4"),
+         2, "E203", line_of(CFG, "sla_hours")),
+    Case("as-of-year-1", CFG, lambda b: b, 2, "E001", "--as-of", ("--as-of", "0001-01-01")),
+    Case("as-of-year-9999", CFG, lambda b: b, 2, "E001", "--as-of", ("--as-of", "9999-12-31")),
+    Case("output-is-the-config", CFG, lambda b: b, 2, "E403", "-o",
+         ("-o", "{root}/aimscheck.yaml")),
+    Case("output-is-an-evidence-file", CFG, lambda b: b, 2, "E403", "-o",
+         ("-o", "{root}/hr/people.csv")),
+    Case("output-twice", CFG, lambda b: b, 2, "E403", "-o",
+         ("-f", "text", "-f", "json", "-o", "{root}/out.txt", "-o", "{root}/out.txt")),
+    Case("output-unwritable", CFG, lambda b: b, 2, "E404", "{root}/aimscheck.yaml/report.txt",
+         ("-o", "{root}/aimscheck.yaml/report.txt")),
+]
+
+
+def fifo(path: Path) -> None:
+    path.unlink()
+    os.mkfifo(path)
+
+
+def symlink_to(target: str) -> Callable[[Path], None]:
+    def f(path: Path) -> None:
+        path.unlink()
+        path.symlink_to(target)
+    return f
+
+
+def latin1_line(n: int) -> Callable[[bytes], bytes]:
+    """Line ``n`` re-encoded as Latin-1 (its non-ASCII characters become single bytes)."""
+    def f(b: bytes) -> bytes:
+        lines = b.split(b"\n")
+        line = lines[n - 1].decode("utf-8")
+        if line.isascii():  # give it an accented letter inside a value
+            line = line.replace('": "', '": "é', 1) if '": "' in line else line + ",é"
+        lines[n - 1] = line.encode("latin-1", "replace")
+        return b"\n".join(lines)
+    return f
+
+
+FAIL_CLOSED += [
+    # ---- issue 17: empty exports, special files, confinement, bounded reads ------------
+    Case("jsonl-zero-bytes", APR, const(b""), 3, "E317", f"{APR}:1"),
+    Case("jsonl-blank-lines-only", APR, const(b"\n\n  \n"), 3, "E317", f"{APR}:1"),
+    Case("jsonl-zero-bytes-allowed", CFG, replace("path: evidence/approvals.jsonl",
+                                                  "path: evidence/approvals.jsonl\n"
+                                                  "    allow_empty: true"), 1, None,
+         setup=lambda root: (root / APR).write_bytes(b"")),
+    Case("lms-header-only", LMS, text(lambda s: s.splitlines()[0] + "\n"), 3, "E317",
+         f"{LMS}:1"),
+    Case("hr-header-only", HR, text(lambda s: s.splitlines()[0] + "\n"), 3, "E300", f"{HR}:2"),
+    Case("allow-empty-not-a-bool", CFG, replace("path: evidence/approvals.jsonl",
+                                                "path: evidence/approvals.jsonl\n"
+                                                "    allow_empty: sometimes"), 2, "E113",
+         line_of(CFG, "allow_empty")),
+    Case("jsonl-fifo-refused", APR, lambda b: b, 3, "E315", APR, setup=lambda root: fifo(
+        root / APR)),
+    Case("jsonl-dev-zero-refused", APR, lambda b: b, 3, "E315", APR,
+         setup=lambda root: symlink_to("/dev/zero")(root / APR)),
+    Case("hr-fifo-refused", HR, lambda b: b, 3, "E300", HR, setup=lambda root: fifo(root / HR)),
+    Case("hr-proc-environ-refused", CFG, replace("path: hr/people.csv",
+                                                 "path: /proc/self/environ\n"
+                                                 "    allow_outside: true"), 3, "E315",
+         "/proc/self/environ"),
+    Case("hr-path-outside-config-folder", CFG, replace("path: hr/people.csv",
+                                                       "path: ../people.csv"), 3, "E314",
+         "../people.csv", setup=lambda root: shutil.copy(root / HR, root.parent / "people.csv")),
+    Case("hr-symlink-outside-config-folder", HR, lambda b: b, 3, "E314", HR,
+         setup=lambda root: (shutil.copy(root / HR, root.parent / "people.csv"),
+                             symlink_to(str(root.parent / "people.csv"))(root / HR))),
+    Case("hr-path-outside-allowed", CFG, replace("path: hr/people.csv",
+                                                 "path: ../people.csv\n    allow_outside: true"),
+         1, None, setup=lambda root: shutil.copy(root / HR, root.parent / "people.csv")),
+    Case("jsonl-over-byte-limit", CFG, replace(
+        "production_aliases: [production, champion]",
+        "production_aliases: [production, champion]\n  max_file_bytes: 2000"), 3, "E300",
+         "approvals.jsonl"),
+    Case("hr-latin1-byte-on-line-4", HR, latin1_line(4), 3, "E300", f"{HR}:4"),
+    Case("jsonl-latin1-byte-on-line-4", REV, latin1_line(4), 3, "E300", f"{REV}:4"),
+    Case("hr-header-preview-bounded", HR, text(lambda s: s.replace(
+        "work_email", "mail\x1b[2J" + ",x" * 500 + ",SECRET-AT-THE-END", 1)), 3, "E301",
+         f"{HR}:1", forbid=("SECRET-AT-THE-END", "\x1b[2J")),
+]
+CASES += FAIL_CLOSED
+
+
 def test_corpus_is_large_enough() -> None:
     assert len(CASES) >= 60
     assert len({c.id for c in CASES}) == len(CASES)
@@ -291,7 +408,10 @@ def test_bad_input(case: Case, tmp_path: Path, run_cli: Runner) -> None:
         target = root / case.file
         mutated = case.mutate(target.read_bytes())
         target.write_bytes(mutated)
-        res = run_cli("scan", "-c", root / CFG, "--as-of", AS_OF, cwd=tmp_path)
+        if case.setup is not None:
+            case.setup(root)
+        extra = [a.replace("{root}", str(root)) for a in case.args]
+        res = run_cli("scan", "-c", root / CFG, "--as-of", AS_OF, *extra, cwd=tmp_path)
     out = res.stdout + res.stderr
     assert "Traceback" not in out, out[-3000:]
     assert "internal error" not in out, out[-3000:]
@@ -300,4 +420,12 @@ def test_bad_input(case: Case, tmp_path: Path, run_cli: Runner) -> None:
         assert f" {case.code} " in out, out[-3000:]
     if case.loc is not None:
         loc = case.loc if isinstance(case.loc, str) else case.loc(mutated)
+        if case.file != "rule":
+            loc = loc.replace("{root}", str(root))
         assert loc in out, out[-3000:]
+    for text in case.forbid:
+        assert text not in out, out[-3000:]
+    if case.code in ("E403", "E404"):  # refused before anything was written
+        assert not (root / "out.txt").exists()
+        assert (root / CFG).read_bytes() == (DEMO / CFG).read_bytes()
+        assert (root / HR).read_bytes() == (DEMO / HR).read_bytes()
