@@ -375,6 +375,7 @@ class MlflowAdapter(Adapter):
                 or any(a.casefold() in prod_aliases for a in version_aliases)):
             attributes["production"] = True
         deployed_at = when(names.deployed_at)
+        registered_at = when(names.registered_at) or _epoch_ms(v.creation_timestamp)
         if len(diags) > before:
             return None
         return Release(
@@ -383,7 +384,7 @@ class MlflowAdapter(Adapter):
             system=(v.name if cfg.systems == "model" else
                     tags.get(names.system) or model_tags.get(names.system) or None),
             stage=stage, aliases=version_aliases,
-            registered_by=registrant, registered_at=_epoch_ms(v.creation_timestamp),
+            registered_by=registrant, registered_at=registered_at,
             deployed_by=tags.get(names.deployed_by) or None, deployed_at=deployed_at,
             requested_by=tags.get(names.requested_by) or None, attributes=attributes)
 

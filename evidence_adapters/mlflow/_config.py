@@ -37,6 +37,10 @@ class TagNames(AdapterConfig):
     registered_by: str = Field(
         "registered_by", description="Version tag naming the registrant, used when the server "
                                      "does not record `user_id` (OSS MLflow without auth).")
+    registered_at: str = Field(
+        "registered_at", description="Version tag holding the original registration time "
+        "(ISO 8601 with offset, or epoch ms) when versions were imported or migrated, so "
+        "that `creation_timestamp` is the import time; it then replaces it.")
     deployed_by: str = Field("deployed_by", description="Version tag the deploy pipeline sets: "
                                                         "who deployed the version.")
     deployed_at: str = Field("deployed_at", description="Version tag the deploy pipeline sets: "

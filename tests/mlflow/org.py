@@ -68,7 +68,7 @@ def write_org(root: Path, url: str, model: str, approvals: list[dict[str, Any]],
             {"adapter": "jsonl", "name": "approvals", "path": "approvals.jsonl",
              "kind": "approval"},
             {"adapter": "mlflow", "tracking_uri": url, "filter": f"name = '{model}'",
-             "page_size": page_size, "retries": retries},
+             "page_size": page_size, "retries": retries, "events": True},
         ],
     }
     path = root / "aimscheck.yaml"

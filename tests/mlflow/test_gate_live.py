@@ -20,7 +20,10 @@ from .org import MODEL_TAGS, approval, gate, write_org
 
 pytestmark = pytest.mark.services
 
-DEPLOYED = {"deployed_by": "dee.deployer@example.org",
+# registered_at: the server stamps versions with today's date, which may lie after AS_OF
+# (records after as-of do not exist for a scan); the tag sets the registration time.
+DEPLOYED = {"registered_at": "2026-11-01T09:00:00+01:00",
+            "deployed_by": "dee.deployer@example.org",
             "deployed_at": "2026-11-10T09:00:00+01:00"}
 
 
