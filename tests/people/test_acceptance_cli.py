@@ -29,6 +29,9 @@ def _config(tmp: Path, tag: str, scim_url: str, lrs_url: str, course: str) -> Pa
          "lifecycle": "production",
          "owners": {"primary": f"yusuf-{tag}@t.example", "backup": f"zoe-{tag}@t.example"}},
     ]}), encoding="utf-8")
+    # no change event was recorded (an event source is required: without one the
+    # trigger-review rules are errors, E333)
+    (tmp / "events.jsonl").write_text("\n", encoding="utf-8")
     cfg = {
         "version": 1, "organisation": "T", "accountable_executive": f"zoe-{tag}@t.example",
         "rule_packs": ["iso42001"], "fail_on": "low",
@@ -40,6 +43,7 @@ def _config(tmp: Path, tag: str, scim_url: str, lrs_url: str, course: str) -> Pa
             {"adapter": "xapi", "name": "lrs", "endpoint": lrs_url, "limit": 2,
              "server_verb_filter": False, "unmapped_activities": "skip",
              "courses": {course: "ai-governance-basics"}},
+            {"adapter": "jsonl", "name": "events", "path": "events.jsonl", "kind": "event"},
         ],
     }
     path = tmp / "aimscheck.yaml"
