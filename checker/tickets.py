@@ -193,8 +193,8 @@ def ticket_doc(f: Finding, links: dict[str, str]) -> TicketDoc:
     people = [Line(f"Owner (must act): {_who(f.owner.name, f.owner.email)} — via {f.owner.via}")]
     if f.deputy is not None:
         people.append(Line(f"Deputy: {_who(f.deputy.name, f.deputy.email)}"))
-    if f.failing_since:
-        people.append(Line(f"Failing since: {f.failing_since[:10]}"))
+    # no "failing since" here: without a recorded history it would be each run's as-of, and
+    # every sync would rewrite the ticket; the escalation comment carries the date
     if f.escalated_to is not None:
         people.append(Line(f"Escalated to: {_who(f.escalated_to.name, f.escalated_to.email)} "
                            f"({f.escalated_to.via})"))
@@ -613,3 +613,35 @@ def build_tracker(cfg: TicketsConfig, *, located: Any, base_dir: Path, as_of: da
     tracker: Tracker = cls.ticket_tracker(conn, ctx, cfg)
     return tracker
 
+
+
+def report_json(plan: Plan, result: ScanResult, site: str, *, applied: bool,
+                rep: SyncReport | None) -> str:
+    """The plan, and with ``--apply`` the outcome of each ticket, as JSON.
+
+    An audit trail of when each owner's ticket was created, updated, escalated or closed,
+    and why.
+    """
+    failed = {id(c) for c in rep.failed} if rep else set()
+    skipped = {id(c) for c in rep.not_attempted} if rep else set()
+
+    def outcome(c: Change) -> str:
+        if c.action == "unchanged":
+            return "unchanged"
+        if not applied:
+            return "planned"
+        if id(c) in failed:
+            return "failed"
+        if id(c) in skipped:
+            return "not_attempted"
+        return "done"
+
+    doc = {
+        "organisation": result.organisation, "as_of": result.as_of, "tracker": site,
+        "applied": applied, "evidence_incomplete": plan.incomplete,
+        "changes": [{"action": c.action, "outcome": outcome(c), "key": c.key,
+                     "fingerprint": c.fp, "rule_id": c.rule_id, "target": c.target,
+                     "owner": c.who, "reason": c.reason, "steps": [o.say for o in c.ops],
+                     "done": list(c.done), "error": c.error} for c in plan.changes],
+        "cannot_assign": plan.unassignable, "notes": plan.notes}
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -65,15 +65,29 @@ def tickets() -> None:
 @_loop_options
 @click.option("--apply", "apply_", is_flag=True,
               help="Perform the plan (default: a dry run that only prints it).")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the plan and the outcome of every ticket as JSON.")
 @guard
 def tickets_sync(config_path: Path, as_of: str | None, waivers: Path | None,
-                 history_url: str | None, progress: bool | None, apply_: bool) -> None:
+                 history_url: str | None, progress: bool | None, apply_: bool,
+                 report_path: Path | None) -> None:
     """One ticket per failing finding, assigned to its owner; closed when it is fixed.
 
     Exit 0: done (or planned); 3: a tracker call failed (the report lists what was and
     was not changed) or evidence was incomplete; 2: config error.
     """
-    from checker.tickets import apply_plan, build_tracker, make_plan, render_plan, render_report
+    from checker.errors import redact
+    from checker.tickets import (
+        SyncReport,
+        apply_plan,
+        build_tracker,
+        make_plan,
+        render_plan,
+        render_report,
+        report_json,
+    )
+
+    from ._common import write_atomic
 
     loaded = load_config(config_path)
     cfg = loaded.config.tickets
@@ -93,11 +107,16 @@ def tickets_sync(config_path: Path, as_of: str | None, waivers: Path | None,
         if plan.incomplete:
             click.echo("evidence incomplete: a source could not be read (see 'aimscheck "
                        "scan'); tickets of missing findings were kept open", err=True)
+        report: SyncReport | None = None
         if apply_:
             report = apply_plan(plan, tracker)
             click.echo(render_report(report), nl=False)
             if not report.ok:
                 code = 3
+        if report_path is not None:
+            write_atomic(report_path, redact(report_json(plan, result, tracker.site,
+                                                         applied=apply_, rep=report)))
+            click.echo(f"wrote the sync report to {report_path}", err=True)
     finally:
         tracker.close()
     sys.exit(code)

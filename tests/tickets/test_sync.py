@@ -164,9 +164,15 @@ def test_a_server_failure_midway_reports_what_was_done_and_exits_3(
     not_changed = [ln for ln in report.splitlines() if ln.startswith("  not changed")]
     assert len(not_changed) == total - 11
     # the next run finishes the job without duplicates
-    again = sync(run_cli, demo, env, "--apply")
+    again = sync(run_cli, demo, env, "--apply", "--report", demo.parent / "sync.json")
     assert again.returncode == 0, again.stdout + again.stderr
     assert len(jira.issues) == total == len(by_fp(jira))
+    rep = json.loads((demo.parent / "sync.json").read_text("utf-8"))
+    assert rep["applied"] is True
+    outcomes = [(c["action"], c["outcome"]) for c in rep["changes"]]
+    assert outcomes.count(("create", "done")) == total - 10
+    assert outcomes.count(("unchanged", "unchanged")) == 10
+    assert all(c["owner"] for c in rep["changes"])
 
 
 def test_bad_tickets_config_is_a_located_error(run_cli: Runner, demo: Path,
