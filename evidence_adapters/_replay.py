@@ -70,6 +70,9 @@ class SavedBody:
 class PageRules(Protocol):
     """What one system's paging looks like (see the module docstring)."""
 
+    #: What a position is called in messages (``startAt``, ``startIndex`` …).
+    position_label: str
+
     def request_endpoint(self, request: httpx.Request) -> str:
         """The endpoint a request asks for (``search``, ``Users`` …)."""
         ...
@@ -238,8 +241,9 @@ class ReplayTransport(httpx.BaseTransport):
                              "kinds of listing", "save every page of one listing")
         hits = [b for b in candidates if rules.body_position(b, ep) == want]
         if len(hits) > 1:
-            raise self._fail(hits[1].shown, f"the page at {ep} position {want} is saved "
-                             f"twice (also {hits[0].shown})", "keep one copy of each page")
+            raise self._fail(hits[1].shown, f"the {ep} page at {rules.position_label} {want} "
+                             f"is saved twice (also {hits[0].shown})",
+                             "keep one copy of each page")
         if hits:
             return hits[0]
         before = [b for b in candidates
@@ -249,17 +253,17 @@ class ReplayTransport(httpx.BaseTransport):
         nxt = min(after, key=lambda b: rules.body_position(b, ep), default=None)
         if prev is not None:
             where = prev.shown
-            msg = (f"no saved {ep} page at position {want}: the page after this one is "
-                   "missing")
+            msg = (f"no saved {ep} page at {rules.position_label} {want}: the page after this "
+                   "one is missing")
             if nxt is not None:
-                msg += f" (the next saved page, {nxt.shown}, starts at "
+                msg += f" (the next saved page, {nxt.shown}, starts at {rules.position_label} "
                 msg += f"{rules.body_position(nxt, ep)})"
         elif nxt is not None:
             where = nxt.shown
-            msg = (f"no saved first {ep} page (position {want}); the earliest saved page "
-                   f"starts at {rules.body_position(nxt, ep)}")
+            msg = (f"no saved first {ep} page ({rules.position_label} {want}); the earliest "
+                   f"saved page starts at {rules.body_position(nxt, ep)}")
         else:  # pragma: no cover - candidates is not empty
-            where, msg = self.source, f"no saved {ep} page at position {want}"
+            where, msg = self.source, f"no saved {ep} page at {rules.position_label} {want}"
         raise self._fail(where, msg, "save every page of the listing")
 
     def _by_cursor(self, ep: str, pos: Any, candidates: list[SavedBody], chain: _Chain,

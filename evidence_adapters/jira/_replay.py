@@ -27,6 +27,8 @@ _KEY = re.compile(r"[A-Z][A-Z0-9_]+-\d+")
 class JiraRules:
     """Jira's search and changelog continuation."""
 
+    position_label = "startAt"
+
     def request_endpoint(self, request: httpx.Request) -> str:
         """``search``, or ``changelog:<KEY>``."""
         m = _CHANGELOG.search(request.url.path)

@@ -30,6 +30,8 @@ _LISTS = {"registered_models": "registered-models/search",
 class MlflowRules:
     """MLflow's ``next_page_token`` continuation."""
 
+    position_label = "run_id"
+
     def request_endpoint(self, request: httpx.Request) -> str:
         """The path after ``/api/2.0/mlflow/``."""
         return request.url.path.split("/api/2.0/mlflow/", 1)[-1]

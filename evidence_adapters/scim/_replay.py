@@ -22,6 +22,8 @@ _GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
 class ScimRules:
     """SCIM's ``startIndex``/``totalResults`` continuation."""
 
+    position_label = "startIndex"
+
     def request_endpoint(self, request: httpx.Request) -> str:
         """``Users`` or ``Groups`` (the last path segment)."""
         return request.url.path.rstrip("/").rsplit("/", 1)[-1]

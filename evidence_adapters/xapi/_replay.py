@@ -25,6 +25,8 @@ def _rel(url: httpx.URL) -> str:
 class XapiRules:
     """xAPI's ``more`` continuation."""
 
+    position_label = "position"
+
     def __init__(self, bodies: list[SavedBody]) -> None:
         self.announced = {n for b in bodies if (n := self._next(b)) is not None}
 

@@ -1,0 +1,143 @@
+"""The second organisation, Halden Mutual: its exports as the systems returned them.
+
+Scanned through the installed ``aimscheck`` with the ≤ 80-line config written from the docs,
+its findings must equal ``fixtures/halden/expected-findings.txt`` exactly; deleting or
+truncating any saved page must fail closed (exit 3) naming the file or its neighbour.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from subprocess import CompletedProcess
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO, aimscheck_exe
+
+HALDEN = REPO / "fixtures" / "halden"
+CONFIG = HALDEN / "aimscheck.yaml"
+AS_OF = "2026-11-30"
+Runner = Callable[..., CompletedProcess[str]]
+
+
+def expected() -> set[tuple[str, str, str, str]]:
+    out = set()
+    for line in (HALDEN / "expected-findings.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            rule, subject, status, owner = line.split()
+            out.add((rule, subject, status, owner))
+    return out
+
+
+def owner_email(owner: Any) -> str:
+    if isinstance(owner, dict):
+        return str(owner.get("email") or owner.get("id"))
+    return str(owner)
+
+
+def scan(run_cli: Runner, config: Path, tmp_path: Path) -> tuple[CompletedProcess[str], Any]:
+    out = tmp_path / "findings.json"
+    proc = run_cli("scan", "-c", config, "--as-of", AS_OF, "--format", "json", "-o", out)
+    return proc, json.loads(out.read_text(encoding="utf-8")) if out.exists() else None
+
+
+@pytest.fixture(scope="module")
+def findings(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
+    out = tmp_path_factory.mktemp("halden") / "findings.json"
+    proc = subprocess.run([aimscheck_exe(), "scan", "-c", str(CONFIG), "--as-of", AS_OF,
+                           "--format", "json", "-o", str(out)], capture_output=True,
+                          text=True, timeout=300, check=False, cwd=REPO)
+    assert proc.returncode == 1, proc.stderr
+    data: list[dict[str, Any]] = json.loads(out.read_text(encoding="utf-8"))["findings"]
+    return data
+
+
+def test_config_is_short_and_needs_no_scripts() -> None:
+    lines = CONFIG.read_text(encoding="utf-8").splitlines()
+    assert len(lines) <= 80
+    exports = [p for p in (HALDEN / "exports").rglob("*") if p.is_file()]
+    assert {p.suffix for p in exports} == {".json", ".csv"}
+
+
+def test_findings_equal_the_expected_file(findings: list[dict[str, Any]]) -> None:
+    got = {(f["rule_id"], f"{f['target_kind']}/{f['target_id']}", f["status"],
+            owner_email(f["owner"]))
+           for f in findings if f["status"] not in ("pass", "not_applicable")}
+    want = expected()
+    assert sorted(got - want) == [], "findings the expected file does not list"
+    assert sorted(want - got) == [], "expected findings the scan did not report"
+
+
+@pytest.mark.parametrize(("rule", "subject", "why"), [
+    ("AIMS-REL-001", "release/pricing-home:2", "approved one minute before deployment"),
+    ("AIMS-REL-001", "release/claims-severity:2",
+     "approved 10:30+0200 (08:30Z) before a 09:00Z deployment"),
+    ("AIMS-INC-002", "incident/AIINC-6", "acknowledged exactly at the 4-hour SLA"),
+    ("AIMS-RSK-001", "risk/AIRISK-7", "reviewed exactly 90 days before as-of"),
+    ("AIMS-RSK-001", "risk/AIRISK-146", "new risk, first review not due yet"),
+    ("AIMS-RSK-003", "risk/AIRISK-146", "new risk, first review not due yet"),
+])
+def test_near_misses_pass(findings: list[dict[str, Any]], rule: str, subject: str,
+                          why: str) -> None:
+    got = [f["status"] for f in findings
+           if f["rule_id"] == rule and f"{f['target_kind']}/{f['target_id']}" == subject]
+    assert got == ["pass"], why
+
+
+def test_approval_kept_after_the_ticket_moved_on(findings: list[dict[str, Any]]) -> None:
+    # Every release approval ticket was moved on to Released after the approval.
+    rel = [f for f in findings
+           if f["rule_id"] == "AIMS-REL-001" and f["status"] != "not_applicable"]
+    assert len(rel) == 36
+    assert sum(f["status"] == "pass" for f in rel) == 35
+
+
+CHAINS: dict[str, tuple[str, ...]] = {
+    # deleted file → a file name the error must mention (the neighbour, or the file itself
+    # where the config lists the files one by one)
+    "jira/search-1.json": ("search-2.json",),
+    "jira/search-4.json": ("search-3.json", "search-5.json"),
+    "jira/search-7.json": ("search-6.json",),
+    "scim/users-1.json": ("users-2.json",),
+    "scim/users-2.json": ("users-1.json", "users-3.json"),
+    "scim/users-3.json": ("users-2.json",),
+    "mlflow/registered-models-search.json": ("registered-models-search.json",),
+    "mlflow/model-versions-search.json": ("model-versions-search.json",),
+    "lrs/statements-1.json": ("statements-1.json",),
+    "lrs/statements-2.json": ("statements-2.json",),
+}
+
+
+@pytest.fixture
+def halden_copy(tmp_path: Path) -> Path:
+    dst = tmp_path / "halden"
+    shutil.copytree(HALDEN, dst, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    return dst / "aimscheck.yaml"
+
+
+@pytest.mark.parametrize("page", sorted(CHAINS))
+def test_deleting_a_page_fails_closed_naming_it(run_cli: Runner, halden_copy: Path,
+                                                tmp_path: Path, page: str) -> None:
+    (halden_copy.parent / "exports" / page).unlink()
+    proc, _ = scan(run_cli, halden_copy, tmp_path)
+    assert proc.returncode == 3, proc.stderr
+    named = CHAINS[page]
+    assert all(n in proc.stdout + proc.stderr for n in named), proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("page", ["jira/search-3.json", "scim/users-2.json",
+                                  "mlflow/model-versions-search.json", "lrs/statements-2.json"])
+def test_truncating_a_page_fails_closed_naming_it(run_cli: Runner, halden_copy: Path,
+                                                  tmp_path: Path, page: str) -> None:
+    path = halden_copy.parent / "exports" / page
+    text = path.read_bytes()
+    path.write_bytes(text[: len(text) * 2 // 3])
+    proc, _ = scan(run_cli, halden_copy, tmp_path)
+    assert proc.returncode == 3, proc.stderr
+    assert Path(page).name in proc.stdout + proc.stderr
+    assert "truncated" in proc.stdout + proc.stderr
