@@ -264,7 +264,7 @@ def _list(v: object) -> object:
 class JiraConfig(AdapterConfig):
     """Config of a ``jira`` source (the keys of its ``sources:`` entry)."""
 
-    replay: tuple[str, ...] | None = Field(
+    replay: tuple[str, ...] | str | None = Field(
         None, description="Saved response bodies of one search (and of full changelogs): "
                           "files, folders or globs relative to the config file, any names. "
                           "They answer the adapter's requests as Jira would; every mapping "

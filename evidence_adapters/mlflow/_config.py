@@ -63,7 +63,7 @@ class MlflowConfig(AdapterConfig):
         None, description="Folder of saved REST responses (registered-models/search/page-*.json, "
                           "model-versions/search/page-*.json, runs/get/<run_id>.json), relative "
                           "to the config file. Replaces `tracking_uri`.")
-    replay: tuple[str, ...] | None = Field(
+    replay: tuple[str, ...] | str | None = Field(
         None, description="Saved response bodies of registered-models/search and "
                           "model-versions/search (and runs/get): files, folders or globs, any "
                           "names, each search's pages in the order fetched. They answer the "

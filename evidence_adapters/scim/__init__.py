@@ -110,7 +110,7 @@ class ScimConfig(AdapterConfig):
                           "replaces `token_env`.")
     path: str | None = Field(
         None, description="Offline: a saved ListResponse JSON file, or a folder of pages.")
-    replay: tuple[str, ...] | None = Field(
+    replay: tuple[str, ...] | str | None = Field(
         None, description="Saved ListResponse bodies of /Users (and /Groups): files, folders "
                           "or globs, any names. They answer the live requests, paged by "
                           "startIndex/totalResults exactly as live.")

@@ -145,7 +145,7 @@ class XapiConfig(AdapterConfig):
         None, description="A file holding the password/secret; replaces `password_env`.")
     path: str | None = Field(
         None, description="Offline: a saved StatementResult/array file, or a folder of pages.")
-    replay: tuple[str, ...] | None = Field(
+    replay: tuple[str, ...] | str | None = Field(
         None, description="Saved StatementResult bodies of one `GET statements` listing "
                           "(no verb filter): files, folders or globs, any names, in the order "
                           "fetched. They answer the live requests, following `more` exactly "
