@@ -95,7 +95,7 @@ def _bundle(raw: Any, located: Located, path: tuple[str | int, ...],
             try:
                 rec = model.model_validate(data)
             except ValidationError as exc:
-                diags.extend(pydantic_diagnostics(exc, located, (*path, key, i), "E13"))
+                diags.extend(pydantic_diagnostics(exc, located, (*path, key, i), ("E138",) * 3))
                 continue
             getattr(b, key).append(rec)
         b.kinds = b.kinds | {kind}

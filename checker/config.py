@@ -17,6 +17,7 @@ from .errors import ENV_NAME, ConfigError, Diagnostic, register_secret, register
 from .loopconfig import EscalationStep, NotifyConfig, TicketsConfig
 from .regex import compile_pattern
 from .safefile import DEFAULT_MAX_FILE_BYTES
+from .severity import SEVERITIES, Severity
 from .yamlsrc import Located, load_yaml_file
 
 __all__ = [
@@ -29,8 +30,6 @@ __all__ = [
     "pydantic_diagnostics",
 ]
 
-Severity = Literal["critical", "high", "medium", "low"]
-SEVERITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
 
 DEFAULT_SHARED_PATTERNS = [
     r"^(team|teams|group|all|ml|ai|data|ops|support|info|admin|security|platform|risk"
@@ -49,7 +48,7 @@ class Settings(_Strict):
     """Organisation-wide settings that checks read."""
 
     corrective_action_days: dict[Severity, int] = Field(
-        default={"critical": 7, "high": 30, "medium": 60, "low": 90},
+        default={Severity.CRITICAL: 7, Severity.HIGH: 30, Severity.MEDIUM: 60, Severity.LOW: 90},
         description="Corrective-action log: days from a failing finding's first sighting "
         "to its due date, by severity.")
     production_stages: list[str] = Field(
@@ -147,7 +146,7 @@ class Config(_Strict):
         default_factory=dict, description="Per-rule overrides, by rule id."
     )
     fail_on: Severity = Field(
-        default="low", description="Lowest severity of a failing finding that fails the run."
+        default=Severity.LOW, description="Lowest severity of a failing finding that fails the run."
     )
     waivers: str | None = Field(
         default=None, description="A waivers file (relative to the config), applied to every "
@@ -180,9 +179,14 @@ class LoadedConfig:
 
 
 def pydantic_diagnostics(
-    exc: ValidationError, located: Located, base: tuple[str | int, ...], code_prefix: str = "E1"
+    exc: ValidationError, located: Located, base: tuple[str | int, ...],
+    codes: tuple[str, str, str] = ("E111", "E112", "E113"),
 ) -> list[Diagnostic]:
-    """Turn a pydantic ValidationError into located diagnostics (one per error)."""
+    """Turn a pydantic ValidationError into located diagnostics (one per error).
+
+    ``codes`` are those of an unknown key, a missing key and any other invalid value.
+    """
+    unknown_code, missing_code, invalid_code = codes
     out: list[Diagnostic] = []
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
@@ -190,16 +194,16 @@ def pydantic_diagnostics(
         kind = err["type"]
         where = ".".join(str(p) for p in loc) or "(top level)"
         if kind == "extra_forbidden":
-            out.append(located.diag(path, f"{code_prefix}11", f"unknown key {loc[-1]!r}",
+            out.append(located.diag(path, unknown_code, f"unknown key {loc[-1]!r}",
                                     "remove it, or check its spelling", key=True))
         elif kind == "missing":
-            out.append(located.diag(path[:-1], f"{code_prefix}12",
+            out.append(located.diag(path[:-1], missing_code,
                                     f"missing required key {loc[-1]!r}",
                                     f"add '{loc[-1]}:'"))
         else:
             value = err.get("input")
             shown = repr(value) if not isinstance(value, dict | list) else type(value).__name__
-            out.append(located.diag(path, f"{code_prefix}13",
+            out.append(located.diag(path, invalid_code,
                                     f"{where}: {err['msg']} (got {shown[:80]})"))
     return out
 
@@ -249,7 +253,7 @@ def load_config(path: Path) -> LoadedConfig:
     if located is None:
         raise ConfigError(diags)
     if not isinstance(located.data, dict):
-        raise ConfigError(located.diag((), "E113", "config must be a mapping of keys"))
+        raise ConfigError(located.diag((), "E115", "config must be a mapping of keys"))
     bad_env = _pasted_secrets(located)
     if bad_env:
         raise ConfigError(bad_env)

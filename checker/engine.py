@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 from typing import cast
 
 from .checks.base import EvalContext, Outcome, combine_all, locator, target_id, target_kind
-from .config import SEVERITIES, Config, Severity
+from .config import Config
 from .evidence import Person, Provenance, Release, Subject
 from .findings import FAILING, Finding, FindingStatus, OwnerRef
 from .owners import OwnerChoice, resolve_owner
 from .rules import CompiledRule
+from .severity import Severity, severity_rank
 from .store import EvidenceStore, Target
 
 __all__ = ["NO_TARGET", "evaluate", "exit_code_for", "summarise"]
@@ -137,7 +138,7 @@ def _finding(rule: CompiledRule, target: Target | None, out: Outcome | None,
     if out is not None:
         status, message, evidence, act = out.status, out.message, out.evidence, out.act
     return Finding(
-        rule_id=rule.id, title=rule.title, severity=cast(Severity, rule.severity),
+        rule_id=rule.id, title=rule.title, severity=Severity(rule.severity),
         status=cast(FindingStatus, status),
         target_kind=target_kind(target) if target is not None else "rule",
         target_id=target_id(target) if target is not None else rule.id,
@@ -153,9 +154,9 @@ def summarise(findings: Iterable[Finding], fail_on: str) -> dict[str, object]:
     """Counts by status and the number of findings that fail the run."""
     fl = list(findings)
     counts = Counter(f.status for f in fl)
-    threshold = SEVERITIES.index(fail_on)
+    threshold = severity_rank(fail_on)
     failing = [f for f in fl if f.status in FAILING
-               and (f.status == "error" or SEVERITIES.index(f.severity) >= threshold)]
+               and (f.status == "error" or f.severity.rank >= threshold)]
     return {
         "total": len(fl),
         **{s: counts.get(s, 0) for s in ("pass", "warn", "fail", "error", "waived",

@@ -7,10 +7,13 @@ The tree, drawn once::
     ├── ConfigError                bad aimscheck.yaml                   exit 2
     ├── RuleError                  bad rule file or rule pack           exit 2
     └── EvidenceError              evidence could not be collected      exit 3
-        └── EvidenceUnavailable    a source could not be reached/read   exit 3
+        ├── EvidenceUnavailable    a source could not be reached/read   exit 3
+        └── IncompleteEvidence     a check read an incomplete evidence kind (the engine
+                                   turns it into an ``error`` finding)
 
-Diagnostic codes by family: E1xx YAML and schema, E2xx rule semantics, E3xx evidence and
-adapters, E4xx output, E9xx internal.
+Diagnostic codes by family: E0xx usage, E1xx YAML and schema, E2xx rule semantics, E3xx
+evidence and adapters, E4xx output, E9xx internal. Every code and its one meaning is listed
+in :mod:`checker.codes`.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ __all__ = [
     "Diagnostic",
     "EvidenceError",
     "EvidenceUnavailable",
+    "IncompleteEvidence",
     "RuleError",
     "UsageError",
     "redact",
@@ -116,6 +120,18 @@ class EvidenceError(AimscheckError):
 
 class EvidenceUnavailable(EvidenceError):
     """A source could not be reached or read at all."""
+
+
+class IncompleteEvidence(EvidenceError):
+    """A check read an evidence kind whose source failed; its verdict cannot be trusted.
+
+    Attributes:
+        kind: The incomplete evidence kind.
+    """
+
+    def __init__(self, kind: str, diagnostics: Sequence[Diagnostic]) -> None:
+        self.kind = kind
+        super().__init__(diagnostics)
 
 
 # Secrets are registered at runtime (values of the environment variables adapters read),

@@ -12,8 +12,10 @@ MLflow user id …). Resolution happens once, in :mod:`checker.identity`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -24,11 +26,15 @@ from pydantic import (
     field_validator,
 )
 
+from .severity import Severity
 from .timeutil import ensure_utc
 
 __all__ = [
     "EVIDENCE_KINDS",
+    "KINDS",
+    "RECORD_TYPES",
     "SUBJECT_KINDS",
+    "TARGET_KINDS",
     "Absence",
     "Alert",
     "Approval",
@@ -36,6 +42,7 @@ __all__ = [
     "EvidenceBundle",
     "EvidenceKind",
     "Incident",
+    "KindSpec",
     "OwnershipSpan",
     "Period",
     "Person",
@@ -46,6 +53,7 @@ __all__ = [
     "SubjectKind",
     "Training",
     "UtcDatetime",
+    "kind_of",
     "vocab",
 ]
 
@@ -93,20 +101,16 @@ def _vocab_keys(value: Any) -> Any:
 #: Ids that are safe in a ``kind/id`` reference and as a file name: no path separators.
 SafeId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^/\\\x00-\x1f]+$")]
 
-SubjectKind = Literal[
-    "ai_system", "model", "dataset", "risk", "control", "vendor", "policy", "process"
-]
+#: The kinds of subject (accountable things), defined once; ``SubjectKind`` derives from it.
 SUBJECT_KINDS: tuple[str, ...] = (
     "ai_system", "model", "dataset", "risk", "control", "vendor", "policy", "process",
 )
-EvidenceKind = Literal[
-    "person", "subject", "release", "approval", "review", "incident", "training", "event",
-    "alert", "absence",
-]
-EVIDENCE_KINDS: tuple[str, ...] = (
-    "person", "subject", "release", "approval", "review", "incident", "training", "event",
-    "alert", "absence",
-)
+
+if TYPE_CHECKING:
+    SubjectKind = str
+else:
+    # A Literal built from the tuple: pydantic validates it and documents it as an enum.
+    SubjectKind = Literal[SUBJECT_KINDS]
 
 
 class _Frozen(BaseModel):
@@ -315,7 +319,7 @@ class Incident(_Record):
     id: str
     title: str = ""
     system: str | None = None
-    severity: Literal["critical", "high", "medium", "low"]
+    severity: Severity
     opened_at: UtcDatetime
     assignee: str | None = None
     acknowledged_at: UtcDatetime | None = None
@@ -353,7 +357,7 @@ class Alert(_Record):
     id: str
     subject: str
     raised_at: UtcDatetime
-    severity: Literal["critical", "high", "medium", "low"] = "medium"
+    severity: Severity = Severity.MEDIUM
     actioned_by: str | None = None
     actioned_at: UtcDatetime | None = None
 
@@ -372,11 +376,77 @@ class Absence(_Record):
     kind: str | None = None
 
 
+@dataclass(frozen=True)
+class KindSpec:
+    """One evidence kind: its record model, where a bundle keeps it, whether rules target it.
+
+    Attributes:
+        name: The kind's name (``incident``), used in configs, rule files and snapshots.
+        model: The normalised record model.
+        attr: The :class:`EvidenceBundle` list holding records of this kind.
+        target: True when a rule may apply to the records themselves (``applies_to:
+            [incident]`` gives one finding per incident). Subjects are targeted by their
+            subject kind (:data:`SUBJECT_KINDS`) instead.
+        order: Sort key of the targets (default: the record's ``id``).
+    """
+
+    name: str
+    model: type[_Record]
+    attr: str
+    target: bool = False
+    order: Callable[[Any], Any] | None = None
+
+
+#: Every evidence kind, defined once. To add a kind: write its record model above, add one
+#: entry here and one list field of the same ``attr`` to :class:`EvidenceBundle` (mypy needs
+#: the field spelled out; an import-time check refuses a bundle that differs from this
+#: table). Everything else — ``EvidenceKind``, ``EVIDENCE_KINDS``, the bundle's ``extend``
+#: and counts, the store's targets, rule ``applies_to`` (schema and validation), snapshots,
+#: case files and the ``jsonl`` adapter — derives from this table.
+KINDS: dict[str, KindSpec] = {spec.name: spec for spec in (
+    KindSpec("person", Person, "people", target=True),
+    KindSpec("subject", Subject, "subjects"),
+    KindSpec("release", Release, "releases", target=True,
+             order=lambda r: (r.model, r.version)),
+    KindSpec("approval", Approval, "approvals"),
+    KindSpec("review", Review, "reviews"),
+    KindSpec("incident", Incident, "incidents", target=True),
+    KindSpec("training", Training, "trainings"),
+    KindSpec("event", Event, "events"),
+    KindSpec("alert", Alert, "alerts", target=True),
+    KindSpec("absence", Absence, "absences"),
+)}
+
+#: Evidence kind names, in table order.
+EVIDENCE_KINDS: tuple[str, ...] = tuple(KINDS)
+#: What ``applies_to`` may name: every subject kind, then every targetable record kind.
+TARGET_KINDS: tuple[str, ...] = SUBJECT_KINDS + tuple(k for k, s in KINDS.items() if s.target)
+
+if TYPE_CHECKING:
+    EvidenceKind = str
+else:
+    EvidenceKind = Literal[EVIDENCE_KINDS]
+
+#: Which bundle list holds each record kind (used by the jsonl adapter and case files).
+RECORD_TYPES: dict[str, tuple[str, type[_Record]]] = {
+    name: (spec.attr, spec.model) for name, spec in KINDS.items()
+}
+
+
+def kind_of(record: object) -> str:
+    """The evidence kind of a record (``KeyError`` for an object that is not a record)."""
+    return _KIND_BY_MODEL[type(record)]
+
+
+_KIND_BY_MODEL: dict[type, str] = {spec.model: name for name, spec in KINDS.items()}
+
+
 class EvidenceBundle(BaseModel):
     """What one adapter returns: records of any kinds, plus the kinds it was asked for.
 
     ``kinds`` lists every evidence kind the adapter is responsible for, even when it found
     no record of a kind, so that an error in the source can mark those kinds incomplete.
+    The record lists are those of :data:`KINDS` (one per kind).
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -404,33 +474,31 @@ class EvidenceBundle(BaseModel):
             for r in recs:
                 self.origins[id(r)] = source
 
+    def records(self, kind: str) -> list[Any]:
+        """The list holding records of evidence ``kind``."""
+        records: list[Any] = getattr(self, KINDS[kind].attr)
+        return records
+
+    def count(self) -> int:
+        """The number of records of every kind."""
+        return sum(len(self.records(k)) for k in KINDS)
+
     def extend(self, other: EvidenceBundle) -> None:
         """Append every record of ``other`` to this bundle."""
         self.kinds = self.kinds | other.kinds
-        self.people.extend(other.people)
-        self.subjects.extend(other.subjects)
-        self.releases.extend(other.releases)
-        self.approvals.extend(other.approvals)
-        self.reviews.extend(other.reviews)
-        self.incidents.extend(other.incidents)
-        self.trainings.extend(other.trainings)
-        self.events.extend(other.events)
-        self.alerts.extend(other.alerts)
-        self.absences.extend(other.absences)
+        for k in KINDS:
+            self.records(k).extend(other.records(k))
         self.origins.update(other.origins)
         self.strict_sources |= other.strict_sources
 
 
-#: Which bundle list holds each record kind (used by the jsonl adapter and case files).
-RECORD_TYPES: dict[str, tuple[str, type[_Record]]] = {
-    "person": ("people", Person),
-    "subject": ("subjects", Subject),
-    "release": ("releases", Release),
-    "approval": ("approvals", Approval),
-    "review": ("reviews", Review),
-    "incident": ("incidents", Incident),
-    "training": ("trainings", Training),
-    "event": ("events", Event),
-    "alert": ("alerts", Alert),
-    "absence": ("absences", Absence),
-}
+def _check_bundle_matches_table() -> None:
+    # The record lists (every list field) must be exactly those of the table.
+    fields = {n: get_args(f.annotation) for n, f in EvidenceBundle.model_fields.items()
+              if get_origin(f.annotation) is list}
+    want = {spec.attr: (spec.model,) for spec in KINDS.values()}
+    if fields != want:
+        raise TypeError(f"EvidenceBundle record lists {fields} differ from the KINDS table {want}")
+
+
+_check_bundle_matches_table()

@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .severity import Severity
+
 __all__ = [
     "FAILING",
     "SCHEMA_VERSION",
@@ -70,7 +72,7 @@ class Finding(_Frozen):
 
     rule_id: str
     title: str
-    severity: Literal["critical", "high", "medium", "low"]
+    severity: Severity
     status: FindingStatus
     target_kind: str
     target_id: str
@@ -221,7 +223,7 @@ class ScanResult(_Frozen):
     as_of: str
     mode: str = "scan"
     gate: dict[str, str] | None = None
-    fail_on: str = "low"
+    fail_on: Severity = Severity.LOW
     rule_packs: tuple[str, ...] = ()
     sources: tuple[SourceStatus, ...] = ()
     unmatched: tuple[UnmatchedRecords, ...] = Field(

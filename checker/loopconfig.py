@@ -12,11 +12,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .severity import Severity
+
 __all__ = ["EscalationStep", "NotifyConfig", "SmtpConfig", "TicketsConfig"]
 
 
-Severity = Literal["critical", "high", "medium", "low"]
-_FIX_DAYS: dict[Severity, int] = {"critical": 7, "high": 14, "medium": 30, "low": 60}
+_FIX_DAYS: dict[Severity, int] = {Severity.CRITICAL: 7, Severity.HIGH: 14, Severity.MEDIUM: 30,
+                                  Severity.LOW: 60}
 
 
 class _Strict(BaseModel):
@@ -45,8 +47,8 @@ class TicketsConfig(_Strict):
                                    "fingerprint label `<label>-<fingerprint>` it finds them.")
     statuses: list[Literal["fail", "error"]] = Field(
         default=["fail", "error"], description="Finding statuses that get a ticket.")
-    min_severity: Literal["critical", "high", "medium", "low"] = Field(
-        "low", description="Lowest severity that gets a ticket.")
+    min_severity: Severity = Field(
+        Severity.LOW, description="Lowest severity that gets a ticket.")
 
 
 class EscalationStep(_Strict):

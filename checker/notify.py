@@ -33,7 +33,6 @@ from .timeutil import parse_ts
 
 __all__ = ["Delivery", "Digest", "build_digests", "render_plan", "send_smtp", "write_eml"]
 
-_SEV = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
 
 @dataclass
@@ -56,7 +55,7 @@ def _since(f: Finding, as_of: str) -> str:
 
 
 def _order(as_of: str) -> object:
-    return lambda f: (_since(f, as_of), _SEV[f.severity], f.rule_id, f.target)
+    return lambda f: (_since(f, as_of), -f.severity.rank, f.rule_id, f.target)
 
 
 def _who(o: OwnerRef) -> str:

@@ -172,7 +172,7 @@ def load_rule_file(path: Path, pack: str, display: str | None = None
         return None, diags
     data = located.data
     if not isinstance(data, dict):
-        return None, [located.diag((), "E113", "a rule file must be a mapping",
+        return None, [located.diag((), "E115", "a rule file must be a mapping",
                                    "start with 'id: AIMS-XXX-001'")]
     diags = _schema_diags(data, located)
     rid = data.get("id")
@@ -311,7 +311,7 @@ def _compile_cond(cond: Any, rule: LoadedRule, params: dict[str, Any],
     try:
         parsed = cls.Args.model_validate(real)
     except ValidationError as exc:
-        for d in pydantic_diagnostics(exc, located, (*path, name), code_prefix="E2"):
+        for d in pydantic_diagnostics(exc, located, (*path, name), ("E203",) * 3):
             diags.append(Diagnostic(d.file, d.line, d.col, "E203",
                                     f"check {name!r}: {d.message}", d.hint or
                                     f"see 'aimscheck rules show' for the arguments of {name}"))

@@ -55,6 +55,7 @@ from .owners import resolve_owner
 from .registry import UnknownName
 from .rules import CompiledRule, compile_rules, load_packs
 from .safefile import reset_file_byte_limit, set_file_byte_limit
+from .severity import Severity
 from .store import EvidenceStore
 from .timeutil import format_ts, parse_ts
 
@@ -503,7 +504,7 @@ def unsourced_kinds(rules: list[CompiledRule], statuses: list[SourceStatus]
 def _duplicate_diags(store: EvidenceStore) -> list[Diagnostic]:
     out = []
     for first, dup in store.duplicate_subjects:
-        out.append(Diagnostic(dup.provenance.locator, 0, 0, "E310",
+        out.append(Diagnostic(dup.provenance.locator, 0, 0, "E314",
                               f"duplicate subject {dup.key!r}",
                               f"also defined at {first.provenance.locator}"))
     for first_r, dup_r in store.duplicate_releases:
@@ -514,7 +515,7 @@ def _duplicate_diags(store: EvidenceStore) -> list[Diagnostic]:
             "keep one record per model version: drop it from one source (or give that "
             "source a filter); no record is picked"))
     for c in store.identity.conflicts:
-        out.append(Diagnostic(c.second, 0, 0, "E311", c.message(),
+        out.append(Diagnostic(c.second, 0, 0, "E315", c.message(),
                               "one handle must name one person: fix the export or identity "
                               "map so that each email, id and account belongs to one person"))
     return out
@@ -600,7 +601,7 @@ def _release_missing(findings: list[Finding], gate: GateSpec, store: EvidenceSto
            OwnerRef(id=executive, name=executive, via="accountable_executive"))
     return [*findings, Finding(
         rule_id="AIMS-GATE-000", title="The release being gated exists in the evidence",
-        severity="critical", status="error", target_kind="release",
+        severity=Severity.CRITICAL, status="error", target_kind="release",
         target_id=gate.release_id, target_name=f"{gate.model} v{gate.version}",
         message=f"release {gate.release_id} was not found in any source; the gate cannot "
                 "open on missing evidence", owner=ref,
@@ -683,7 +684,7 @@ def run(req: ScanRequest) -> RunOutcome:
         incomplete["person"] = [*incomplete.get("person", []), *incomplete["absence"]]
     store = EvidenceStore(collected.bundle, incomplete, as_of=as_of, tz=cfg.settings.tz)
     dups = _duplicate_diags(store)
-    merge_kinds = {"E310": "subject", "E311": "person", "E332": "release"}
+    merge_kinds = {"E314": "subject", "E315": "person", "E332": "release"}
     for d in dups:
         store.incomplete.setdefault(merge_kinds[d.code], []).append(d)
     statuses = list(collected.statuses)

@@ -1,9 +1,11 @@
 """Generate the JSON Schemas that are derived from pydantic models.
 
 ``python -m checker.schemagen`` rewrites ``checker/schemas/findings.schema.json``,
-``config.schema.json`` and ``waivers.schema.json``; a test fails when the committed files
-drift. ``aimscheck schema config|rule|waivers|findings`` prints them for the installed
-adapters (a third-party adapter's keys appear in its own ``sources:`` entry).
+``config.schema.json`` and ``waivers.schema.json``, and the enums of the hand-written
+``rule.schema.json`` (``severity`` from :class:`~checker.severity.Severity`, ``applies_to``
+from the evidence-kind table); a test fails when the committed files drift.
+``aimscheck schema config|rule|waivers|findings`` prints them for the installed adapters (a
+third-party adapter's keys appear in its own ``sources:`` entry).
 
 The config schema types every ``sources:`` entry by its ``adapter:`` key: a discriminated
 union of one schema per installed adapter, each generated from that adapter's ``Config``
@@ -21,7 +23,9 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import Field, TypeAdapter, create_model
 
 from .config import Config
+from .evidence import TARGET_KINDS
 from .findings import ScanResult
+from .severity import SEVERITY_NAMES
 
 __all__ = [
     "SCHEMA_NAMES",
@@ -133,8 +137,14 @@ def waivers_schema() -> dict[str, Any]:
 
 
 def rule_schema() -> dict[str, Any]:
-    """The schema of a rule file (hand-written: checks validate their own arguments)."""
+    """The schema of a rule file (hand-written: checks validate their own arguments).
+
+    Its vocabularies come from their single definitions: ``severity`` from
+    :class:`~checker.severity.Severity`, ``applies_to`` from the evidence-kind table.
+    """
     data: dict[str, Any] = json.loads((SCHEMAS / "rule.schema.json").read_text("utf-8"))
+    data["properties"]["severity"]["enum"] = list(SEVERITY_NAMES)
+    data["properties"]["applies_to"]["items"]["enum"] = list(TARGET_KINDS)
     return data
 
 
@@ -154,6 +164,7 @@ def main() -> None:
     (SCHEMAS / "findings.schema.json").write_text(render(findings_schema()), "utf-8")
     (SCHEMAS / "config.schema.json").write_text(render(config_schema()), "utf-8")
     (SCHEMAS / "waivers.schema.json").write_text(render(waivers_schema()), "utf-8")
+    (SCHEMAS / "rule.schema.json").write_text(render(rule_schema()), "utf-8")
 
 
 if __name__ == "__main__":

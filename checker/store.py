@@ -1,19 +1,27 @@
 """The evidence store: every record indexed for O(1) or O(log n) lookups.
 
 Built once per run; checks never scan all records per subject.
+
+Fail closed without trusting each check to declare what it reads: while the engine
+evaluates checks (:meth:`EvidenceStore.guarded`), every accessor of an evidence kind that
+is incomplete raises :class:`~checker.errors.IncompleteEvidence`, and the engine turns it
+into an ``error`` finding. Outside that scope (owner resolution, the matrix, waivers) the
+accessors return what was collected.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime, tzinfo
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .asof import visible_at
-from .errors import Diagnostic
+from .errors import Diagnostic, IncompleteEvidence
 from .evidence import (
+    KINDS,
     SUBJECT_KINDS,
     Absence,
     Alert,
@@ -33,6 +41,8 @@ from .identity import IdentityIndex
 
 __all__ = ["Act", "EvidenceStore", "Target", "Unmatched"]
 
+#: The record types a rule can apply to; a test keeps it equal to the targetable kinds of
+#: :data:`checker.evidence.KINDS` (a type has to be spelled out for mypy).
 Target = Subject | Release | Incident | Alert | Person
 
 
@@ -96,6 +106,7 @@ class EvidenceStore:
             bundle = visible_at(bundle, as_of)
         self.bundle = bundle
         self.incomplete: dict[str, list[Diagnostic]] = dict(incomplete or {})
+        self._guarding = False
         self.identity = IdentityIndex(bundle.people, origins=bundle.origins, as_of=as_of,
                                       tz=tz)
         #: (source, kind) → records naming nobody known: nothing vanishes silently.
@@ -192,8 +203,37 @@ class EvidenceStore:
                     self._owned[p.id].append((s, role))
 
         self._acts: dict[str, list[Act]] | None = None
-        self._incidents = sorted(bundle.incidents, key=lambda i: i.id)
-        self._alerts = sorted(bundle.alerts, key=lambda a: a.id)
+        # Targetable record kinds (incident, alert, and any kind added to the table later):
+        # sorted once. People and releases have their own merged and de-duplicated lists.
+        self._targets: dict[str, list[Any]] = {
+            kind: sorted(bundle.records(kind), key=spec.order or (lambda r: r.id))
+            for kind, spec in KINDS.items() if spec.target and kind not in ("person", "release")
+        }
+        self._target_lists: dict[str, Callable[[], list[Any]]] = {
+            "person": self.identity.people, "release": lambda: self._release_list,
+        }
+
+    # -- fail closed --------------------------------------------------------------------
+    @contextmanager
+    def guarded(self) -> Iterator[None]:
+        """Within the block, reading an incomplete evidence kind raises IncompleteEvidence."""
+        before = self._guarding
+        self._guarding = True
+        try:
+            yield
+        finally:
+            self._guarding = before
+
+    def _need(self, *kinds: str) -> None:
+        if self._guarding:
+            for kind in kinds:
+                if kind in self.incomplete:
+                    raise IncompleteEvidence(kind, self.incomplete[kind])
+
+    def person(self, handle: str | None) -> Person | None:
+        """Resolve a handle through the identity index."""
+        self._need("person")
+        return self.identity.resolve(handle)
 
     def _unmatched(self, origins: Mapping[int, str], rec: Absence | Training, kind: str,
                    handle: str) -> None:
@@ -207,6 +247,7 @@ class EvidenceStore:
     # -- subjects ---------------------------------------------------------------------
     def subject(self, ref: str | None, kind: str | None = None) -> Subject | None:
         """Resolve ``kind/id`` or a bare id (unique across kinds, or of ``kind``)."""
+        self._need("subject")
         if not ref:
             return None
         r = _norm(ref)
@@ -271,28 +312,34 @@ class EvidenceStore:
 
     def subjects(self, kind: str) -> list[Subject]:
         """All subjects of ``kind``, sorted by id."""
+        self._need("subject")
         return self._by_kind.get(kind, [])
 
     def children(self, system_id: str, kind: str | None = None) -> list[Subject]:
         """Subjects linked to an AI system through ``attributes.system``."""
+        self._need("subject")
         out = self._children.get(_norm(system_id), [])
         return [s for s in out if kind is None or s.kind == kind]
 
     # -- releases ---------------------------------------------------------------------
     def release(self, model: str, version: str) -> Release | None:
         """The release ``model:version``."""
+        self._need("release")
         return self._releases.get(_norm(f"{model}:{version}"))
 
     def releases(self) -> list[Release]:
         """All releases, sorted by model and version."""
+        self._need("release")
         return self._release_list
 
     def releases_of_system(self, system_id: str) -> list[Release]:
         """Releases of an AI system."""
+        self._need("release")
         return self._releases_by_system.get(_norm(system_id), [])
 
     def system_of(self, target: Subject | Release | Incident | Alert) -> Subject | None:
         """The AI system a target belongs to (itself for an AI system)."""
+        self._need("subject")
         if isinstance(target, Subject):
             if target.kind == "ai_system":
                 return target
@@ -313,14 +360,17 @@ class EvidenceStore:
     # -- decisions and records --------------------------------------------------------
     def approvals_for(self, ref: str) -> list[Approval]:
         """Approvals whose subject (or model:version) is ``ref``, oldest first."""
+        self._need("approval")
         return self._approvals.get(_norm(ref), [])
 
     def reviews_for(self, ref: str, kind: str) -> list[Review]:
         """Reviews of ``kind`` for a subject, oldest first."""
+        self._need("review")
         return self._reviews.get((_norm(ref), kind), [])
 
     def reviews(self, kind: str | None = None) -> list[Review]:
         """All reviews (optionally of one kind), oldest first."""
+        self._need("review")
         if kind is None:
             return self._review_list
         return [r for r in self._review_list if r.kind == kind]
@@ -333,10 +383,12 @@ class EvidenceStore:
 
     def trainings(self, person: Person, course: str) -> list[Training]:
         """A person's records for a course, oldest first."""
+        self._need("training")
         return self._training.get((person.id, _norm(course)), [])
 
     def events_for(self, ref: str) -> list[Event]:
         """Change events of a subject, oldest first."""
+        self._need("event")
         return self._events.get(_norm(ref), [])
 
     def events_between(self, refs: Iterable[str], after: datetime, before: datetime,
@@ -345,6 +397,7 @@ class EvidenceStore:
 
         Binary search per subject; ``types`` (when given) filters by ``Event.type``.
         """
+        self._need("event")
         wanted = None if types is None else set(types)
         out: dict[str, Event] = {}
         for ref in dict.fromkeys(_norm(r) for r in refs if r):
@@ -393,30 +446,34 @@ class EvidenceStore:
 
     def owned_by(self, person: Person) -> list[tuple[Subject, str]]:
         """Subjects (and the owner role) a person currently owns, by subject key."""
+        self._need("subject", "person")
         return self._owned.get(person.id, [])
 
     def incidents(self) -> list[Incident]:
         """All incidents, by id."""
-        return self._incidents
+        self._need("incident")
+        incidents: list[Incident] = self._targets["incident"]
+        return incidents
 
     def alerts(self) -> list[Alert]:
         """All alerts, by id."""
-        return self._alerts
+        self._need("alert")
+        alerts: list[Alert] = self._targets["alert"]
+        return alerts
 
     def people(self) -> list[Person]:
         """All people, by id."""
+        self._need("person")
         return self.identity.people()
 
     def targets(self, kind: str) -> Iterable[Target]:
-        """Everything a rule may apply to, by target kind."""
+        """Everything a rule may apply to, by target kind (``KeyError`` for another kind)."""
         if kind in SUBJECT_KINDS:
             return self.subjects(kind)
-        if kind == "release":
-            return self.releases()
-        if kind == "incident":
-            return self.incidents()
-        if kind == "alert":
-            return self.alerts()
-        if kind == "person":
-            return self.people()
-        raise KeyError(kind)
+        if not KINDS[kind].target:
+            raise KeyError(kind)
+        self._need(kind)
+        if kind in self._target_lists:
+            return self._target_lists[kind]()
+        targets: list[Target] = self._targets[kind]
+        return targets

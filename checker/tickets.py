@@ -61,7 +61,6 @@ __all__ = [
     "render_report",
 ]
 
-_SEV_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 PROPERTY = "aimscheck"
 
 
@@ -259,7 +258,7 @@ class Plan:
 
 def _ticketed(f: Finding, cfg: TicketsConfig) -> bool:
     return (f.status in cfg.statuses
-            and _SEV_ORDER[f.severity] <= _SEV_ORDER[cfg.min_severity])
+            and f.severity.rank >= cfg.min_severity.rank)
 
 
 class _Accounts:

@@ -43,10 +43,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .availability import availability
-from .config import Settings, Severity
+from .config import Settings
 from .errors import ConfigError, Diagnostic
 from .findings import Finding, WaiverRef
 from .registry import did_you_mean
+from .severity import Severity
 from .store import EvidenceStore
 from .timeutil import day_end, day_start
 from .yamlsrc import Located, load_yaml_file
@@ -59,7 +60,8 @@ __all__ = [
     "load_waivers",
 ]
 
-DEFAULT_MAX_DAYS: dict[str, int] = {"critical": 30, "high": 90, "medium": 180, "low": 365}
+DEFAULT_MAX_DAYS: dict[Severity, int] = {Severity.CRITICAL: 30, Severity.HIGH: 90,
+                                         Severity.MEDIUM: 180, Severity.LOW: 365}
 
 
 class _Strict(BaseModel):
@@ -73,7 +75,7 @@ class WaiverPolicy(_Strict):
         default=("executive", "ai-risk-owner"),
         description="HR roles that authorise a person to approve waivers.")
     max_days: dict[Severity, int] = Field(
-        default_factory=lambda: dict(DEFAULT_MAX_DAYS),  # type: ignore[arg-type]  # keys are severities
+        default_factory=lambda: dict(DEFAULT_MAX_DAYS),
         description="Longest waiver (expiry − start, in days) per rule severity.")
     warn_days: int = Field(default=14, ge=0,
                            description="Warn about waivers that end within this many days.")

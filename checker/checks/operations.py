@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel, ConfigDict, Field
 
 from checker.evidence import Alert, Incident, Person, vocab
+from checker.severity import Severity
 from checker.store import Act, Target
 
 from .base import Check, CheckArgs, EvalContext, Outcome, combine_all, locator, register
@@ -27,16 +28,13 @@ __all__ = [
     "RoleTrained",
 ]
 
-_SEVERITIES = ("low", "medium", "high", "critical")
-
-
 def _hours(td: timedelta) -> str:
     h = td.total_seconds() / 3600
     return f"{h:.1f} h" if h < 48 else f"{h / 24:.1f} days"
 
 
-def _at_least(severity: str, floor: str) -> bool:
-    return _SEVERITIES.index(severity) >= _SEVERITIES.index(floor)
+def _at_least(severity: Severity, floor: Severity) -> bool:
+    return severity.rank >= floor.rank
 
 
 def _deadline(ctx: EvalContext, what: str, start: datetime, done: datetime | None,
@@ -57,7 +55,7 @@ def _deadline(ctx: EvalContext, what: str, start: datetime, done: datetime | Non
 class SeverityArgs(CheckArgs):
     """Arguments of incident_assigned."""
 
-    min_severity: str = Field(default="medium", pattern="^(low|medium|high|critical)$",
+    min_severity: Severity = Field(default=Severity.MEDIUM,
                               description="Incidents at or above this severity need one.")
 
 
@@ -97,8 +95,9 @@ class IncidentAssigned(Check):
 class SlaArgs(CheckArgs):
     """Arguments of incident_acknowledged_within."""
 
-    sla_hours: dict[str, float] = Field(
-        default={"critical": 1.0, "high": 4.0, "medium": 24.0, "low": 72.0},
+    sla_hours: dict[Severity, float] = Field(
+        default={Severity.CRITICAL: 1.0, Severity.HIGH: 4.0, Severity.MEDIUM: 24.0,
+                 Severity.LOW: 72.0},
         description="Severity → hours from opening to acknowledgement (elapsed time).")
 
 
@@ -134,8 +133,8 @@ class IncidentAcknowledgedWithin(Check):
 class EscalationArgs(CheckArgs):
     """Arguments of incident_escalated."""
 
-    sla_hours: dict[str, float] = Field(
-        default={"critical": 4.0, "high": 24.0},
+    sla_hours: dict[Severity, float] = Field(
+        default={Severity.CRITICAL: 4.0, Severity.HIGH: 24.0},
         description="Severity → hours from opening to escalation; severities not listed "
         "need no escalation.")
     to: str = Field(default="risk_owner",
@@ -197,7 +196,7 @@ class IncidentEscalated(Check):
 class SignOffArgs(CheckArgs):
     """Arguments of corrective_action_signed_off."""
 
-    min_severity: str = Field(default="low", pattern="^(low|medium|high|critical)$",
+    min_severity: Severity = Field(default=Severity.LOW,
                               description="Closed incidents at or above this severity need it.")
 
 
@@ -247,8 +246,9 @@ class CorrectiveActionSignedOff(Check):
 class AlertArgs(CheckArgs):
     """Arguments of alert_actioned_within."""
 
-    sla_minutes: dict[str, float] = Field(
-        default={"critical": 15.0, "high": 60.0, "medium": 240.0, "low": 1440.0},
+    sla_minutes: dict[Severity, float] = Field(
+        default={Severity.CRITICAL: 15.0, Severity.HIGH: 60.0, Severity.MEDIUM: 240.0,
+                 Severity.LOW: 1440.0},
         description="Severity → minutes from raising to a logged action (elapsed time).")
 
 

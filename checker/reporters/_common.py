@@ -12,7 +12,6 @@ from typing import Any
 from checker.findings import FAILING, CoverageRow, Finding, OwnerRef, ScanResult
 
 __all__ = [
-    "SEVERITY_ORDER",
     "ClauseGroup",
     "Readiness",
     "Worklist",
@@ -33,7 +32,6 @@ __all__ = [
     "worklists",
 ]
 
-SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
 #: ``path/to/file.ext:LINE`` — a locator that points at a line of a file.
 _FILE_LINE = re.compile(r"^(?P<path>[^\s:]+\.[A-Za-z0-9]+):(?P<line>[1-9][0-9]*)$")
@@ -106,7 +104,7 @@ def who(o: OwnerRef | None) -> str:
 
 
 def _finding_key(f: Finding) -> tuple[int, str, str]:
-    return (SEVERITY_ORDER[f.severity], f.rule_id, f.target)
+    return (-f.severity.rank, f.rule_id, f.target)
 
 
 def failing(result: ScanResult) -> list[Finding]:

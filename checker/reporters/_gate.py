@@ -15,7 +15,6 @@ from ._common import neutralise_lines
 
 __all__ = ["render_gate"]
 
-_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
 
 def _who(o: OwnerRef) -> str:
@@ -34,7 +33,7 @@ def render_gate(result: ScanResult) -> str:
     if g.get("system"):
         release += f" (AI system {g['system']})"
     failing = sorted((f for f in result.findings if f.status in ("fail", "error")),
-                     key=lambda f: (_ORDER[f.severity], f.rule_id, f.target))
+                     key=lambda f: (-f.severity.rank, f.rule_id, f.target))
     source_errors = [s for s in result.sources if s.status == "error"]
     n_pass = sum(1 for f in result.findings if f.status == "pass")
     out: list[str] = []

@@ -17,9 +17,9 @@ another one. A last ``notice`` line gives the verdict and counts.
 from __future__ import annotations
 
 from checker.findings import Finding, ScanResult
+from checker.severity import Severity
 
 from ._common import (
-    SEVERITY_ORDER,
     config_path,
     definition_site,
     neutralise_document,
@@ -31,7 +31,8 @@ from .base import Reporter, register_reporter
 
 __all__ = ["GithubReporter", "escape_data", "escape_property", "workflow_command"]
 
-_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "notice"}
+_LEVEL: dict[Severity, str] = {Severity.CRITICAL: "error", Severity.HIGH: "error",
+                               Severity.MEDIUM: "warning", Severity.LOW: "notice"}
 
 
 def escape_data(value: str) -> str:
@@ -91,7 +92,7 @@ class GithubReporter(Reporter):
         """One command per line: the most severe first, then a verdict notice."""
         shown = sorted((f for f in result.findings if f.status in ("fail", "error", "warn")),
                        key=lambda f: (f.status != "error", f.status == "warn",
-                                      SEVERITY_ORDER[f.severity], f.rule_id, f.target))
+                                      -f.severity.rank, f.rule_id, f.target))
         lines = [_annotation(f, result) for f in shown]
         s = result.summary
         counts = ", ".join(f"{s.get(k, 0)} {k.replace('_', ' ')}" for k in

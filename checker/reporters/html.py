@@ -18,7 +18,6 @@ from checker.findings import Finding, ScanResult
 from checker.timeutil import format_ts, parse_ts
 
 from ._common import (
-    SEVERITY_ORDER,
     clause_groups,
     definition_site,
     failing,
@@ -118,7 +117,7 @@ def _actions(result: ScanResult) -> list[_Action]:
         out.append(_Action(f, first[:10], (as_of - start).days,
                            format_ts(due)[:10] if due else "—",
                            due is not None and as_of > due))
-    return sorted(out, key=lambda a: (a.first_seen, SEVERITY_ORDER[a.finding.severity],
+    return sorted(out, key=lambda a: (a.first_seen, -a.finding.severity.rank,
                                       a.finding.rule_id, a.finding.target))
 
 

@@ -21,9 +21,9 @@ from typing import Any
 
 from checker import SOURCE_URL
 from checker.findings import Finding, OwnerRef, ScanResult
+from checker.severity import Severity
 
 from ._common import (
-    SEVERITY_ORDER,
     config_path,
     definition_site,
     failing,
@@ -36,8 +36,10 @@ from .base import Reporter, register_reporter
 __all__ = ["SarifReporter"]
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
-_SECURITY_SEVERITY = {"critical": "9.0", "high": "7.0", "medium": "5.0", "low": "2.0"}
+_LEVEL: dict[Severity, str] = {Severity.CRITICAL: "error", Severity.HIGH: "error",
+                               Severity.MEDIUM: "warning", Severity.LOW: "note"}
+_SECURITY_SEVERITY: dict[Severity, str] = {Severity.CRITICAL: "9.0", Severity.HIGH: "7.0",
+                                           Severity.MEDIUM: "5.0", Severity.LOW: "2.0"}
 
 
 def _owner(o: OwnerRef | None) -> dict[str, Any] | None:
@@ -116,7 +118,7 @@ class SarifReporter(Reporter):
     def render(self, result: ScanResult) -> str:
         """Build the log."""
         waived = sorted((f for f in result.findings if f.status == "waived"),
-                        key=lambda x: (SEVERITY_ORDER[x.severity], x.rule_id, x.target))
+                        key=lambda x: (-x.severity.rank, x.rule_id, x.target))
         shown = failing(result) + waived
         by_rule = group_by_rule(shown)
         rules = [_rule(items[0], result.tool_version) for items in by_rule.values()]

@@ -12,7 +12,6 @@ from .base import Reporter, register_reporter
 
 __all__ = ["TextReporter"]
 
-_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
 
 def _person(f: Finding) -> str:
@@ -62,7 +61,7 @@ class TextReporter(Reporter):
         if failing:
             out.append("Who must act")
             for who in sorted(by_owner, key=lambda w: (-len(by_owner[w]), w)):
-                items = sorted(by_owner[who], key=lambda f: (_ORDER[f.severity], f.rule_id,
+                items = sorted(by_owner[who], key=lambda f: (-f.severity.rank, f.rule_id,
                                                             f.target))
                 out.append(f"  {who} — {len(items)} finding{'s' if len(items) != 1 else ''}")
                 for f in items:

@@ -14,6 +14,8 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
 from checker.adapters import AdapterConfig
+from checker.evidence import SubjectKind
+from checker.severity import Severity
 from evidence_adapters._http import RetryConfig
 
 __all__ = [
@@ -29,10 +31,9 @@ __all__ = [
     "Transition",
 ]
 
-Severity = Literal["critical", "high", "medium", "low"]
 DEFAULT_SEVERITY_VALUES: dict[str, Severity] = {
-    "Highest": "critical", "Critical": "critical", "High": "high", "Medium": "medium",
-    "Low": "low", "Lowest": "low",
+    "Highest": Severity.CRITICAL, "Critical": Severity.CRITICAL, "High": Severity.HIGH,
+    "Medium": Severity.MEDIUM, "Low": Severity.LOW, "Lowest": Severity.LOW,
 }
 
 
@@ -187,8 +188,7 @@ class IncidentMapping(_Mapping):
 class SubjectMapping(_Mapping):
     """Subjects kept as issues (risks, policies, AI systems) with owners and their history."""
 
-    subject_kind: Literal["ai_system", "model", "dataset", "risk", "control", "vendor",
-                          "policy", "process"]
+    subject_kind: SubjectKind
     name: str = Field("summary", description="Field holding the subject name.")
     owners: dict[str, str] = Field(
         default_factory=lambda: {"primary": "assignee", "backup": "Backup Owner"},

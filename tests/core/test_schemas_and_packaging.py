@@ -8,7 +8,13 @@ from importlib.metadata import entry_points
 
 import jsonschema
 
-from checker.schemagen import config_schema, findings_schema, render, waivers_schema
+from checker.schemagen import (
+    config_schema,
+    findings_schema,
+    render,
+    rule_schema,
+    waivers_schema,
+)
 from tests.conftest import REPO
 
 SCHEMAS = REPO / "checker" / "schemas"
@@ -16,7 +22,7 @@ SCHEMAS = REPO / "checker" / "schemas"
 
 def test_generated_schemas_are_committed() -> None:
     for name, schema in (("findings", findings_schema()), ("config", config_schema()),
-                         ("waivers", waivers_schema())):
+                         ("waivers", waivers_schema()), ("rule", rule_schema())):
         committed = (SCHEMAS / f"{name}.schema.json").read_text("utf-8")
         assert committed == render(schema), (
             f"checker/schemas/{name}.schema.json is stale: run python -m checker.schemagen")

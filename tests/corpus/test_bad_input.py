@@ -125,7 +125,7 @@ CASES: list[Case] = [
          2, "E100", R),
     Case("rule-tab-indent", "rule",
          rule(lambda s: s.replace("  - owner_assigned", "\t- owner_assigned")), 2, "E100", R),
-    Case("rule-top-level-list", "rule", const(b"- id: AIMS-OWN-002\n"), 2, "E113", f"{R}:1"),
+    Case("rule-top-level-list", "rule", const(b"- id: AIMS-OWN-002\n"), 2, "E115", f"{R}:1"),
     Case("rule-severity-wrong-type", "rule", rule(lambda s: s.replace("severity: medium",
                                                                        "severity: 5")),
          2, "E110", f"{R}:7"),
@@ -186,7 +186,7 @@ CASES: list[Case] = [
     Case("config-param-wrong-type", CFG, replace("{cadence_days: 90}",
                                                  "{cadence_days: quarterly}"), 2, "E203", CFG),
     Case("config-billion-laughs", CFG, append(BOMB), 2, "E103", CFG),
-    Case("config-top-level-list", CFG, const(b"- organisation: x\n"), 2, "E113", f"{CFG}:1"),
+    Case("config-top-level-list", CFG, const(b"- organisation: x\n"), 2, "E115", f"{CFG}:1"),
     Case("config-runaway-source-limit", CFG, replace(
         "production_aliases: [production, champion]",
         "production_aliases: [production, champion]\n  max_records_per_source: 10"), 3, "E313",
