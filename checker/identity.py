@@ -55,6 +55,8 @@ def normalise_handle(handle: str) -> str:
     h = handle.strip()
     if h[:7].lower() == "mailto:":
         h = h[7:].strip()
+    if h.isascii():  # NFC leaves ASCII unchanged: skip it on the common path
+        return h.lower()
     return unicodedata.normalize("NFC", h).lower()
 
 
@@ -130,18 +132,13 @@ class _Union:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def _merge_keys(p: Person) -> set[str]:
-    raw = [p.id, *p.emails]
-    if p.employee_number:
-        raw.append(p.employee_number)
-    return {normalise_handle(h) for h in raw if h and h.strip()}
-
-
-def _all_keys(p: Person) -> set[str]:
-    raw = [p.id, *p.emails, *p.handles, *(mbox_sha1_handle(e) for e in p.emails if e.strip())]
-    if p.employee_number:
-        raw.append(p.employee_number)
-    return {normalise_handle(h) for h in raw if h and h.strip()}
+def _keys(p: Person) -> tuple[set[str], set[str]]:
+    """The merge keys (id, emails, employee number) and every key of a record."""
+    merge = {normalise_handle(h) for h in (p.id, *p.emails, p.employee_number)
+             if h and h.strip()}
+    extra = {normalise_handle(h) for h in p.handles if h and h.strip()}
+    extra.update(mbox_sha1_handle(e) for e in p.emails if e.strip())
+    return merge, merge | extra
 
 
 _STATUS_RANK = {"active": 0, "on_leave": 1, "terminated": 2}
@@ -231,19 +228,32 @@ class IdentityIndex:
         self.duplicates: list[tuple[Person, Person]] = []
         self._ambiguous: dict[str, set[str]] = {}
 
+        both = [_keys(r) for r in recs]
+        keys_of = [m for m, _ in both]
+        all_of = [a for _, a in both]
+        # 0. Most records share no key with any other: they are people on their own, and
+        #    only the few that do go through the merge below.
+        seen: dict[str, int] = {}
+        shared: set[int] = set()
+        for i, keys in enumerate(all_of):
+            for k in keys:
+                j = seen.setdefault(k, i)
+                if j != i:
+                    shared.add(i)
+                    shared.add(j)
         # 1. Within one source every record is a different person: a shared merge key
         #    there is a contradiction, never a merge.
         owner: dict[tuple[str, str], int] = {}
         bad_keys: set[str] = set()
-        keys_of = [_merge_keys(r) for r in recs]
-        skip: set[int] = set()
-        for i, r in enumerate(recs):
+        skip: set[int] = set(range(len(recs))) - shared
+        for i in sorted(shared):
+            r = recs[i]
             same = owner.get((src[i], normalise_handle(r.id)))
             if same is not None and recs[same] == r:
                 self.duplicates.append((recs[same], r))  # the same record twice: harmless
                 skip.add(i)
                 continue
-            for k in sorted(keys_of[i]):
+            for k in keys_of[i]:
                 j = owner.setdefault((src[i], k), i)
                 if j != i:
                     bad_keys.add(k)
@@ -251,31 +261,35 @@ class IdentityIndex:
         # 2. Across sources a shared (uncontradicted) merge key is one person.
         uf = _Union(len(recs))
         first_with: dict[str, int] = {}
-        for i in range(len(recs)):
-            if i in skip:
-                continue
-            for k in sorted(keys_of[i] - bad_keys):
+        for i in sorted(shared - skip):
+            for k in keys_of[i] - bad_keys:
                 j = first_with.setdefault(k, i)
                 if j != i:
                     uf.union(i, j)
         groups: dict[int, list[int]] = {}
-        for i in range(len(recs)):
+        for i in sorted(shared):
             if i not in skip:
                 groups.setdefault(uf.find(i), []).append(i)
         # 3. A chain that links two records of one source (A1–B by email, B–A2 by id) is a
         #    contradiction too: those records stay apart and the linking keys resolve to
         #    nobody.
-        persons: list[tuple[Person, list[Person]]] = []
+        persons: list[tuple[Person, list[Person], set[str]]] = (
+            [(r, [r], k) for r, k in zip(recs, all_of, strict=True)] if not shared else
+            [(recs[i], [recs[i]], all_of[i]) for i in range(len(recs)) if i not in shared])
         for members in groups.values():
+            if len(members) == 1:  # the common case: one record, nothing to merge
+                i = members[0]
+                persons.append((recs[i], [recs[i]], all_of[i]))
+                continue
             by_src: dict[str, int] = {}
             clash = False
             for i in members:
                 j = by_src.setdefault(src[i], i)
                 if j != i:
                     clash = True
-                    shared = sorted(k for m in members if m != i for k in keys_of[m]
-                                    if k in keys_of[i] or k in keys_of[j])
-                    self._conflict(shared[0] if shared else recs[i].id, recs[j], recs[i],
+                    linking = sorted(k for m in members if m != i for k in keys_of[m]
+                                     if k in keys_of[i] or k in keys_of[j])
+                    self._conflict(linking[0] if linking else recs[i].id, recs[j], recs[i],
                                    "linked through another source")
             if clash:
                 counts: dict[str, int] = {}
@@ -283,10 +297,12 @@ class IdentityIndex:
                     for k in keys_of[i]:
                         counts[k] = counts.get(k, 0) + 1
                 bad_keys.update(k for k, n in counts.items() if n > 1)
-                persons.extend((recs[i], [recs[i]]) for i in members)
+                persons.extend((recs[i], [recs[i]], all_of[i]) for i in members)
             else:
                 rs = [recs[i] for i in members]
-                persons.append((_combine(rs), rs))
+                keys = all_of[members[0]] if len(members) == 1 else set().union(
+                    *(all_of[i] for i in members))
+                persons.append((_combine(rs), rs, keys))
 
         # An email's sha1 handle stands or falls with the email.
         bad_keys |= {normalise_handle(mbox_sha1_handle(k)) for k in bad_keys if "@" in k}
@@ -295,15 +311,15 @@ class IdentityIndex:
         self._by_id: dict[str, Person] = {}
         self._records: dict[str, tuple[Person, ...]] = {}
         claims: dict[str, Person] = {}
-        for merged, rs in persons:
+        for merged, rs, keys in persons:
             if merged.id in self._by_id:
                 # Distinct people with one id (a reported contradiction): none of their
                 # handles may resolve to either of them.
-                bad_keys.update(*(_all_keys(r) for r in rs))
+                bad_keys.update(keys)
                 continue
             self._by_id[merged.id] = merged
             self._records[merged.id] = tuple(rs)
-            for key in sorted(set().union(*(_all_keys(r) for r in rs))):
+            for key in keys:
                 other = claims.get(key)
                 if other is not None and other.id != merged.id:
                     self._ambiguous.setdefault(key, {other.id}).add(merged.id)
@@ -313,7 +329,8 @@ class IdentityIndex:
                 claims[key] = merged
         for key in bad_keys:
             self._ambiguous.setdefault(key, set())
-        self._by_key = {k: p for k, p in claims.items() if k not in self._ambiguous}
+        self._by_key = claims if not self._ambiguous else {
+            k: p for k, p in claims.items() if k not in self._ambiguous}
         self.conflicts.sort(key=lambda c: (c.first, c.second, c.handle))
 
     def attach_absences(self, absences: Iterable[Absence], tz: tzinfo | None = None

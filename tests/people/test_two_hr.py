@@ -154,3 +154,21 @@ def test_header_only_absence_export_is_an_error_unless_allowed(tmp_path: Path) -
     cfg["sources"][3]["allow_empty"] = True
     (root / "aimscheck.yaml").write_text(yaml.safe_dump(cfg), "utf-8")
     assert scan(root / "aimscheck.yaml").returncode == 1
+
+
+def test_a_snapshot_replays_to_the_same_findings_and_unmatched(tmp_path: Path) -> None:
+    snap = tmp_path / "snap"
+    pull = subprocess.run([AIMSCHECK, "evidence", "pull", "-c", str(FIXTURE / "aimscheck.yaml"),
+                           "--as-of", AS_OF, "-o", str(snap)],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert pull.returncode == 0, pull.stderr
+    live = json.loads(scan(FIXTURE / "aimscheck.yaml", "--format", "json").stdout)
+    replay = json.loads(scan(FIXTURE / "aimscheck.yaml", "--evidence", str(snap),
+                             "--format", "json").stdout)
+
+    def key(d: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+        return sorted((f["rule_id"], f["target_id"], f["status"], f["owner"]["email"])
+                      for f in d["findings"])
+
+    assert key(replay) == key(live)
+    assert replay["unmatched"] == live["unmatched"]
