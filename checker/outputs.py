@@ -116,9 +116,16 @@ def write_atomic(path: Path, text: str) -> None:
 
     Raises:
         UsageError: E404 when the file cannot be written (the OS's reason is named).
+
+    An existing target that is not a regular file (``/dev/null``, ``/dev/stdout``, a FIFO)
+    is written to in place: replacing it would turn a device node into a plain file.
     """
     tmp: str | None = None
     try:
+        if path.exists() and not path.is_file() and not path.is_dir():
+            with open(path, "w", encoding="utf-8", newline="\n") as out:
+                out.write(text)
+            return
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:

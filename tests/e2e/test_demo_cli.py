@@ -179,3 +179,22 @@ def test_people_error_is_not_repeated_as_unknown_leave_rows(run_cli: Runner,
     assert res.returncode == 3
     assert "E301" in res.stdout
     assert "E312" not in res.stdout  # the cause is shown once, not once per leave row
+
+
+def test_output_to_a_fifo_writes_into_it_and_keeps_it(run_cli: Runner, tmp_path: Path) -> None:
+    """``-o /dev/null`` or a named pipe is written in place, never replaced by a file."""
+    import os
+    import stat
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    proc = run_cli("scan", "-c", DEMO / "aimscheck.yaml", "--as-of", AS_OF, "-f", "json",
+                   "-o", fifo)
+    reader.join(timeout=60)
+    assert proc.returncode == 1, proc.stderr
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert json.loads(got[0])["organisation"] == "Northwind Analytics GmbH"
