@@ -92,6 +92,9 @@ class NotifyConfig(_Strict):
         default_factory=lambda: dict(_FIX_DAYS),
         description="Days to fix a finding by severity, from when it started failing: the "
                     "deadline shown unless the rule sets its own (SLA/cadence).")
+    fix_days_by_rule: dict[str, int] = Field(
+        default_factory=dict, description="Days to fix by rule id, overriding fix_days: "
+        "e.g. your incident-handling SLA or review cadence for those rules.")
     smtp: SmtpConfig | None = None
 
     @field_validator("sender")

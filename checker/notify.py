@@ -2,8 +2,9 @@
 
 Each person gets their failing findings — as owner, and those escalated to them — oldest
 first (by ``failing_since`` from the recorded history), each with the fix, the evidence and
-a deadline: ``failing_since`` + the configured days to fix by severity (``notify.fix_days``),
-and the date of the next escalation step. Messages are :class:`email.message.EmailMessage`
+a deadline: ``failing_since`` + the configured days to fix (``notify.fix_days_by_rule`` for
+rules with their own SLA or cadence, else ``notify.fix_days`` by severity), and the date of
+the next escalation step. Messages are :class:`email.message.EmailMessage`
 objects with a ``Date`` and ``Message-ID`` derived from the as-of and the content, so the
 same scan gives byte-identical ``.eml`` files.
 
@@ -62,8 +63,14 @@ def _who(o: OwnerRef) -> str:
     return f"{o.name} <{o.email}>" if o.email else o.name
 
 
+def _fix_days(f: Finding, cfg: NotifyConfig) -> tuple[int, str]:
+    if f.rule_id in cfg.fix_days_by_rule:
+        return cfg.fix_days_by_rule[f.rule_id], f"the deadline set for {f.rule_id}"
+    return cfg.fix_days[f.severity], f"for {f.severity} findings"
+
+
 def _deadline(f: Finding, cfg: NotifyConfig, as_of: str) -> datetime:
-    return parse_ts(f.failing_since or as_of) + timedelta(days=cfg.fix_days[f.severity])
+    return parse_ts(f.failing_since or as_of) + timedelta(days=_fix_days(f, cfg)[0])
 
 
 def _next_step(f: Finding, ladder: Sequence[EscalationStep], as_of: str
@@ -86,8 +93,8 @@ def _item(f: Finding, cfg: NotifyConfig, ladder: Sequence[EscalationStep], as_of
     out = [f"* [{f.severity.upper()}] {f.rule_id} {f.target} ({f.target_name})",
            f"  {f.message}",
            f"  failing since {_since(f, as_of)} ({days} day{'s' if days != 1 else ''})",
-           f"  fix by {due.date().isoformat()} ({cfg.fix_days[f.severity]} days for "
-           f"{f.severity} findings){late}"]
+           f"  fix by {due.date().isoformat()} ({_fix_days(f, cfg)[0]} days, "
+           f"{_fix_days(f, cfg)[1]}){late}"]
     if escalated:
         out.append(f"  escalated to you; the owner is {_who(f.owner)}")
     else:

@@ -71,6 +71,11 @@ def test_three_recorded_scans_escalate_a_long_standing_finding_to_the_manager(
     page = out_html.read_text("utf-8")
     assert (f'<div class="escalated">escalated to: {html.escape(manager_name)} '
             f"&lt;{manager_email}&gt;") in page
+    # the HTML self-assessment ('report') shows it too
+    rep = run_cli("report", "-c", demo, "--as-of", "2026-11-30", "-o", tmp_path / "r.html")
+    assert rep.returncode == 1, rep.stderr
+    assert f'class="escalated">escalated to {html.escape(manager_name)}' in (
+        tmp_path / "r.html").read_text("utf-8")
     # the same history and as-of give the same output (no clock)
     again = run_cli("scan", "-c", demo, "--as-of", "2026-11-30", "-f", "json")
     assert json.loads(again.stdout)["findings"] == findings

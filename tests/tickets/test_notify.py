@@ -79,6 +79,7 @@ def _config(demo: Path, port: int, ca_file: Path) -> None:
     demo.write_text(demo.read_text("utf-8") + f"""
 notify:
   sender: "AI governance <aims@northwind.example>"
+  fix_days_by_rule: {{AIMS-OWN-002: 3}}
   smtp: {{host: 127.0.0.1, port: {port}, ca_file: {ca_file},
           username_env: TEST_SMTP_USER, password_file: smtp-password.txt,
           timeout_seconds: 10}}
@@ -169,6 +170,11 @@ def test_eml_files_are_oldest_first_and_byte_identical(
         escalated += "were escalated to you" in body
     assert "2026-10-01" in "".join((a / n).read_text("utf-8") for n in files)
     assert escalated >= 1  # managers get what has failed 30+ days
+    daniel = next((a / n).read_text("utf-8") for n in files
+                  if "daniel.okafor@" in _parse((a / n).read_bytes())["To"])
+    item = _parse(daniel.encode()).get_content().split(
+        "AIMS-OWN-002 ai_system/support-chatbot")[1]
+    assert "fix by 2026-10-04 (3 days, the deadline set for AIMS-OWN-002) — OVERDUE" in item
 
 
 def test_a_wrong_password_is_reported_without_the_password(
