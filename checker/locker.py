@@ -77,6 +77,7 @@ __all__ = [
 FORMAT = "aimscheck-evidence-snapshot/1"
 PSEUDONYM_KEY_ENV = "AIMSCHECK_PSEUDONYM_KEY"
 MANIFEST = "manifest.json"
+SIGNATURE = "manifest.sig.json"  # checker.signing.SIGNATURE
 _SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|API_?KEY|PRIVATE|"
                           r"CREDENTIAL|AUTH|COOKIE|SESSION|_KEY$", re.IGNORECASE)
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -319,10 +320,12 @@ class PullTarget:
     out_dir: Path
     previous: dict[str, str] | None
     pseudonymiser: Pseudonymiser | None
+    signer: Any = None  # an Ed25519 private key (checker.signing), or None: unsigned
 
 
 def prepare_pull(out_dir: Path, *, previous: Path | None = None, pseudonymise: bool = False,
-                 settings: Settings | None = None) -> PullTarget:
+                 settings: Settings | None = None, sign_key: Path | None = None
+                 ) -> PullTarget:
     """Check the output folder, the previous snapshot and the key before collecting.
 
     Raises:
@@ -339,7 +342,12 @@ def prepare_pull(out_dir: Path, *, previous: Path | None = None, pseudonymise: b
         prev_info = {"digest": manifest_digest(previous), "path": Path(rel).as_posix()}
     shared = (settings or Settings()).shared_mailbox_patterns
     pseudo = _pseudonymiser_from_env(shared) if pseudonymise else None
-    return PullTarget(out_dir, prev_info, pseudo)
+    signer = None
+    if sign_key is not None:
+        from .signing import load_private_key
+
+        signer = load_private_key(sign_key)
+    return PullTarget(out_dir, prev_info, pseudo, signer)
 
 
 def write_snapshot(target: PullTarget, outcome: RunOutcome) -> tuple[dict[str, Any], str]:
@@ -427,6 +435,10 @@ def write_snapshot(target: PullTarget, outcome: RunOutcome) -> tuple[dict[str, A
     # the manifest names no secret either: diagnostics may quote a payload
     scrubbed, _ = _scrub(redact(text).encode("utf-8"), secrets)
     (out_dir / MANIFEST).write_bytes(scrubbed)
+    if target.signer is not None:
+        from .signing import sign_manifest
+
+        sign_manifest(out_dir, manifest, target.signer)
     return manifest, manifest_digest(out_dir)
 
 
@@ -468,6 +480,7 @@ def _verify_files(folder: Path, manifest: dict[str, Any], report: VerifyReport) 
     listed: dict[str, str] = dict(manifest.get("files") or {})
     present = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
     present.discard(MANIFEST)
+    present.discard(SIGNATURE)  # signs the manifest; checked with a public key
     for rel in sorted(listed):
         path = folder / rel
         if rel not in present:
@@ -485,7 +498,8 @@ def _verify_files(folder: Path, manifest: dict[str, Any], report: VerifyReport) 
                                           "file added: not listed in the manifest"))
 
 
-def verify(folder: Path, previous: Path | None = None, *, depth: int = 1000) -> VerifyReport:
+def verify(folder: Path, previous: Path | None = None, *, depth: int = 1000,
+           public_key: Path | None = None) -> VerifyReport:
     """Check a snapshot's files against its manifest, then follow the hash chain.
 
     Every snapshot along the chain is checked: each file's SHA-256 (changed), files listed
@@ -493,7 +507,14 @@ def verify(folder: Path, previous: Path | None = None, *, depth: int = 1000) -> 
     snapshot's manifest has the digest this one recorded (chain break). A previous
     snapshot that cannot be found is noted, not failed (it may be archived elsewhere);
     point at it with ``previous``.
+
+    With ``public_key``, each snapshot's signature must verify under it (E370–E372): only
+    then is a consistently edited snapshot (record changed, hash recomputed) detected.
+    Without it, a signature present is noted as not checked.
     """
+    from .signing import load_public_key, verify_signature
+
+    key = load_public_key(public_key) if public_key is not None else None
     report = VerifyReport()
     current: Path | None = folder
     explicit = previous
@@ -513,6 +534,11 @@ def verify(folder: Path, previous: Path | None = None, *, depth: int = 1000) -> 
             report.problems.extend(exc.diagnostics)
             break
         before = len(report.problems)
+        if key is not None:
+            report.problems.extend(verify_signature(current, key))
+        elif (current / SIGNATURE).is_file():
+            report.notes.append(f"{current}: signed, but the signature was not checked "
+                                "(pass --public-key)")
         _verify_files(current, manifest, report)
         report.checked.append((current, manifest_digest(current),
                                len(report.problems) - before))
@@ -550,15 +576,20 @@ class Snapshot:
     sources: list[SourceRun]
 
 
-def load_snapshot(folder: Path) -> Snapshot:
-    """Verify a snapshot's own files and load its records, source by source.
+def load_snapshot(folder: Path, public_key: Path | None = None) -> Snapshot:
+    """Verify a snapshot's own files (and signature) and load its records, source by source.
 
     Raises:
-        EvidenceError: the snapshot was tampered with (E381–E383), or a record does not
-            validate (E395). A tampered snapshot is never evaluated.
+        EvidenceError: the snapshot was tampered with (E381–E383), its signature does not
+            hold under ``public_key`` (E370–E372), or a record does not validate (E395). A
+            tampered snapshot is never evaluated.
     """
     report = VerifyReport()
     manifest = _read_manifest(folder)
+    if public_key is not None:
+        from .signing import load_public_key, require_valid
+
+        require_valid(folder, load_public_key(public_key))
     _verify_files(folder, manifest, report)
     if report.problems:
         raise EvidenceError(report.problems)

@@ -120,6 +120,8 @@ class ScanRequest:
         mode: ``scan`` or ``gate`` (then ``gate`` names the release).
         gate: The release a gate decides.
         evidence: A snapshot folder to evaluate offline instead of reading sources.
+        public_key: With ``evidence``: the snapshot's signature must verify under this
+            Ed25519 public key (PEM), else the run stops (E370–E372).
         waivers: A waivers file; None = the config's ``waivers:`` (if any).
         baseline: A previous ``--format json`` output.
         record: Record the result in the history store (see :func:`record_history`).
@@ -139,6 +141,7 @@ class ScanRequest:
     mode: Literal["scan", "gate"] = "scan"
     gate: GateSpec | None = None
     evidence: Path | None = None
+    public_key: Path | None = None
     waivers: Path | None = None
     baseline: Path | None = None
     record: bool = False
@@ -265,7 +268,15 @@ def _plan(req: ScanRequest) -> _Plan:
     notes: list[str] = []
     snapshot = None
     if req.evidence is not None:
-        snapshot = load_snapshot(req.evidence)
+        snapshot = load_snapshot(req.evidence, req.public_key)
+        pulled_for = snapshot.manifest.get("organisation")
+        if pulled_for != cfg.organisation:
+            # a snapshot of one organisation evaluated under another's config and rules would
+            # report the wrong owners, waivers and thresholds with a valid-looking digest
+            raise UsageError(Diagnostic(
+                str(req.evidence), 0, 0, "E373", f"the snapshot was pulled for organisation "
+                f"{pulled_for!r}; this config is for {cfg.organisation!r}",
+                "scan the snapshot with the config it was pulled with"))
         overrides = snapshot_config_overrides(snapshot)
         if overrides:
             cfg = cfg.model_copy(update=overrides)

@@ -234,8 +234,22 @@ def common_options(fn: F) -> F:
     return fn
 
 
+_PUBLIC_KEY = "aimscheck.public_key"
+
+
+def _remember_public_key(ctx: click.Context, _param: click.Parameter,
+                         value: Path | None) -> None:
+    if value is not None:
+        ctx.meta[_PUBLIC_KEY] = value
+
+
 def evidence_options(fn: F) -> F:
     """``--evidence DIR`` and ``--waivers FILE``: what every command that evaluates takes."""
+    fn = click.option("--public-key", metavar="PEM",
+                      type=click.Path(dir_okay=False, path_type=Path),
+                      expose_value=False, callback=_remember_public_key,
+                      help="With --evidence: the snapshot's signature must verify under this "
+                      "Ed25519 public key (see 'evidence pull --sign-key').")(fn)
     fn = click.option("--evidence", "evidence", metavar="DIR",
                       type=click.Path(file_okay=False, path_type=Path),
                       help="Evaluate an evidence snapshot ('evidence pull') offline; no "
@@ -281,7 +295,14 @@ def request_from(config_path: Path, *, as_of: str | datetime | None = None,
     loaded = loaded or load_config(config_path)
     check_outputs([o for o in outputs if o], [*config_inputs(loaded), evidence, waivers,
                                               baseline, *inputs])
+    ctx = click.get_current_context(silent=True)
+    public_key = ctx.meta.get(_PUBLIC_KEY) if ctx is not None else None
+    if public_key is not None and evidence is None:
+        raise UsageError(Diagnostic("--public-key", 0, 0, "E002", "--public-key checks a "
+                                    "snapshot's signature: it needs --evidence DIR",
+                                    "add --evidence DIR, or drop --public-key"))
     return ScanRequest(
+        public_key=public_key,
         loaded=loaded,
         as_of=as_of if isinstance(as_of, datetime) else parse_as_of_value(as_of),
         mode="gate" if gate is not None else "scan", gate=gate, evidence=evidence,

@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from checker.config import load_config
+from checker.errors import Diagnostic, UsageError
 from checker.run import run
 
 from ._common import guard, request_from
@@ -40,10 +41,14 @@ def evidence() -> None:
               "(key: $AIMSCHECK_PSEUDONYM_KEY).")
 @click.option("--as-of", "as_of", metavar="DATE|TIMESTAMP",
               help="The snapshot's as-of (default: now).")
+@click.option("--sign-key", type=click.Path(dir_okay=False, path_type=Path), metavar="PEM",
+              help="Sign the manifest with this Ed25519 private key (DSSE envelope "
+              "manifest.sig.json; passphrase from $AIMSCHECK_SIGNING_KEY_PASSPHRASE). "
+              "Create a key pair with 'aimscheck evidence keygen'.")
 @click.option("--progress/--no-progress", default=None)
 @guard
 def evidence_pull(config_path: Path, out_dir: Path, previous: Path | None, pseudonymise: bool,
-                  as_of: str | None, progress: bool | None) -> None:
+                  as_of: str | None, sign_key: Path | None, progress: bool | None) -> None:
     """Run every source and write raw payloads, records and a hashed manifest.
 
     The sources are read by the one scan path, under the same record limit as a scan.
@@ -52,7 +57,7 @@ def evidence_pull(config_path: Path, out_dir: Path, previous: Path | None, pseud
 
     loaded = load_config(config_path)
     target = prepare_pull(out_dir, previous=previous, pseudonymise=pseudonymise,
-                          settings=loaded.config.settings)
+                          settings=loaded.config.settings, sign_key=sign_key)
     outcome = run(request_from(config_path, loaded=loaded, as_of=as_of, progress=progress,
                                read_all=True, capture_raw=True))
     manifest, digest = write_snapshot(target, outcome)
@@ -78,12 +83,19 @@ def evidence_pull(config_path: Path, out_dir: Path, previous: Path | None, pseud
 @click.option("--previous", type=click.Path(file_okay=False, path_type=Path),
               help="Where the previous snapshot is, when not at the path its successor "
               "recorded.")
+@click.option("--public-key", type=click.Path(dir_okay=False, path_type=Path), metavar="PEM",
+              help="Require every snapshot's signature to verify under this Ed25519 public "
+              "key. Without it, only the hashes are checked: a consistent edit (record and "
+              "its hash) is not detected (SECURITY.md).")
 @guard
-def evidence_verify(folder: Path, previous: Path | None) -> None:
-    """Detect changed, added or removed files and breaks in the hash chain (exit 1)."""
+def evidence_verify(folder: Path, previous: Path | None, public_key: Path | None) -> None:
+    """Detect changed, added or removed files, chain breaks and edits after signing (exit 1).
+
+    With --public-key, an edit made after signing is detected however consistent it is.
+    """
     from checker.locker import verify
 
-    report = verify(folder, previous)
+    report = verify(folder, previous, public_key=public_key)
     for d in report.problems:
         click.echo(d.render(), err=True)
     for path, digest, n in report.checked:
@@ -93,6 +105,26 @@ def evidence_verify(folder: Path, previous: Path | None) -> None:
     if not report.ok:
         click.echo(f"aimscheck: {len(report.problems)} integrity problem(s)", err=True)
         sys.exit(1)
+
+
+@evidence.command("keygen")
+@click.argument("private", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("public", type=click.Path(dir_okay=False, path_type=Path))
+@guard
+def evidence_keygen(private: Path, public: Path) -> None:
+    """Write a new Ed25519 key pair for signing snapshots (PRIVATE is created 0600).
+
+    Keep PRIVATE where only the puller can read it (a CI secret); give PUBLIC to whoever
+    verifies or scans snapshots.
+    """
+    from checker.signing import generate_keypair
+
+    if private.exists() or public.exists():
+        raise UsageError(Diagnostic(str(private if private.exists() else public), 0, 0,
+                                    "E005", "file exists", "keys are never overwritten"))
+    kid = generate_keypair(private, public)
+    click.echo(f"wrote {private} (private, keep secret) and {public} (public); key id {kid}",
+               err=True)
 
 
 @click.command()
