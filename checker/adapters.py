@@ -94,8 +94,8 @@ class SourceContext:
         outside its own folder — ``path: /proc/self/environ`` would print the CI's secrets.
 
         Raises:
-            EvidenceUnavailable: E314 when the path (symlinks followed) leaves the config's
-                folder and the source has no ``allow_outside: true``; E315 when it lies in
+            EvidenceUnavailable: E318 when the path (symlinks followed) leaves the config's
+                folder and the source has no ``allow_outside: true``; E319 when it lies in
                 /proc, /sys or /dev (always).
         """
         p = Path(value)
@@ -103,7 +103,7 @@ class SourceContext:
         shown = str(value)
         if special_path(p):
             raise EvidenceUnavailable(Diagnostic(
-                shown, 0, 0, "E315", "refused: a file in /proc, /sys or /dev is not evidence",
+                shown, 0, 0, "E319", "refused: a file in /proc, /sys or /dev is not evidence",
                 "export the evidence to a regular file"))
         if not self.allow_outside:
             try:
@@ -112,7 +112,7 @@ class SourceContext:
                 real, base = p, self.base_dir
             if real != base and base not in real.parents:
                 raise EvidenceUnavailable(Diagnostic(
-                    shown, 0, 0, "E314", f"source {self.source_name!r}: the path leaves the "
+                    shown, 0, 0, "E318", f"source {self.source_name!r}: the path leaves the "
                     "config's folder", "move the file beside the config, or set "
                     "`allow_outside: true` on this source if reading it is intended"))
         return p

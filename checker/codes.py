@@ -71,6 +71,7 @@ CODES: dict[str, Code] = code_table((
     ("E003", "unknown output format"),
     ("E004", "no rule with that id"),
     ("E005", "the output file exists (use --force)"),
+    ("E006", "a signing or public key file is unreadable or not an Ed25519 PEM key"),
     # E1xx YAML and schema
     ("E100", "invalid YAML (syntax, or an impossible date)"),
     ("E101", "the file is not UTF-8 text"),
@@ -130,6 +131,8 @@ CODES: dict[str, Code] = code_table((
     ("E314", "the same subject comes from two sources"),
     ("E315", "one handle (email, id or account) names two different people"),
     ("E317", "a source's export is empty (treated as failed unless allow_empty)"),
+    ("E318", "an evidence path leaves the config's folder (allowed only by allow_outside)"),
+    ("E319", "not a regular file (FIFO, socket, device) or in /proc, /sys, /dev: refused"),
     # E320–E339 Jira
     ("E320", "Jira: a credential variable or token file is missing"),
     ("E321", "Jira: HTTP 401"),
@@ -174,6 +177,7 @@ CODES: dict[str, Code] = code_table((
     ("E384", "snapshot chain broken or looping"),
     ("E385", "the snapshot output folder exists and is not empty"),
     ("E386", "cannot pseudonymise (key missing or too short, or a payload not text)"),
+    ("E387", "the snapshot was pulled for another organisation than the config's"),
     ("E388", "the history store cannot be used"),
     ("E389", "no such recorded scan, or too few for a diff"),
     ("E390", "waivers file: unknown or missing key, wrong type"),
@@ -183,6 +187,10 @@ CODES: dict[str, Code] = code_table((
     ("E394", "the baseline cannot be read or is not a scan JSON output"),
     ("E395", "a snapshot record does not validate, or has an unknown kind"),
     ("E396", "unsupported snapshot format"),
+    ("E397", "a public key was given but the snapshot is not signed"),
+    ("E398", "the snapshot's signature does not verify (another key, a forged or damaged "
+             "envelope)"),
+    ("E399", "the manifest was changed after it was signed"),
     # E4xx output
     ("E401", "no such person in the evidence"),
     ("E402", "not a scan result"),

@@ -508,7 +508,7 @@ def verify(folder: Path, previous: Path | None = None, *, depth: int = 1000,
     snapshot that cannot be found is noted, not failed (it may be archived elsewhere);
     point at it with ``previous``.
 
-    With ``public_key``, each snapshot's signature must verify under it (E370–E372): only
+    With ``public_key``, each snapshot's signature must verify under it (E397–E399): only
     then is a consistently edited snapshot (record changed, hash recomputed) detected.
     Without it, a signature present is noted as not checked.
     """
@@ -581,7 +581,7 @@ def load_snapshot(folder: Path, public_key: Path | None = None) -> Snapshot:
 
     Raises:
         EvidenceError: the snapshot was tampered with (E381–E383), its signature does not
-            hold under ``public_key`` (E370–E372), or a record does not validate (E395). A
+            hold under ``public_key`` (E397–E399), or a record does not validate (E395). A
             tampered snapshot is never evaluated.
     """
     report = VerifyReport()

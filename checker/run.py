@@ -121,7 +121,7 @@ class ScanRequest:
         gate: The release a gate decides.
         evidence: A snapshot folder to evaluate offline instead of reading sources.
         public_key: With ``evidence``: the snapshot's signature must verify under this
-            Ed25519 public key (PEM), else the run stops (E370–E372).
+            Ed25519 public key (PEM), else the run stops (E397–E399).
         waivers: A waivers file; None = the config's ``waivers:`` (if any).
         baseline: A previous ``--format json`` output.
         record: Record the result in the history store (see :func:`record_history`).
@@ -274,7 +274,7 @@ def _plan(req: ScanRequest) -> _Plan:
             # a snapshot of one organisation evaluated under another's config and rules would
             # report the wrong owners, waivers and thresholds with a valid-looking digest
             raise UsageError(Diagnostic(
-                str(req.evidence), 0, 0, "E373", f"the snapshot was pulled for organisation "
+                str(req.evidence), 0, 0, "E387", f"the snapshot was pulled for organisation "
                 f"{pulled_for!r}; this config is for {cfg.organisation!r}",
                 "scan the snapshot with the config it was pulled with"))
         overrides = snapshot_config_overrides(snapshot)

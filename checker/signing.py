@@ -69,40 +69,40 @@ def _read(path: Path, what: str, option: str) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise UsageError(Diagnostic(str(path), 0, 0, "E374", f"cannot read the {what}: "
+        raise UsageError(Diagnostic(str(path), 0, 0, "E006", f"cannot read the {what}: "
                                     f"{exc.strerror or exc}", f"pass a PEM file to {option}")
                          ) from None
 
 
 def load_private_key(path: Path) -> Ed25519PrivateKey:
-    """An Ed25519 private key from a PEM file (E374 when it is not one)."""
+    """An Ed25519 private key from a PEM file (E006 when it is not one)."""
     data = _read(path, "signing key", "--sign-key")
     passphrase = os.environ.get(PASSPHRASE_ENV)
     try:
         key = serialization.load_pem_private_key(
             data, password=passphrase.encode() if passphrase else None)
     except (ValueError, TypeError) as exc:
-        raise UsageError(Diagnostic(str(path), 0, 0, "E374", f"not a usable PEM private key "
+        raise UsageError(Diagnostic(str(path), 0, 0, "E006", f"not a usable PEM private key "
                                     f"({type(exc).__name__})", "generate one with 'aimscheck "
                                     f"evidence keygen'; an encrypted key needs {PASSPHRASE_ENV}"
                                     )) from None
     if not isinstance(key, Ed25519PrivateKey):
-        raise UsageError(Diagnostic(str(path), 0, 0, "E374", "the signing key is not Ed25519",
+        raise UsageError(Diagnostic(str(path), 0, 0, "E006", "the signing key is not Ed25519",
                                     "generate one with 'aimscheck evidence keygen'"))
     return key
 
 
 def load_public_key(path: Path) -> Ed25519PublicKey:
-    """An Ed25519 public key from a PEM file (E374 when it is not one)."""
+    """An Ed25519 public key from a PEM file (E006 when it is not one)."""
     data = _read(path, "public key", "--public-key")
     try:
         key = serialization.load_pem_public_key(data)
     except ValueError:
-        raise UsageError(Diagnostic(str(path), 0, 0, "E374", "not a PEM public key",
+        raise UsageError(Diagnostic(str(path), 0, 0, "E006", "not a PEM public key",
                                     "pass the .pub.pem written by 'aimscheck evidence keygen'")
                          ) from None
     if not isinstance(key, Ed25519PublicKey):
-        raise UsageError(Diagnostic(str(path), 0, 0, "E374", "the public key is not Ed25519",
+        raise UsageError(Diagnostic(str(path), 0, 0, "E006", "the public key is not Ed25519",
                                     "pass the .pub.pem written by 'aimscheck evidence keygen'"))
     return key
 
@@ -149,18 +149,18 @@ def sign_manifest(folder: Path, manifest: dict[str, Any], key: Ed25519PrivateKey
 def verify_signature(folder: Path, public: Ed25519PublicKey) -> list[Diagnostic]:
     """Problems with the snapshot's signature under ``public`` (empty: it holds).
 
-    E370 not signed; E371 the envelope is damaged or the signature does not verify with
-    this key; E372 the manifest was changed after it was signed.
+    E397 not signed; E398 the envelope is damaged or the signature does not verify with
+    this key; E399 the manifest was changed after it was signed.
     """
     where = str(folder / SIGNATURE)
     try:
         envelope = json.loads((folder / SIGNATURE).read_text("utf-8"))
     except FileNotFoundError:
-        return [Diagnostic(where, 0, 0, "E370", "the snapshot is not signed, but a public key "
+        return [Diagnostic(where, 0, 0, "E397", "the snapshot is not signed, but a public key "
                            "was given", "pull with --sign-key, or verify without --public-key "
                            "(which proves much less: see SECURITY.md)")]
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return [Diagnostic(where, 0, 0, "E371", f"signature envelope unreadable: {exc}")]
+        return [Diagnostic(where, 0, 0, "E398", f"signature envelope unreadable: {exc}")]
     try:
         if envelope["payloadType"] != PAYLOAD_TYPE:
             raise ValueError(f"payloadType {envelope['payloadType']!r}")
@@ -168,7 +168,7 @@ def verify_signature(folder: Path, public: Ed25519PublicKey) -> list[Diagnostic]
         kid = key_id(public)
         sigs = [s for s in envelope["signatures"] if s.get("keyid") == kid]
         if not sigs:
-            return [Diagnostic(where, 0, 0, "E371", f"no signature by key {kid}",
+            return [Diagnostic(where, 0, 0, "E398", f"no signature by key {kid}",
                                "the snapshot was signed with another key (keys "
                                + ", ".join(str(s.get("keyid")) for s in envelope["signatures"])
                                + ")")]
@@ -178,13 +178,13 @@ def verify_signature(folder: Path, public: Ed25519PublicKey) -> list[Diagnostic]
         subject = statement["subject"][0]
         signed = subject["digest"]["sha256"]
     except InvalidSignature:
-        return [Diagnostic(where, 0, 0, "E371", "the signature does not verify: the envelope "
+        return [Diagnostic(where, 0, 0, "E398", "the signature does not verify: the envelope "
                            "was altered or signed by another key")]
     except (KeyError, IndexError, TypeError, ValueError) as exc:
-        return [Diagnostic(where, 0, 0, "E371", f"signature envelope malformed ({exc})")]
+        return [Diagnostic(where, 0, 0, "E398", f"signature envelope malformed ({exc})")]
     actual = hashlib.sha256((folder / "manifest.json").read_bytes()).hexdigest()
     if subject.get("name") != "manifest.json" or signed != actual:
-        return [Diagnostic(str(folder / "manifest.json"), 0, 0, "E372",
+        return [Diagnostic(str(folder / "manifest.json"), 0, 0, "E399",
                            f"the manifest was changed after it was signed (signed "
                            f"sha256:{signed}, now sha256:{actual})",
                            "the snapshot was edited: do not use it as evidence")]

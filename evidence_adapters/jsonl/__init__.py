@@ -137,7 +137,7 @@ class JsonlAdapter(Adapter):
             return files
         if path.exists() and not path.is_file():
             raise EvidenceUnavailable(Diagnostic(
-                file, 0, 0, "E315", "refused: not a regular file (a FIFO, socket or device)",
+                file, 0, 0, "E319", "refused: not a regular file (a FIFO, socket or device)",
                 "export the evidence to a regular file"))
         if not path.is_file():
             raise EvidenceUnavailable(Diagnostic(

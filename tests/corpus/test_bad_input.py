@@ -358,19 +358,19 @@ FAIL_CLOSED += [
                                                 "path: evidence/approvals.jsonl\n"
                                                 "    allow_empty: sometimes"), 2, "E113",
          line_of(CFG, "allow_empty")),
-    Case("jsonl-fifo-refused", APR, lambda b: b, 3, "E315", APR, setup=lambda root: fifo(
+    Case("jsonl-fifo-refused", APR, lambda b: b, 3, "E319", APR, setup=lambda root: fifo(
         root / APR)),
-    Case("jsonl-dev-zero-refused", APR, lambda b: b, 3, "E315", APR,
+    Case("jsonl-dev-zero-refused", APR, lambda b: b, 3, "E319", APR,
          setup=lambda root: symlink_to("/dev/zero")(root / APR)),
     Case("hr-fifo-refused", HR, lambda b: b, 3, "E300", HR, setup=lambda root: fifo(root / HR)),
     Case("hr-proc-environ-refused", CFG, replace("path: hr/people.csv",
                                                  "path: /proc/self/environ\n"
-                                                 "    allow_outside: true"), 3, "E315",
+                                                 "    allow_outside: true"), 3, "E319",
          "/proc/self/environ"),
     Case("hr-path-outside-config-folder", CFG, replace("path: hr/people.csv",
-                                                       "path: ../people.csv"), 3, "E314",
+                                                       "path: ../people.csv"), 3, "E318",
          "../people.csv", setup=lambda root: shutil.copy(root / HR, root.parent / "people.csv")),
-    Case("hr-symlink-outside-config-folder", HR, lambda b: b, 3, "E314", HR,
+    Case("hr-symlink-outside-config-folder", HR, lambda b: b, 3, "E318", HR,
          setup=lambda root: (shutil.copy(root / HR, root.parent / "people.csv"),
                              symlink_to(str(root.parent / "people.csv"))(root / HR))),
     Case("hr-path-outside-allowed", CFG, replace("path: hr/people.csv",

@@ -2,9 +2,9 @@
 
 The unsigned mode checks hashes only: editing a record and recomputing its SHA-256 in the
 manifest passes ``evidence verify``. With ``evidence pull --sign-key`` and ``--public-key``
-on ``evidence verify`` and ``scan --evidence``, the same edit is E372; another key's
-signature or a damaged envelope is E371; a missing signature under a key is E370. A
-snapshot replayed under another organisation's config is refused (E373).
+on ``evidence verify`` and ``scan --evidence``, the same edit is E399; another key's
+signature or a damaged envelope is E398; a missing signature under a key is E397. A
+snapshot replayed under another organisation's config is refused (E387).
 """
 
 from __future__ import annotations
@@ -71,11 +71,11 @@ def test_consistent_edit_is_detected_only_with_the_key(run_cli: Runner, demo_cop
     assert run_cli("evidence", "verify", signed).returncode == 0
     res = run_cli("evidence", "verify", signed, "--public-key", keys[1])
     assert res.returncode == 1
-    assert " E372 " in res.stderr
+    assert " E399 " in res.stderr
     assert "manifest.json" in res.stderr
     scan = run_cli("scan", "-c", demo_copy, "--evidence", signed, "--public-key", keys[1])
     assert scan.returncode == 3, scan.stderr
-    assert " E372 " in scan.stderr
+    assert " E399 " in scan.stderr
 
 
 def test_other_key_and_unsigned_are_refused(run_cli: Runner, demo_copy: Path, signed: Path,
@@ -84,13 +84,13 @@ def test_other_key_and_unsigned_are_refused(run_cli: Runner, demo_copy: Path, si
     assert run_cli("evidence", "keygen", other_priv, other_pub).returncode == 0
     res = run_cli("evidence", "verify", signed, "--public-key", other_pub)
     assert res.returncode == 1
-    assert " E371 " in res.stderr
+    assert " E398 " in res.stderr
     unsigned = tmp_path / "unsigned"
     assert run_cli("evidence", "pull", "-c", demo_copy, "-o", unsigned, "--as-of",
                    AS_OF).returncode == 0
     res = run_cli("scan", "-c", demo_copy, "--evidence", unsigned, "--public-key", other_pub)
     assert res.returncode == 3
-    assert " E370 " in res.stderr
+    assert " E397 " in res.stderr
 
 
 def test_forged_signature_is_refused(run_cli: Runner, signed: Path,
@@ -107,7 +107,7 @@ def test_forged_signature_is_refused(run_cli: Runner, signed: Path,
     env_path.write_text(json.dumps(env), "utf-8")
     res = run_cli("evidence", "verify", signed, "--public-key", keys[1])
     assert res.returncode == 1
-    assert " E371 " in res.stderr
+    assert " E398 " in res.stderr
 
 
 def test_snapshot_of_another_organisation_is_refused(run_cli: Runner, demo_copy: Path,
@@ -117,7 +117,7 @@ def test_snapshot_of_another_organisation_is_refused(run_cli: Runner, demo_copy:
         "organisation: Northwind Analytics GmbH", "organisation: Contoso AG"), "utf-8")
     res = run_cli("scan", "-c", other, "--evidence", signed)
     assert res.returncode == 2, res.stderr
-    assert " E373 " in res.stderr
+    assert " E387 " in res.stderr
     assert "Northwind Analytics GmbH" in res.stderr
 
 
