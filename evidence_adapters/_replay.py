@@ -116,10 +116,12 @@ def load_bodies(ctx: SourceContext, entries: Sequence[str], code: str) -> list[S
     """Read the replay list: files and globs (relative to the config), in list order.
 
     A glob's matches are in natural name order (``page-2`` before ``page-10``). A file
-    listed twice (directly or through globs) is read once.
+    listed twice (directly or through globs) is read once. Every file, a glob's matches
+    included, must lie in the config's folder (:meth:`SourceContext.path`).
 
     Raises:
-        EvidenceUnavailable: an entry matches no file, or a file cannot be read.
+        EvidenceUnavailable: an entry matches no file, a file cannot be read, or it lies
+            outside the config's folder (E314).
         EvidenceError: a body is not complete JSON (a truncated or altered file).
     """
     paths: list[Path] = []
@@ -143,7 +145,8 @@ def load_bodies(ctx: SourceContext, entries: Sequence[str], code: str) -> list[S
             paths.append(p)
     out: list[SavedBody] = []
     seen: set[Path] = set()
-    for p in paths:
+    for found_path in paths:
+        p = ctx.path(found_path)  # a glob's match, too, stays inside the config's folder
         rp = p.resolve()
         if rp in seen:
             continue

@@ -173,3 +173,16 @@ def test_xapi_missing_last_page_and_truncation(ctx: SourceContext, tmp_path: Pat
     with pytest.raises(EvidenceError) as exc:
         XapiAdapter(XapiConfig(replay="lrs/*.json"), ctx).collect()
     assert exc.value.diagnostics[0].file.endswith("2.json")
+
+
+def test_a_glob_cannot_reach_outside_the_config_folder(ctx: SourceContext, tmp_path: Path
+                                                       ) -> None:
+    outside = tmp_path.parent / f"{tmp_path.name}-outside"
+    outside.mkdir()
+    save(outside, "u.json", scim_page(1, 1, [1]))
+    (tmp_path / "scim").mkdir()
+    (tmp_path / "scim" / "link.json").symlink_to(outside / "u.json")
+    with pytest.raises(EvidenceError) as exc:
+        ScimAdapter(ScimConfig(replay="scim/*.json", groups=False, id_from=("id",)),
+                    ctx).collect()
+    assert exc.value.diagnostics[0].code == "E314"

@@ -114,7 +114,10 @@ def _live_config(tmp_path: Path, url: str) -> Path:
                 absolute(v)
 
     absolute(cfg)
+    if isinstance(cfg.get("soa"), str):
+        cfg["soa"] = str(DEMO / cfg["soa"])
     for src in cfg["sources"]:
+        src["allow_outside"] = True  # the demo's files, read from a config in tmp_path
         if src["adapter"] == "jira":
             src.pop("offline")
             src["site"] = url
