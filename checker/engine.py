@@ -9,6 +9,7 @@ from typing import cast
 
 from .checks.base import EvalContext, Outcome, combine_all, locator, target_id, target_kind
 from .config import Config
+from .errors import IncompleteEvidence
 from .evidence import Person, Provenance, Release, Subject
 from .findings import FAILING, Finding, FindingStatus, OwnerRef
 from .owners import OwnerChoice, resolve_owner
@@ -38,12 +39,12 @@ def _ref(choice: OwnerChoice | None) -> OwnerRef | None:
 def _evaluate_one(rule: CompiledRule, ctx: EvalContext, target: Target) -> Outcome | None:
     """None means not applicable."""
     if rule.where:
-        sel = combine_all([c.evaluate(ctx, target) for c in rule.where])
+        sel = combine_all([c.run(ctx, target) for c in rule.where])
         if sel.status == "error":
             return sel
         if sel.status == "fail":
             return None
-    return combine_all([c.evaluate(ctx, target) for c in rule.require])
+    return combine_all([c.run(ctx, target) for c in rule.require])
 
 
 def evaluate(
@@ -90,7 +91,13 @@ def evaluate(
                         f"{diag.one_line()}", (locator(target),))
                 else:
                     try:
-                        out = _evaluate_one(rule, ctx, target)
+                        # The store raises on any incomplete kind a check reads, declared
+                        # in its `needs` or not: fail closed without trusting declarations.
+                        with store.guarded():
+                            out = _evaluate_one(rule, ctx, target)
+                    except IncompleteEvidence as exc:
+                        out = Outcome("error", f"evidence incomplete ({exc.kind}): "
+                                      f"{exc.diagnostics[0].one_line()}", (locator(target),))
                     except OverflowError:
                         # dates at the calendar's edge (9999-12-31 plus a validity period):
                         # the check cannot be decided, so it fails closed, located

@@ -87,8 +87,8 @@ class CompiledRule:
     title: str
     severity: str
     applies_to: list[str]
-    where: list[Check]
-    require: list[Check]
+    where: list[Check[Any, Any]]
+    require: list[Check[Any, Any]]
     params: dict[str, Any]
     finding_owner: list[str]
     gates: list[str]
@@ -267,7 +267,8 @@ def _substitute(value: Any, params: dict[str, Any], located: Located,
 
 
 def _compile_cond(cond: Any, rule: LoadedRule, params: dict[str, Any],
-                  path: tuple[str | int, ...], diags: list[Diagnostic]) -> Check | None:
+                  path: tuple[str | int, ...], diags: list[Diagnostic]
+                  ) -> Check[Any, Any] | None:
     located = rule.located
     if not isinstance(cond, dict) or len(cond) != 1:
         diags.append(located.diag(path, "E114", "a condition must have exactly one check name "

@@ -11,12 +11,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from types import UnionType
+from typing import Any, ClassVar, Generic, Literal, TypeVar, Union, cast, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict
 
 from checker.config import Settings
-from checker.evidence import Person, Release, Subject
+from checker.evidence import KINDS, SUBJECT_KINDS, Person, Release, Subject, kind_of
 from checker.registry import Registry
 from checker.store import EvidenceStore, Target
 
@@ -77,7 +78,7 @@ class EvalContext:
 
     def person(self, handle: str | None) -> Person | None:
         """Resolve a handle through the identity index."""
-        return self.store.identity.resolve(handle)
+        return self.store.person(handle)
 
     def who(self, handle: str | None) -> str:
         """A display of a handle: ``Name <email>`` when it resolves, else the handle."""
@@ -99,7 +100,7 @@ def target_kind(target: Target) -> str:
     """The rule-level kind of a target (``ai_system`` … ``release``, ``incident``)."""
     if isinstance(target, Subject):
         return target.kind
-    return type(target).__name__.lower()
+    return kind_of(target)
 
 
 def target_id(target: Target) -> str:
@@ -109,25 +110,75 @@ def target_id(target: Target) -> str:
     return str(getattr(target, "id", "?"))
 
 
-class Check(ABC):
-    """Base class of every condition.
+TargetT = TypeVar("TargetT", bound=Target)
+ArgsT = TypeVar("ArgsT", bound=CheckArgs)
+
+_ALL_TARGETS: tuple[type, ...] = (Subject, *(s.model for s in KINDS.values() if s.target))
+
+
+_MODEL_KIND: dict[type, str] = {spec.model: name for name, spec in KINDS.items()}
+
+
+def _kinds_of(types: tuple[type, ...]) -> frozenset[str]:
+    out: set[str] = set()
+    for t in types:
+        out |= set(SUBJECT_KINDS) if t is Subject else {_MODEL_KIND[t]}
+    return frozenset(out)
+
+
+class Check(ABC, Generic[TargetT, ArgsT]):
+    """Base class of every condition: ``class OwnerAssigned(Check[Subject, RoleArgs])``.
+
+    The two type parameters are the declaration: the record type(s) the check judges and
+    its argument model. The engine calls :meth:`run`, which never hands :meth:`evaluate` a
+    target of another type (it is an ``error`` outcome instead), so ``evaluate`` is typed
+    with the narrow type and needs no ``isinstance`` preamble.
 
     Class attributes:
         name: The registry name (set by :func:`register`).
-        Args: The argument model.
-        needs: Evidence kinds this check reads; if any is incomplete the finding is error.
-        target_kinds: Target kinds the check understands (None = any).
+        Args: The argument model (from the second type parameter).
+        target_types: The record types it judges (from the first type parameter).
+        target_kinds: Target kinds it understands: derived from ``target_types``; a check
+            may narrow it to some subject kinds.
+        needs: Evidence kinds it reads, used to plan which sources to read. Fail-closed
+            does not depend on it: reading an incomplete kind from the store raises
+            :class:`~checker.errors.IncompleteEvidence`, which the engine turns into
+            ``error``.
     """
 
     name: ClassVar[str] = ""
     Args: ClassVar[type[CheckArgs]] = CheckArgs
+    target_types: ClassVar[tuple[type, ...]] = _ALL_TARGETS
     needs: ClassVar[frozenset[str]] = frozenset()
     target_kinds: ClassVar[frozenset[str] | None] = None
 
-    def __init__(self, args: Any) -> None:
-        self.args = args
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for base in getattr(cls, "__orig_bases__", ()):
+            if get_origin(base) is not Check:
+                continue
+            target, args = get_args(base)
+            types = (get_args(target) if get_origin(target) in (Union, UnionType)
+                     else (target,))
+            if all(isinstance(t, type) for t in types):
+                cls.target_types = tuple(types)
+                if "target_kinds" not in cls.__dict__ and cls.target_types != _ALL_TARGETS:
+                    cls.target_kinds = _kinds_of(cls.target_types)
+            if isinstance(args, type) and issubclass(args, CheckArgs):
+                cls.Args = args
 
-    def children(self) -> list[Check]:
+    def __init__(self, args: ArgsT) -> None:
+        self.args: ArgsT = args
+
+    def run(self, ctx: EvalContext, target: Target) -> Outcome:
+        """Judge ``target`` if it is of a declared type and kind, else an ``error``."""
+        if not isinstance(target, self.target_types) or (
+                self.target_kinds is not None and target_kind(target) not in self.target_kinds):
+            return Outcome("error", f"check {self.name!r} cannot judge {target_kind(target)} "
+                           f"{target_id(target)!r}", (locator(target),))
+        return self.evaluate(ctx, cast(TargetT, target))
+
+    def children(self) -> list[Check[Any, Any]]:
         """Nested checks (for all/any/not)."""
         return []
 
@@ -139,17 +190,17 @@ class Check(ABC):
         return frozenset(out)
 
     @abstractmethod
-    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
-        """Decide on one target."""
+    def evaluate(self, ctx: EvalContext, target: TargetT) -> Outcome:
+        """Decide on one target of a declared type."""
 
 
-check_registry: Registry[type[Check]] = Registry("check")
+check_registry: Registry[type[Check[Any, Any]]] = Registry("check")
 
 
 def register(name: str) -> Any:
     """Class decorator: register a check under ``name``."""
 
-    def deco(cls: type[Check]) -> type[Check]:
+    def deco(cls: type[Check[Any, Any]]) -> type[Check[Any, Any]]:
         cls.name = name
         check_registry.add(name, cls)
         return cls

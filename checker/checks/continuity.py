@@ -16,7 +16,6 @@ from pydantic import Field
 from checker.availability import availability, employed_spans, present_spans
 from checker.evidence import OwnershipSpan, Person, Subject
 from checker.intervals import Interval, clip, complement, union
-from checker.store import Target
 
 from .base import Check, CheckArgs, EvalContext, Outcome, combine_all, locator, register
 from .training import training_outcome
@@ -30,8 +29,6 @@ __all__ = [
     "role_timeline",
 ]
 
-_SUBJECTS = frozenset({"ai_system", "model", "dataset", "risk", "control", "vendor", "policy",
-                       "process"})
 
 
 def fmt_time(t: datetime) -> str:
@@ -111,7 +108,7 @@ class CoverageArgs(CheckArgs):
 
 
 @register("owner_coverage")
-class OwnerCoverage(Check):
+class OwnerCoverage(Check[Subject, CoverageArgs]):
     """Someone was accountable for the subject at every instant of the assessment period.
 
     Builds, for each role, who held it when (ownership history plus current owners) and
@@ -132,13 +129,10 @@ class OwnerCoverage(Check):
           - owner_coverage: {period_days: 365, in_post_role: primary, roles: [primary, backup]}
     """
 
-    Args = CoverageArgs
     needs = frozenset({"subject", "person"})
-    target_kinds = _SUBJECTS
 
-    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+    def evaluate(self, ctx: EvalContext, target: Subject) -> Outcome:
         """Compute the uncovered intervals."""
-        assert isinstance(target, Subject)
         a: CoverageArgs = self.args
         start = ctx.as_of - timedelta(days=a.period_days)
         if target.created_at is not None and start < target.created_at < ctx.as_of:
@@ -190,7 +184,7 @@ class SuccessorArgs(CheckArgs):
 
 
 @register("successor_named")
-class SuccessorNamed(Check):
+class SuccessorNamed(Check[Subject, SuccessorArgs]):
     """Owners who will leave soon have a successor named in the ownership history.
 
     A departure is a termination or the start of a leave period after as-of and no later
@@ -208,13 +202,10 @@ class SuccessorNamed(Check):
           - successor_named: {within_days: 30, roles: [primary, backup]}
     """
 
-    Args = SuccessorArgs
     needs = frozenset({"subject", "person"})
-    target_kinds = _SUBJECTS
 
-    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+    def evaluate(self, ctx: EvalContext, target: Subject) -> Outcome:
         """Look for departures and successors."""
-        assert isinstance(target, Subject)
         a: SuccessorArgs = self.args
         horizon = ctx.as_of + timedelta(days=a.within_days)
         outs: list[Outcome] = []
@@ -266,7 +257,7 @@ class HandoverArgs(CheckArgs):
 
 
 @register("handover_contiguous")
-class HandoverContiguous(Check):
+class HandoverContiguous(Check[Subject, HandoverArgs]):
     """Each recorded change of owner left no gap in the role.
 
     Spans are half-open: an owner whose span ends at ``2026-03-02`` and a successor whose
@@ -283,13 +274,10 @@ class HandoverContiguous(Check):
           - handover_contiguous: {roles: [primary], tolerance_days: 0}
     """
 
-    Args = HandoverArgs
     needs = frozenset({"subject"})
-    target_kinds = _SUBJECTS
 
-    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+    def evaluate(self, ctx: EvalContext, target: Subject) -> Outcome:
         """Walk each role's recorded spans in time order."""
-        assert isinstance(target, Subject)
         a: HandoverArgs = self.args
         tol = timedelta(days=a.tolerance_days)
         problems: list[str] = []
@@ -331,7 +319,7 @@ class QualifiedArgs(CheckArgs):
 
 
 @register("handover_qualified")
-class HandoverQualified(Check):
+class HandoverQualified(Check[Subject, QualifiedArgs]):
     """Whoever took over an owner role was active and trained at the moment of takeover.
 
     A takeover is every recorded history span of a role except the role's first one. The
@@ -347,13 +335,10 @@ class HandoverQualified(Check):
           - handover_qualified: {roles: [primary], courses: [ai-governance-basics]}
     """
 
-    Args = QualifiedArgs
     needs = frozenset({"subject", "person", "training"})
-    target_kinds = _SUBJECTS
 
-    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+    def evaluate(self, ctx: EvalContext, target: Subject) -> Outcome:
         """Judge each takeover at its start."""
-        assert isinstance(target, Subject)
         a: QualifiedArgs = self.args
         problems: list[str] = []
         ev: list[str] = [locator(target)]

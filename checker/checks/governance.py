@@ -10,7 +10,6 @@ from datetime import timedelta
 from pydantic import Field
 
 from checker.evidence import Review, Subject
-from checker.store import Target
 
 from .base import Check, CheckArgs, EvalContext, Outcome, combine_all, locator, register
 from .continuity import fmt_time
@@ -25,8 +24,6 @@ __all__ = [
     "ReviewedAfterEvents",
 ]
 
-_SUBJECTS = frozenset({"ai_system", "model", "dataset", "risk", "control", "vendor", "policy",
-                       "process"})
 
 
 def _reviews(ctx: EvalContext, s: Subject, kind: str) -> list[Review]:
@@ -81,7 +78,7 @@ class AfterEventsArgs(CheckArgs):
 
 
 @register("reviewed_after_events")
-class ReviewedAfterEvents(Check):
+class ReviewedAfterEvents(Check[Subject, AfterEventsArgs]):
     """Every trigger event was followed by a review of the subject within a deadline.
 
     Trigger events (``event_types``) of the subject and/or its AI system from the last
@@ -102,13 +99,10 @@ class ReviewedAfterEvents(Check):
               reviewer_roles: [primary, backup]
     """
 
-    Args = AfterEventsArgs
     needs = frozenset({"subject", "review", "event", "person"})
-    target_kinds = _SUBJECTS
 
-    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+    def evaluate(self, ctx: EvalContext, target: Subject) -> Outcome:
         """Match each event with a later review."""
-        assert isinstance(target, Subject)
         a: AfterEventsArgs = self.args
         refs: list[str] = []
         if "self" in a.scope:
@@ -172,7 +166,7 @@ class ByOwnerArgs(CheckArgs):
 
 
 @register("review_by_owner")
-class ReviewByOwner(Check):
+class ReviewByOwner(Check[Subject, ByOwnerArgs]):
     """The latest review of ``kind`` was done by one of the subject's owners.
 
     Passes when the latest review at or before as-of has a reviewer who is the same person
@@ -186,13 +180,10 @@ class ReviewByOwner(Check):
           - review_by_owner: {kind: risk_review, roles: [primary, backup]}
     """
 
-    Args = ByOwnerArgs
     needs = frozenset({"subject", "review", "person"})
-    target_kinds = _SUBJECTS
 
-    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+    def evaluate(self, ctx: EvalContext, target: Subject) -> Outcome:
         """Compare the latest reviewer with the owners."""
-        assert isinstance(target, Subject)
         a: ByOwnerArgs = self.args
         label = a.kind.replace("_", " ")
         got = _latest(ctx, target, a.kind)
@@ -226,7 +217,7 @@ class ImpactArgs(CheckArgs):
 
 
 @register("impact_assessed")
-class ImpactAssessed(Check):
+class ImpactAssessed(Check[Subject, ImpactArgs]):
     """The subject has an impact assessment with a named assessor and approver.
 
     Passes when the latest assessment at or before as-of names an assessor (``reviewer``)
@@ -239,13 +230,10 @@ class ImpactAssessed(Check):
           - impact_assessed: {kind: impact_assessment, require_approver: true}
     """
 
-    Args = ImpactArgs
     needs = frozenset({"subject", "review", "person"})
-    target_kinds = _SUBJECTS
 
-    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+    def evaluate(self, ctx: EvalContext, target: Subject) -> Outcome:
         """Inspect the latest assessment."""
-        assert isinstance(target, Subject)
         a: ImpactArgs = self.args
         got = _latest(ctx, target, a.kind)
         if isinstance(got, Outcome):
@@ -280,7 +268,7 @@ class PolicyArgs(CheckArgs):
 
 
 @register("policy_approved")
-class PolicyApproved(Check):
+class PolicyApproved(Check[Subject, PolicyArgs]):
     """The current version of the policy was approved by top management.
 
     Passes when the subject has a current version (``attributes.version``), and its latest
@@ -295,13 +283,10 @@ class PolicyApproved(Check):
           - policy_approved: {approver_roles: [executive, board]}
     """
 
-    Args = PolicyArgs
     needs = frozenset({"subject", "approval", "person"})
-    target_kinds = _SUBJECTS
 
-    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+    def evaluate(self, ctx: EvalContext, target: Subject) -> Outcome:
         """Compare the latest approval with the current version."""
-        assert isinstance(target, Subject)
         a: PolicyArgs = self.args
         current = target.attributes.get(a.version_path)
         aps = [x for x in (*ctx.store.approvals_for(target.key),
@@ -343,7 +328,7 @@ class InternalArgs(CheckArgs):
 
 
 @register("owner_internal")
-class OwnerInternal(Check):
+class OwnerInternal(Check[Subject, InternalArgs]):
     """Each named owner is an internal member of staff: an HR individual, an employee.
 
     Passes when every owner in ``roles`` is named and resolves to an HR individual whose
@@ -356,13 +341,10 @@ class OwnerInternal(Check):
           - owner_internal: {roles: [primary], allow_contractors: false}
     """
 
-    Args = InternalArgs
     needs = frozenset({"subject", "person"})
-    target_kinds = _SUBJECTS
 
-    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+    def evaluate(self, ctx: EvalContext, target: Subject) -> Outcome:
         """Check each owner's HR record."""
-        assert isinstance(target, Subject)
         a: InternalArgs = self.args
         outs: list[Outcome] = []
         for role in a.roles:
@@ -398,7 +380,7 @@ class AttendedArgs(CheckArgs):
 
 
 @register("review_attended_by")
-class ReviewAttendedBy(Check):
+class ReviewAttendedBy(Check[Subject, AttendedArgs]):
     """A review of ``kind`` was held within ``days`` with the required people attending.
 
     Passes when a review of the subject at most ``days`` old has at least
@@ -412,13 +394,10 @@ class ReviewAttendedBy(Check):
           - review_attended_by: {kind: management_review, days: 365, roles: [executive]}
     """
 
-    Args = AttendedArgs
     needs = frozenset({"subject", "review", "person"})
-    target_kinds = _SUBJECTS
 
-    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+    def evaluate(self, ctx: EvalContext, target: Subject) -> Outcome:
         """Find a recent review with top management attending."""
-        assert isinstance(target, Subject)
         a: AttendedArgs = self.args
         since = ctx.as_of - timedelta(days=a.days)
         label = a.kind.replace("_", " ")
@@ -451,7 +430,7 @@ class AuditArgs(CheckArgs):
 
 
 @register("audit_independent")
-class AuditIndependent(Check):
+class AuditIndependent(Check[Subject, AuditArgs]):
     """The area was audited within the audit cycle by an independent, qualified auditor.
 
     Passes when the latest audit of the subject is at most ``days`` old and its auditor
@@ -465,13 +444,10 @@ class AuditIndependent(Check):
           - audit_independent: {kind: internal_audit, days: 365}
     """
 
-    Args = AuditArgs
     needs = frozenset({"subject", "review", "person"})
-    target_kinds = _SUBJECTS
 
-    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+    def evaluate(self, ctx: EvalContext, target: Subject) -> Outcome:
         """Inspect the latest audit."""
-        assert isinstance(target, Subject)
         a: AuditArgs = self.args
         label = a.kind.replace("_", " ")
         got = _latest(ctx, target, a.kind)

@@ -17,7 +17,7 @@ class NoArgs(CheckArgs):
 
 
 @register("system_reference_resolves")
-class SystemReferenceResolves(Check):
+class SystemReferenceResolves(Check[Target, NoArgs]):
     """The AI system (or model) a record names is one the evidence knows.
 
     An incident's ``system``, or a subject's ``attributes.system`` (a risk, a model, a
@@ -32,7 +32,6 @@ class SystemReferenceResolves(Check):
           - system_reference_resolves: {}
     """
 
-    Args = NoArgs
     needs = frozenset({"subject"})
     target_kinds = frozenset({"incident", "risk", "model", "dataset", "control", "vendor",
                               "policy", "process"})
@@ -56,7 +55,7 @@ class SystemReferenceResolves(Check):
 
 
 @register("owners_agree")
-class OwnersAgree(Check):
+class OwnersAgree(Check[Subject, NoArgs]):
     """Every source describing a subject names the same person for each owner role.
 
     A subject described by several sources (the register, the model registry's tags, a
@@ -73,14 +72,10 @@ class OwnersAgree(Check):
           - owners_agree: {}
     """
 
-    Args = NoArgs
     needs = frozenset({"subject", "person"})
-    target_kinds = frozenset({"ai_system", "model", "dataset", "risk", "control", "vendor",
-                              "policy", "process"})
 
-    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+    def evaluate(self, ctx: EvalContext, target: Subject) -> Outcome:
         """Read the conflicts the merge (or a registry adapter) recorded."""
-        assert isinstance(target, Subject)
         problems: list[str] = []
         for c in target.attributes.get("owner_conflicts") or []:
             if not isinstance(c, dict):

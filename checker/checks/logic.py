@@ -21,7 +21,7 @@ class _Nested(CheckArgs):
 
 
 @register("all")
-class AllCheck(Check):
+class AllCheck(Check[Target, _Nested]):
     """Every nested condition holds.
 
     Passes when every condition passes. Fails when any fails (errors win over failures).
@@ -33,19 +33,18 @@ class AllCheck(Check):
               - owner_assigned: {role: backup}
     """
 
-    Args = _Nested
 
-    def __init__(self, args: Any, children: list[Check] | None = None) -> None:
+    def __init__(self, args: Any, children: list[Check[Any, Any]] | None = None) -> None:
         super().__init__(args)
         self._children = children or []
 
-    def children(self) -> list[Check]:
+    def children(self) -> list[Check[Any, Any]]:
         """The nested checks."""
         return self._children
 
     def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
         """Conjunction of the children."""
-        return combine_all([c.evaluate(ctx, target) for c in self._children])
+        return combine_all([c.run(ctx, target) for c in self._children])
 
 
 @register("any")
@@ -64,7 +63,7 @@ class AnyCheck(AllCheck):
 
     def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
         """Disjunction of the children."""
-        outs = [c.evaluate(ctx, target) for c in self._children]
+        outs = [c.run(ctx, target) for c in self._children]
         for status in ("pass", "warn"):
             hits = [o for o in outs if o.status == status]
             if hits:
@@ -90,7 +89,7 @@ class NotCheck(AllCheck):
 
     def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
         """Negation of the single child."""
-        out = self._children[0].evaluate(ctx, target)
+        out = self._children[0].run(ctx, target)
         if out.status == "error":
             return out
         if out.status == "fail":
@@ -153,7 +152,7 @@ def _fold(v: Any) -> Any:
 
 
 @register("value")
-class ValueCheck(Check):
+class ValueCheck(Check[Target, ValueArgs]):
     """A field of the target compared with a value.
 
     ``path`` is dotted (``attributes.lifecycle``, ``stage``, ``severity``); strings compare
@@ -168,7 +167,6 @@ class ValueCheck(Check):
           - value: {path: attributes.lifecycle, op: not_in, value: [retired]}
     """
 
-    Args = ValueArgs
 
     def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
         """Compare the field at ``path`` with ``value``."""

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from checker.evidence import Alert, Incident, Person, vocab
 from checker.severity import Severity
-from checker.store import Act, Target
+from checker.store import Act
 
 from .base import Check, CheckArgs, EvalContext, Outcome, combine_all, locator, register
 from .continuity import fmt_time
@@ -60,7 +60,7 @@ class SeverityArgs(CheckArgs):
 
 
 @register("incident_assigned")
-class IncidentAssigned(Check):
+class IncidentAssigned(Check[Incident, SeverityArgs]):
     """Each incident at or above ``min_severity`` has an individual assignee.
 
     Passes when the assignee resolves to a known individual (not a group, service account
@@ -73,13 +73,10 @@ class IncidentAssigned(Check):
           - incident_assigned: {min_severity: medium}
     """
 
-    Args = SeverityArgs
     needs = frozenset({"incident", "person"})
-    target_kinds = frozenset({"incident"})
 
-    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+    def evaluate(self, ctx: EvalContext, target: Incident) -> Outcome:
         """Resolve the assignee."""
-        assert isinstance(target, Incident)
         ev = (locator(target),)
         if not _at_least(target.severity, self.args.min_severity):
             return Outcome("pass", f"{target.severity} incident: below "
@@ -102,7 +99,7 @@ class SlaArgs(CheckArgs):
 
 
 @register("incident_acknowledged_within")
-class IncidentAcknowledgedWithin(Check):
+class IncidentAcknowledgedWithin(Check[Incident, SlaArgs]):
     """The incident was acknowledged within the SLA for its severity.
 
     Passes when acknowledged no later than opening + SLA, or the SLA has not run out yet,
@@ -115,13 +112,10 @@ class IncidentAcknowledgedWithin(Check):
           - incident_acknowledged_within: {sla_hours: {critical: 1, high: 4, medium: 24}}
     """
 
-    Args = SlaArgs
     needs = frozenset({"incident"})
-    target_kinds = frozenset({"incident"})
 
-    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+    def evaluate(self, ctx: EvalContext, target: Incident) -> Outcome:
         """Compare acknowledgement with the SLA."""
-        assert isinstance(target, Incident)
         hours = self.args.sla_hours.get(target.severity)
         ev = (locator(target),)
         if hours is None:
@@ -142,7 +136,7 @@ class EscalationArgs(CheckArgs):
 
 
 @register("incident_escalated")
-class IncidentEscalated(Check):
+class IncidentEscalated(Check[Incident, EscalationArgs]):
     """Serious incidents were escalated to the AI system's risk owner within the SLA.
 
     Passes when the incident's severity needs no escalation, or it was escalated to the
@@ -156,13 +150,10 @@ class IncidentEscalated(Check):
           - incident_escalated: {sla_hours: {critical: 4, high: 24}, to: risk_owner}
     """
 
-    Args = EscalationArgs
     needs = frozenset({"incident", "subject", "person"})
-    target_kinds = frozenset({"incident"})
 
-    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+    def evaluate(self, ctx: EvalContext, target: Incident) -> Outcome:
         """Check recipient and timing."""
-        assert isinstance(target, Incident)
         a: EscalationArgs = self.args
         hours = a.sla_hours.get(target.severity)
         if hours is None:
@@ -201,7 +192,7 @@ class SignOffArgs(CheckArgs):
 
 
 @register("corrective_action_signed_off")
-class CorrectiveActionSignedOff(Check):
+class CorrectiveActionSignedOff(Check[Incident, SignOffArgs]):
     """Closed incidents carry a corrective-action sign-off by someone other than the assignee.
 
     Passes when the incident is open, or closed with a corrective action signed off
@@ -215,13 +206,10 @@ class CorrectiveActionSignedOff(Check):
           - corrective_action_signed_off: {min_severity: low}
     """
 
-    Args = SignOffArgs
     needs = frozenset({"incident", "person"})
-    target_kinds = frozenset({"incident"})
 
-    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+    def evaluate(self, ctx: EvalContext, target: Incident) -> Outcome:
         """Inspect the sign-off of a closed incident."""
-        assert isinstance(target, Incident)
         ev = (locator(target),)
         if target.closed_at is None or target.closed_at > ctx.as_of:
             return Outcome("pass", "incident not closed yet", ev)
@@ -253,7 +241,7 @@ class AlertArgs(CheckArgs):
 
 
 @register("alert_actioned_within")
-class AlertActionedWithin(Check):
+class AlertActionedWithin(Check[Alert, AlertArgs]):
     """Each monitoring alert has a logged action by an individual within its SLA.
 
     Passes when the alert was actioned within the SLA for its severity by a known
@@ -267,13 +255,10 @@ class AlertActionedWithin(Check):
           - alert_actioned_within: {sla_minutes: {critical: 15, high: 60}}
     """
 
-    Args = AlertArgs
     needs = frozenset({"alert", "person"})
-    target_kinds = frozenset({"alert"})
 
-    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+    def evaluate(self, ctx: EvalContext, target: Alert) -> Outcome:
         """Check who actioned it and when."""
-        assert isinstance(target, Alert)
         ev = (locator(target),)
         minutes = self.args.sla_minutes.get(target.severity)
         outs: list[Outcome] = []
@@ -344,7 +329,7 @@ class RoleTrainedArgs(CheckArgs):
 
 
 @register("role_trained")
-class RoleTrained(Check):
+class RoleTrained(Check[Person, RoleTrainedArgs]):
     """Each person holds the courses required for every accountable role they hold.
 
     A person's roles are their HR roles (compared case-insensitively), plus ``owner_role``
@@ -368,18 +353,15 @@ class RoleTrained(Check):
                 release-approver: {approved: [release, policy], within_days: 365}
     """
 
-    Args = RoleTrainedArgs
     needs = frozenset({"person", "training", "subject"})
-    target_kinds = frozenset({"person"})
 
     def all_needs(self) -> frozenset[str]:
         """Derived roles read approvals and reviews: without them no verdict can pass."""
         extra = {"approval", "review"} if self.args.derived_roles else set()
         return frozenset(self.needs | extra)
 
-    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+    def evaluate(self, ctx: EvalContext, target: Person) -> Outcome:
         """Check every (role, course)."""
-        assert isinstance(target, Person)
         a: RoleTrainedArgs = self.args
         roles = list(target.roles)  # HR roles, already in vocabulary form
         owned = ctx.store.owned_by(target)

@@ -54,12 +54,10 @@ class RolesArgs(CheckArgs):
                              description="Owner roles to check; absent roles are skipped.")
 
 
-_SUBJECT_ONLY = frozenset({"ai_system", "model", "dataset", "risk", "control", "vendor",
-                           "policy", "process"})
 
 
 @register("owner_assigned")
-class OwnerAssigned(Check):
+class OwnerAssigned(Check[Subject, RoleArgs]):
     """The subject names an owner in a role.
 
     Passes when ``owners[role]`` is set. Fails when it is missing or empty.
@@ -70,11 +68,9 @@ class OwnerAssigned(Check):
           - owner_assigned: {role: primary}
     """
 
-    Args = RoleArgs
     needs = frozenset({"subject"})
-    target_kinds = _SUBJECT_ONLY
 
-    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+    def evaluate(self, ctx: EvalContext, target: Subject) -> Outcome:
         """Check the role is filled."""
         role = self.args.role
         h = _owner(target, role)
@@ -84,7 +80,7 @@ class OwnerAssigned(Check):
 
 
 @register("owners_distinct")
-class OwnersDistinct(Check):
+class OwnersDistinct(Check[Subject, RolesArgs]):
     """The named owners in the given roles are different people.
 
     Compared by resolved person (so two emails of one person are the same), else by handle.
@@ -96,11 +92,9 @@ class OwnersDistinct(Check):
           - owners_distinct: {roles: [primary, backup]}
     """
 
-    Args = RolesArgs
     needs = frozenset({"subject", "person"})
-    target_kinds = _SUBJECT_ONLY
 
-    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+    def evaluate(self, ctx: EvalContext, target: Subject) -> Outcome:
         """Compare the owners pairwise."""
         seen: dict[str, str] = {}
         for role in self.args.roles:
@@ -117,7 +111,7 @@ class OwnersDistinct(Check):
 
 
 @register("owner_is_individual")
-class OwnerIsIndividual(Check):
+class OwnerIsIndividual(Check[Subject, RolesArgs]):
     """Each named owner is a known individual: not a group, service account or shared mailbox.
 
     Passes when every named owner resolves to an HR person of kind ``individual`` whose
@@ -130,11 +124,9 @@ class OwnerIsIndividual(Check):
           - owner_is_individual: {roles: [primary, backup]}
     """
 
-    Args = RolesArgs
     needs = frozenset({"subject", "person"})
-    target_kinds = _SUBJECT_ONLY
 
-    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+    def evaluate(self, ctx: EvalContext, target: Subject) -> Outcome:
         """Check each named owner."""
         return _each_owner(ctx, target, self.args.roles, need_active=False,
                            ok="is an individual")
@@ -162,7 +154,7 @@ class ActiveArgs(RolesArgs):
 
 
 @register("owner_active")
-class OwnerActive(Check):
+class OwnerActive(Check[Subject, ActiveArgs]):
     """Each named owner is a current, present individual on the as-of date.
 
     Passes when every named owner resolves to an individual who is employed (hired, not
@@ -175,11 +167,9 @@ class OwnerActive(Check):
           - owner_active: {roles: [primary, backup]}
     """
 
-    Args = ActiveArgs
     needs = frozenset({"subject", "person"})
-    target_kinds = _SUBJECT_ONLY
 
-    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+    def evaluate(self, ctx: EvalContext, target: Subject) -> Outcome:
         """Check each named owner at as-of."""
         return _each_owner(ctx, target, self.args.roles, need_active=True, ok="is active")
 
@@ -197,7 +187,7 @@ class HasRoleArgs(CheckArgs):
 
 
 @register("owner_has_role")
-class OwnerHasRole(Check):
+class OwnerHasRole(Check[Subject, HasRoleArgs]):
     """Each named owner holds the organisational role the subject kind requires.
 
     Passes when the kind has no required role, or every named owner in ``roles`` holds it.
@@ -209,13 +199,10 @@ class OwnerHasRole(Check):
           - owner_has_role: {roles: [primary], required: {risk: ai-risk-owner}}
     """
 
-    Args = HasRoleArgs
     needs = frozenset({"subject", "person"})
-    target_kinds = _SUBJECT_ONLY
 
-    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+    def evaluate(self, ctx: EvalContext, target: Subject) -> Outcome:
         """Check the required role of each owner."""
-        assert isinstance(target, Subject)
         need = self.args.required.get(target.kind)
         if not need:
             return Outcome("pass", f"no role required for {target.kind} owners")
@@ -264,7 +251,7 @@ def referenced_handles(ctx: EvalContext, target: Target) -> list[tuple[str, str]
 
 
 @register("people_known")
-class PeopleKnown(Check):
+class PeopleKnown(Check[Target, KnownArgs]):
     """Every person the target's evidence refers to resolves to one known person.
 
     Looks at owners (current and historic), reviewers, approvers, registrants, deployers,
@@ -277,7 +264,6 @@ class PeopleKnown(Check):
           - people_known: {}
     """
 
-    Args = KnownArgs
     needs = frozenset({"person"})
 
     def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
@@ -303,7 +289,7 @@ class MatchedArgs(CheckArgs):
 
 
 @register("records_matched")
-class RecordsMatched(Check):
+class RecordsMatched(Check[Target, MatchedArgs]):
     """Records about people (training, absences) name known people: nothing vanishes.
 
     Counts, per source, the records of ``kinds`` whose person handle resolves to nobody
@@ -318,7 +304,6 @@ class RecordsMatched(Check):
           - records_matched: {kinds: [training, absence], max_unmatched: 0}
     """
 
-    Args = MatchedArgs
     needs = frozenset({"person"})
 
     def all_needs(self) -> frozenset[str]:

@@ -6,7 +6,6 @@ from pydantic import Field
 
 from checker.evidence import Approval, Release
 from checker.owners import handles_for
-from checker.store import Target
 
 from .base import Check, CheckArgs, EvalContext, Outcome, locator, register
 
@@ -45,7 +44,7 @@ class NoArgs(CheckArgs):
 
 
 @register("release_in_production")
-class ReleaseInProduction(Check):
+class ReleaseInProduction(Check[Release, NoArgs]):
     """The release is in production (a production stage or alias) or is being gated.
 
     Passes when the stage or an alias is configured as production, or ``gate release`` is
@@ -59,13 +58,10 @@ class ReleaseInProduction(Check):
           - release_approved: {}
     """
 
-    Args = NoArgs
     needs = frozenset({"release"})
-    target_kinds = frozenset({"release"})
 
-    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+    def evaluate(self, ctx: EvalContext, target: Release) -> Outcome:
         """Check stage and aliases."""
-        assert isinstance(target, Release)
         ok = in_production(ctx, target)
         where = target.stage or ",".join(target.aliases) or "no stage"
         return Outcome("pass" if ok else "fail",
@@ -86,7 +82,7 @@ class ApprovedArgs(CheckArgs):
 
 
 @register("release_approved")
-class ReleaseApproved(Check):
+class ReleaseApproved(Check[Release, ApprovedArgs]):
     """The exact model version was approved before deployment, with separation of duties.
 
     The approver must be someone other than the people who registered, deployed or
@@ -106,13 +102,10 @@ class ReleaseApproved(Check):
           - release_approved: {min_approvers: 1}
     """
 
-    Args = ApprovedArgs
     needs = frozenset({"release", "approval", "person"})
-    target_kinds = frozenset({"release"})
 
-    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+    def evaluate(self, ctx: EvalContext, target: Release) -> Outcome:
         """Validate each approval of the release."""
-        assert isinstance(target, Release)
         a: ApprovedArgs = self.args
         r = target
         excluded: dict[str, str] = {}
@@ -187,7 +180,7 @@ class ReleaseApproved(Check):
 
 
 @register("release_deployed")
-class ReleaseDeployed(Check):
+class ReleaseDeployed(Check[Release, NoArgs]):
     """The release was deployed (at any time up to as-of), or is being gated.
 
     Passes when a deployment time is recorded (a ``deployed_at`` tag, a pipeline record),
@@ -203,13 +196,10 @@ class ReleaseDeployed(Check):
           - release_approved: {}
     """
 
-    Args = NoArgs
     needs = frozenset({"release"})
-    target_kinds = frozenset({"release"})
 
-    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+    def evaluate(self, ctx: EvalContext, target: Release) -> Outcome:
         """Check the deployment time, stage and aliases."""
-        assert isinstance(target, Release)
         if target.deployed_at is not None:
             return Outcome("pass", f"{target.id} was deployed at "
                            f"{target.deployed_at:%Y-%m-%d %H:%M}Z", (locator(target),))

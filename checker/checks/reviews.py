@@ -7,7 +7,6 @@ from datetime import timedelta
 from pydantic import Field
 
 from checker.evidence import Subject
-from checker.store import Target
 
 from .base import Check, CheckArgs, EvalContext, Outcome, locator, register
 
@@ -29,7 +28,7 @@ class ReviewedArgs(CheckArgs):
 
 
 @register("reviewed_within")
-class ReviewedWithin(Check):
+class ReviewedWithin(Check[Subject, ReviewedArgs]):
     """The subject had a review of ``kind`` within the last ``days`` days before as-of.
 
     Passes when the latest review at or before as-of is at most ``days`` old, or when there
@@ -44,14 +43,10 @@ class ReviewedWithin(Check):
           - reviewed_within: {kind: risk_review, days: 90}
     """
 
-    Args = ReviewedArgs
     needs = frozenset({"subject", "review"})
-    target_kinds = frozenset({"ai_system", "model", "dataset", "risk", "control", "vendor",
-                              "policy", "process"})
 
-    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+    def evaluate(self, ctx: EvalContext, target: Subject) -> Outcome:
         """Find the latest review and compare its age with the cadence."""
-        assert isinstance(target, Subject)
         a: ReviewedArgs = self.args
         last = (ctx.store.last_review_before(target.key, a.kind, ctx.as_of)
                 or ctx.store.last_review_before(target.id, a.kind, ctx.as_of))

@@ -15,7 +15,6 @@ from pydantic import Field
 
 from checker.availability import availability
 from checker.evidence import Approval, Release, Subject, vocab
-from checker.store import Target
 
 from .base import Check, CheckArgs, EvalContext, Outcome, locator, register
 from .continuity import fmt_time, role_timeline
@@ -24,7 +23,6 @@ from .training import training_outcome
 
 __all__ = ["ApprovalCurrent", "ApprovalsByTier", "ApproverAuthorised", "signable_approvals"]
 
-_RELEASE = frozenset({"release"})
 _SOD = ["registered_by", "deployed_by", "requested_by"]
 
 
@@ -116,7 +114,7 @@ class AuthorisedArgs(CheckArgs):
 
 
 @register("approver_authorised")
-class ApproverAuthorised(Check):
+class ApproverAuthorised(Check[Release, AuthorisedArgs]):
     """The release was signed by someone authorised, active and trained when they signed.
 
     Authorised means holding one of the ``authorised`` owner roles at the instant of
@@ -137,13 +135,10 @@ class ApproverAuthorised(Check):
           - approver_authorised: {authorised: [system.risk_owner], courses: [ai-governance-basics]}
     """
 
-    Args = AuthorisedArgs
     needs = frozenset({"release", "approval", "person", "subject", "training"})
-    target_kinds = _RELEASE
 
-    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+    def evaluate(self, ctx: EvalContext, target: Release) -> Outcome:
         """Judge each approval at its own decision time."""
-        assert isinstance(target, Release)
         a: AuthorisedArgs = self.args
         sig = signable_approvals(ctx, target, a.distinct_from)
         ev = [locator(target), *(locator(x) for x in sig.approvals)]
@@ -196,7 +191,7 @@ class TierArgs(CheckArgs):
 
 
 @register("approvals_by_tier")
-class ApprovalsByTier(Check):
+class ApprovalsByTier(Check[Release, TierArgs]):
     """Enough distinct people approved the release for its AI system's risk tier.
 
     The tier is the AI system's ``attributes.risk_tier``. Approvals count as in
@@ -217,13 +212,10 @@ class ApprovalsByTier(Check):
           - approvals_by_tier: {tiers: {high: 2}, default: 1}
     """
 
-    Args = TierArgs
     needs = frozenset({"release", "approval", "person", "subject"})
-    target_kinds = _RELEASE
 
-    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+    def evaluate(self, ctx: EvalContext, target: Release) -> Outcome:
         """Count distinct approvers."""
-        assert isinstance(target, Release)
         a: TierArgs = self.args
         sig = signable_approvals(ctx, target, a.distinct_from)
         ev = tuple(dict.fromkeys([locator(target), *(locator(x) for x in sig.approvals)]))
@@ -270,7 +262,7 @@ class CurrentArgs(CheckArgs):
 
 
 @register("approval_current")
-class ApprovalCurrent(Check):
+class ApprovalCurrent(Check[Release, CurrentArgs]):
     """The sign-off postdates the last change to the model, its risk rating or impact assessment.
 
     Looks for change events (``change_types``) on the release id, the model and the AI
@@ -288,13 +280,10 @@ class ApprovalCurrent(Check):
           - approval_current: {change_types: [risk_rating_changed, impact_assessment_updated]}
     """
 
-    Args = CurrentArgs
     needs = frozenset({"release", "approval", "person", "subject", "event"})
-    target_kinds = _RELEASE
 
-    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+    def evaluate(self, ctx: EvalContext, target: Release) -> Outcome:
         """Search change events between each approval and the deadline."""
-        assert isinstance(target, Release)
         a: CurrentArgs = self.args
         sig = signable_approvals(ctx, target, a.distinct_from)
         ev = [locator(target), *(locator(x) for x in sig.approvals)]

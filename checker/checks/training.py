@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from pydantic import Field
 
 from checker.evidence import Person, Subject
-from checker.store import Target
 
 from .base import Check, CheckArgs, EvalContext, Outcome, combine_all, locator, register
 
@@ -75,7 +74,7 @@ class TrainedArgs(CheckArgs):
 
 
 @register("owner_trained")
-class OwnerTrained(Check):
+class OwnerTrained(Check[Subject, TrainedArgs]):
     """Each named owner holds the required courses, passed and within validity at as-of.
 
     Passes when every owner in ``roles`` has a passed completion of every course that is
@@ -88,14 +87,10 @@ class OwnerTrained(Check):
           - owner_trained: {roles: [primary], courses: [ai-governance-basics]}
     """
 
-    Args = TrainedArgs
     needs = frozenset({"subject", "person", "training"})
-    target_kinds = frozenset({"ai_system", "model", "dataset", "risk", "control", "vendor",
-                              "policy", "process"})
 
-    def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
+    def evaluate(self, ctx: EvalContext, target: Subject) -> Outcome:
         """Check every owner × course."""
-        assert isinstance(target, Subject)
         a: TrainedArgs = self.args
         outs = []
         for role in a.roles:
