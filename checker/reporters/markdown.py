@@ -74,6 +74,11 @@ class MarkdownReporter(Reporter):
             out.append("")
             out.append("**Evidence incomplete** (fail closed): "
                        + ", ".join(md_escape(f"{x.name} ({x.adapter})") for x in bad))
+        if result.unmatched:
+            out.append("")
+            out.append("**Unmatched records** (name no known person): " + ", ".join(
+                md_escape(f"{u.source}: {u.count} {u.kind} (first {u.first[0]})")
+                for u in result.unmatched))
         fails = failing(result)
         out.append("")
         if not fails:

@@ -55,6 +55,11 @@ def test_text_report_shows_the_unmatched_records() -> None:
     assert "Unmatched (records that name no known person)" in run.stdout
     assert "absences: 1 absence record — first: absences.csv:6" in run.stdout
     assert "'temp.worker@agency.example'" in run.stdout
+    md = scan(FIXTURE / "aimscheck.yaml", "--format", "markdown").stdout
+    assert "absences: 1 absence (first absences.csv:6)" in md
+    html = scan(FIXTURE / "aimscheck.yaml", "--format", "html").stdout
+    assert "Unmatched records" in html
+    assert "temp.worker@agency.example" in html
 
 
 def test_seconded_owner_is_one_person_employed_per_the_subsidiary() -> None:
