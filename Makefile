@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_AS_OF ?= 2026-11-30
 
-.PHONY: demo test lint typecheck check services-start services-stop clean system-deps screenshot bench
+.PHONY: demo test lint typecheck check services-start services-stop clean system-deps screenshot bench bench-startup
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -87,6 +87,10 @@ $(BENCH_VENV)/.installed:
 
 bench: $(STAMP) $(BENCH_VENV)/.installed
 	$(BIN)/python benchmarks/bench.py --opa-python $(BENCH_VENV)/bin/python $(BENCH_ARGS)
+
+## bench-startup: CPU and import time of `aimscheck --help` & co (budget 0.25 s for --help)
+bench-startup: $(STAMP)
+	$(BIN)/python benchmarks/startup.py
 
 services-start:
 	bash tests/services/services.sh start

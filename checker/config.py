@@ -148,6 +148,11 @@ class Config(_Strict):
     fail_on: Severity = Field(
         default=Severity.LOW, description="Lowest severity of a failing finding that fails the run."
     )
+    soft_fail: bool = Field(
+        default=False, description="Report-only: 'scan', 'report' and 'gate' exit 0 instead of "
+        "1 when findings fail (every report is still written; config errors (2) and missing "
+        "evidence (3) still fail). The same as --soft-fail."
+    )
     waivers: str | None = Field(
         default=None, description="A waivers file (relative to the config), applied to every "
         "scan; 'scan --waivers FILE' overrides it. Format: see checker/waivers.py."
@@ -247,7 +252,9 @@ def load_config(path: Path) -> LoadedConfig:
     if not path.exists():
         raise ConfigError(Diagnostic(
             str(path), 0, 0, "E120", "config file not found",
-            "pass -c PATH, or run 'aimscheck init' to write a starter config",
+            "pass -c PATH or set AIMSCHECK_CONFIG (without them aimscheck.yaml is looked for "
+            "here and in the folders above, up to the repository root), or run 'aimscheck "
+            "init' to write a starter config",
         ))
     located, diags = load_yaml_file(path)
     if located is None:

@@ -33,11 +33,15 @@ from checker.run import GateSpec, RunOutcome, ScanRequest, record_history
 from checker.timeutil import parse_as_of
 
 __all__ = [
+    "CONFIG_NAME",
+    "FormatChoice",
     "TerminalProgress",
     "as_of_option",
     "common_options",
+    "common_options_for",
     "config_option",
     "debug_dump",
+    "discover_config",
     "emit",
     "emit_timed",
     "evidence_options",
@@ -52,6 +56,7 @@ __all__ = [
     "quiet_option",
     "request_from",
     "run_options",
+    "soft_fail_option",
     "write_atomic",
 ]
 
@@ -148,6 +153,10 @@ def emit(result: ScanResult, formats: tuple[str, ...], outputs: tuple[str, ...])
     rendered = [redact(r.render(result)) for r in reporters]
     for i, text in enumerate(rendered):
         if i in to_stdout:
+            if fmts[i] == "text" and sys.stdout.isatty():
+                from ._terminal import present
+
+                text = present(text)
             click.echo(text, nl=False)
         else:
             write_atomic(Path(outs[i]), text)
@@ -197,12 +206,42 @@ def progress_flag(flag: bool | None) -> bool:
     return sys.stderr.isatty() and not os.environ.get("CI")
 
 
+CONFIG_NAME = "aimscheck.yaml"
+
+
+def discover_config(start: Path | None = None) -> Path:
+    """``aimscheck.yaml`` in the working directory or the nearest folder above it.
+
+    The search stops at the root of the git work tree (a folder holding ``.git``) or the
+    file system. When there is none, ``aimscheck.yaml`` (so the error names that file).
+    A config found above is returned relative to the working directory.
+    """
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / CONFIG_NAME
+        if candidate.is_file():
+            return Path(os.path.relpath(candidate, here)) if folder != here else Path(
+                CONFIG_NAME)
+        if (folder / ".git").exists():
+            break
+    return Path(CONFIG_NAME)
+
+
+def _config_default(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
+    if value is None or ctx.get_parameter_source(param.name or "") in (
+            click.core.ParameterSource.DEFAULT, click.core.ParameterSource.DEFAULT_MAP):
+        return discover_config() if value is None or str(value) == CONFIG_NAME else value
+    return value
+
+
 config_option = click.option(
-    "-c", "--config", "config_path", default="aimscheck.yaml", show_default=True,
+    "-c", "--config", "config_path", default=CONFIG_NAME, show_default=True,
+    envvar="AIMSCHECK_CONFIG", show_envvar=True, callback=_config_default,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="The config file; its paths are relative to it.")
+    help="The config file; its paths are relative to it. Default: aimscheck.yaml here or "
+    "in the nearest folder above (up to the git work tree's root).")
 as_of_option = click.option(
-    "--as-of", "as_of", metavar="DATE|TIMESTAMP",
+    "--as-of", "as_of", metavar="DATE|TIMESTAMP", envvar="AIMSCHECK_AS_OF", show_envvar=True,
     help="Evaluate as of this time (default: now, or the snapshot's with --evidence). "
     "A date means 00:00 UTC.")
 progress_option = click.option(
@@ -213,17 +252,70 @@ quiet_option = click.option(
     help="No summary line and no notes on stderr (errors and causes are still printed).")
 
 
+class FormatChoice(click.Choice[str]):
+    """The registered output formats, looked up when first needed (help, completion, use)."""
+
+    def __init__(self) -> None:
+        super().__init__([], case_sensitive=True)
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        """Every registered format name."""
+        return tuple(reporter_registry.names())
+
+    @choices.setter
+    def choices(self, _value: Any) -> None:
+        pass
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        """A registered format, or a usage error with a did-you-mean hint."""
+        if value in self.choices:
+            return value
+        from checker.registry import did_you_mean
+
+        hint = did_you_mean(str(value), list(self.choices))
+        self.fail(f"{value!r} is not one of {', '.join(map(repr, self.choices))}"
+                  + (f"; {hint}" if hint else ""), param, ctx)
+
+
+_SOFT_FAIL = "aimscheck.soft_fail"
+
+
+def _remember_soft_fail(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.meta[_SOFT_FAIL] = True
+
+
+soft_fail_option = click.option(
+    "--soft-fail", is_flag=True, expose_value=False, callback=_remember_soft_fail,
+    envvar="AIMSCHECK_SOFT_FAIL", show_envvar=True,
+    help="Report-only: exit 0 instead of 1 when findings fail (every report is still "
+    "written; config errors (2) and missing evidence (3) still fail). Also 'soft_fail: "
+    "true' in the config.")
+
+
 def common_options(fn: F) -> F:
-    """Config, as-of, formats and outputs, fail-on, progress, quiet."""
+    """Config, as-of, formats and outputs (default text), fail-on, soft-fail, progress, quiet."""
+    return _common_options(fn, "text")
+
+
+def common_options_for(default_format: str) -> Callable[[F], F]:
+    """:func:`common_options` for a command whose default format is ``default_format``."""
+    return functools.partial(_common_options, default_format=default_format)
+
+
+def _common_options(fn: F, default_format: str) -> F:
     fn = config_option(fn)
     fn = as_of_option(fn)
-    fn = click.option("-f", "--format", "formats", multiple=True,
-                      help="Output format (repeatable): " + ", ".join(
-                          reporter_registry.names()) + ". Default: text.")(fn)
+    fn = click.option("-f", "--format", "formats", multiple=True, type=FormatChoice(),
+                      help=f"Output format (repeatable). Default: {default_format}.")(fn)
     fn = click.option("-o", "--output", "outputs", multiple=True,
                       help="Output file for the format in the same position ('-' = stdout).")(fn)
     fn = click.option("--fail-on", type=click.Choice(SEVERITIES),
+                      envvar="AIMSCHECK_FAIL_ON", show_envvar=True,
                       help="Lowest severity that fails the run (default: the config's).")(fn)
+    fn = soft_fail_option(fn)
     fn = click.option("--sarif-root", type=click.Path(file_okay=False, path_type=Path),
                       expose_value=False, callback=_remember_sarif_root,
                       envvar="AIMSCHECK_SARIF_ROOT",
@@ -359,4 +451,10 @@ def finish(outcome: RunOutcome, *, quiet: bool = False, summary: bool = True,
         else:
             if not quiet:
                 click.echo(line, err=True)
-    sys.exit(outcome.result.exit_code if code is None else code)
+    final = outcome.result.exit_code if code is None else code
+    ctx = click.get_current_context(silent=True)
+    soft = (ctx is not None and bool(ctx.meta.get(_SOFT_FAIL))) or outcome.config.soft_fail
+    if final == 1 and soft:
+        click.echo("aimscheck: soft-fail: findings fail, exiting 0 (report-only)", err=True)
+        final = 0
+    sys.exit(final)

@@ -19,7 +19,14 @@ from checker.findings import ScanResult
 from checker.identity import IdentityIndex
 from checker.run import run
 
-from ._common import guard, parse_as_of_value, print_causes, request_from
+from ._common import (
+    as_of_option,
+    config_option,
+    guard,
+    parse_as_of_value,
+    print_causes,
+    request_from,
+)
 
 __all__ = ["loop_scan", "notify", "tickets", "tickets_sync"]
 
@@ -41,11 +48,8 @@ def loop_scan(loaded: LoadedConfig, as_of: datetime, *, waivers: Path | None,
 
 
 def _loop_options(fn: Any) -> Any:
-    fn = click.option("-c", "--config", "config_path", default="aimscheck.yaml",
-                      show_default=True, type=click.Path(dir_okay=False, path_type=Path),
-                      help="The config file.")(fn)
-    fn = click.option("--as-of", "as_of", metavar="DATE|TIMESTAMP",
-                      help="Evaluate as of this time (default: now).")(fn)
+    fn = config_option(fn)
+    fn = as_of_option(fn)
     fn = click.option("--waivers", type=click.Path(dir_okay=False, path_type=Path),
                       help="A waivers file (default: the config's 'waivers:').")(fn)
     fn = click.option("--history-url", envvar="AIMSCHECK_HISTORY_URL", metavar="URL",

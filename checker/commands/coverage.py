@@ -16,7 +16,7 @@ import click
 from checker.coverage import CoverageEntry, build_coverage
 from checker.rules import compile_rule, load_packs
 
-from ._common import guard, packs_from
+from ._common import config_option, guard, packs_from
 
 __all__ = ["coverage_payload", "rules_coverage"]
 
@@ -57,8 +57,7 @@ def _text(entries: list[CoverageEntry]) -> str:
 
 @click.command("coverage")
 @click.argument("packs", nargs=-1)
-@click.option("-c", "--config", "config_path", default="aimscheck.yaml",
-              type=click.Path(dir_okay=False, path_type=Path))
+@config_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format.")
 @guard

@@ -18,7 +18,7 @@ from checker.config import load_config
 from checker.errors import Diagnostic, UsageError
 from checker.run import run
 
-from ._common import guard, request_from
+from ._common import config_option, guard, request_from
 
 __all__ = ["diff", "evidence", "history"]
 
@@ -29,8 +29,7 @@ def evidence() -> None:
 
 
 @evidence.command("pull")
-@click.option("-c", "--config", "config_path", default="aimscheck.yaml", show_default=True,
-              type=click.Path(dir_okay=False, path_type=Path))
+@config_option
 @click.option("-o", "--output", "out_dir", required=True,
               type=click.Path(file_okay=False, path_type=Path),
               help="A new folder for the snapshot.")
@@ -128,9 +127,7 @@ def evidence_keygen(private: Path, public: Path) -> None:
 
 
 @click.command()
-@click.option("-c", "--config", "config_path", default="aimscheck.yaml", show_default=True,
-              type=click.Path(dir_okay=False, path_type=Path),
-              help="The history file is beside it (unless --history-url).")
+@config_option
 @click.option("--history-url", envvar="AIMSCHECK_HISTORY_URL", metavar="URL")
 @click.option("-n", "--limit", type=int, default=None, help="Only the last N scans.")
 @click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text")
@@ -162,8 +159,7 @@ def history(config_path: Path, history_url: str | None, limit: int | None, fmt: 
 @click.command()
 @click.argument("a", type=int, required=False)
 @click.argument("b", type=int, required=False)
-@click.option("-c", "--config", "config_path", default="aimscheck.yaml", show_default=True,
-              type=click.Path(dir_okay=False, path_type=Path))
+@config_option
 @click.option("--history-url", envvar="AIMSCHECK_HISTORY_URL", metavar="URL")
 @click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @guard

@@ -7,16 +7,24 @@ from typing import Any
 
 import click
 
+from checker import SOURCE_URL, __version__
 from checker.errors import Diagnostic, UsageError
 
 from ._common import guard, write_atomic
 
-__all__ = ["STARTER", "init"]
+__all__ = ["STARTER", "init", "schema_url"]
 
 
-STARTER = """\
+def schema_url(name: str = "config") -> str:
+    """The schema in the source repository at this release's tag (for editors)."""
+    raw = SOURCE_URL.replace("https://github.com/", "https://raw.githubusercontent.com/")
+    return f"{raw}/v{__version__}/checker/schemas/{name}.schema.json"
+
+
+STARTER = f"# yaml-language-server: $schema={schema_url()}\n" + """\
 # aimscheck configuration. Paths are relative to this file.
-# Docs: README.md; the format: checker/schemas/config.schema.json.
+# Docs: README.md; the format: checker/schemas/config.schema.json (with the adapters you
+# installed: 'aimscheck schema config -o aimscheck.schema.json' and point the line above at it).
 version: 1
 organisation: Example Ltd
 # The last link of every finding-owner chain: an active individual in HR.

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from pydantic import ValidationError
 
 from checker.availability import availability
@@ -35,7 +34,7 @@ from checker.timeutil import parse_ts
 
 from ._common import (
     as_of_option,
-    common_options,
+    common_options_for,
     config_option,
     emit,
     evidence_options,
@@ -90,7 +89,7 @@ def history_points(paths: tuple[Path, ...], current: ScanResult) -> tuple[Histor
 
 
 @click.command()
-@common_options
+@common_options_for("html")
 @run_options
 @click.option("--history", "history", multiple=True,
               type=click.Path(exists=True, path_type=Path),
@@ -145,7 +144,9 @@ def matrix_json(result: ScanResult) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
-def _env() -> Environment:
+def _env() -> Any:
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
     return Environment(loader=PackageLoader("checker", "templates"),
                        autoescape=select_autoescape(default=True, default_for_string=True),
                        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,

@@ -12,7 +12,7 @@ import click
 from checker.config import load_config
 from checker.errors import Diagnostic, UsageError
 
-from ._common import guard, packs_from
+from ._common import config_option, guard, packs_from
 from .coverage import rules_coverage
 
 __all__ = ["rules"]
@@ -25,8 +25,7 @@ def rules() -> None:
 
 @rules.command("list")
 @click.argument("packs", nargs=-1)
-@click.option("-c", "--config", "config_path", default="aimscheck.yaml",
-              type=click.Path(dir_okay=False, path_type=Path))
+@config_option
 @guard
 def rules_list(packs: tuple[str, ...], config_path: Path) -> None:
     """List the rules of the configured (or given) packs."""
@@ -41,8 +40,7 @@ def rules_list(packs: tuple[str, ...], config_path: Path) -> None:
 
 @rules.command("show")
 @click.argument("rule_id")
-@click.option("-c", "--config", "config_path", default="aimscheck.yaml",
-              type=click.Path(dir_okay=False, path_type=Path))
+@config_option
 @guard
 def rules_show(rule_id: str, config_path: Path) -> None:
     """Show one rule: text, params (with config overrides), checks and their arguments."""
@@ -110,8 +108,7 @@ def rules_show(rule_id: str, config_path: Path) -> None:
 
 @rules.command("validate")
 @click.argument("packs", nargs=-1)
-@click.option("-c", "--config", "config_path", default="aimscheck.yaml",
-              type=click.Path(dir_okay=False, path_type=Path))
+@config_option
 @guard
 def rules_validate(packs: tuple[str, ...], config_path: Path) -> None:
     """Validate rule files (schema, checks, arguments, references); no evidence is read."""
@@ -128,15 +125,19 @@ def rules_validate(packs: tuple[str, ...], config_path: Path) -> None:
 @rules.command("test")
 @click.argument("packs", nargs=-1)
 @click.option("-k", "select", help="Only rules whose id contains this text.")
+@config_option
 @guard
-def rules_test(packs: tuple[str, ...], select: str | None) -> None:
-    """Run each rule's test cases (<ID>.test.yaml beside the rule)."""
+def rules_test(packs: tuple[str, ...], select: str | None, config_path: Path) -> None:
+    """Run each rule's test cases (<ID>.test.yaml beside the rule).
+
+    Without PACKS: the config's rule packs (folders relative to it), else iso42001.
+    """
     from checker.casetest import run_pack_cases
 
-    names = list(packs) or ["iso42001"]
+    names, base = packs_from(packs, config_path)
     total = failed = 0
     for name in names:
-        for res in run_pack_cases(name, Path.cwd(), select=select):
+        for res in run_pack_cases(name, base or Path.cwd(), select=select):
             total += 1
             if res.ok:
                 click.echo(f"PASS {res.rule_id} :: {res.case}")

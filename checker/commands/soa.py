@@ -19,7 +19,15 @@ from checker.errors import Diagnostic, UsageError
 from checker.run import run
 from checker.soa import SoaFile, build_soa, load_soa, render_soa
 
-from ._common import evidence_options, guard, print_causes, request_from, write_atomic
+from ._common import (
+    as_of_option,
+    config_option,
+    evidence_options,
+    guard,
+    print_causes,
+    request_from,
+    write_atomic,
+)
 
 __all__ = ["soa"]
 
@@ -27,11 +35,8 @@ FORMATS = ("html", "csv", "markdown", "json")
 
 
 @click.command()
-@click.option("-c", "--config", "config_path", default="aimscheck.yaml", show_default=True,
-              type=click.Path(dir_okay=False, path_type=Path),
-              help="The config file; its paths are relative to it.")
-@click.option("--as-of", "as_of", metavar="DATE|TIMESTAMP",
-              help="Evaluate as of this time (default: now). A date means 00:00 UTC.")
+@config_option
+@as_of_option
 @click.option("--soa", "soa_path", type=click.Path(dir_okay=False, path_type=Path),
               help="The SoA decisions file (default: the config's 'soa:').")
 @click.option("-f", "--format", "formats", multiple=True, type=click.Choice(FORMATS),

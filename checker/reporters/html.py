@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
 from checker.findings import Finding, ScanResult
 from checker.timeutil import format_ts, parse_ts
 
@@ -129,6 +127,8 @@ class HtmlReporter(Reporter):
 
     def render(self, result: ScanResult) -> str:
         """Render the template."""
+        from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
         env = Environment(loader=PackageLoader("checker", "templates"),
                           autoescape=select_autoescape(default=True, default_for_string=True),
                           undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
