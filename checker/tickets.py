@@ -435,7 +435,8 @@ def _for_failing(f: Finding, t: ExistingTicket | None, accounts: _Accounts,
     for a, why in sorted(watchers.items()):
         if a not in known:
             ops.append(Op("watch", f"add watcher: {why}", {"account": a}))
-    if esc is not None and t.meta.get("escalated_to") != f.escalated_to.id:  # type: ignore[union-attr]
+    esc_id = f.escalated_to.id if f.escalated_to is not None else None
+    if esc is not None and t.meta.get("escalated_to") != esc_id:
         actions.append("escalate")
         ops.append(Op("comment", f"comment: escalated to {esc[1]}",
                       {"text": _esc_text(f, esc[1])}))
