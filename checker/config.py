@@ -165,6 +165,9 @@ class Config(_Strict):
         "finding failing for at least after_days is escalated to the step's target.")
     notify: NotifyConfig | None = Field(
         default=None, description="'aimscheck notify': one digest per person who must act.")
+    prepared_by: str | None = Field(
+        default=None, description="Who prepares the assessment (name and role), printed in "
+        "the report's document-control block.")
     soa: str | None = Field(
         default=None, description="The Statement of Applicability decisions file (relative "
         "to the config): per Annex A control, applicable or not, the justification and the "

@@ -229,6 +229,12 @@ class ScanResult(_Frozen):
     unmatched: tuple[UnmatchedRecords, ...] = Field(
         default=(), description="Per source and kind: records that attach to no known person.")
     findings: tuple[Finding, ...] = ()
+    rule_pack_digest: str | None = Field(
+        default=None, description="SHA-256 over the rule files of the packs used.")
+    config_digest: str | None = Field(
+        default=None, description="SHA-256 of the config file's bytes.")
+    prepared_by: str | None = Field(
+        default=None, description="Who prepared the assessment (config 'prepared_by').")
     corrective_action_days: dict[str, int] = Field(
         default_factory=dict, description="Days from first sighting to the due date of a "
         "failing finding, by severity (settings.corrective_action_days).")

@@ -20,6 +20,7 @@ and diagnostics in a :class:`RunOutcome`, and progress goes to an observer.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -40,7 +41,7 @@ from .adapters import (
 )
 from .config import Config, LoadedConfig, pydantic_diagnostics
 from .engine import NO_TARGET, evaluate, exit_code_for, summarise
-from .errors import ConfigError, Diagnostic, EvidenceError, UsageError, redact
+from .errors import AimscheckError, ConfigError, Diagnostic, EvidenceError, UsageError, redact
 from .evidence import RECORD_TYPES, EvidenceBundle
 from .findings import (
     FAILING,
@@ -742,6 +743,10 @@ def run(req: ScanRequest) -> RunOutcome:
         rule_packs=tuple(cfg.rule_packs), sources=tuple(statuses), unmatched=unmatched,
         findings=tuple(findings), closed=closed, summary=summary, exit_code=code,
         corrective_action_days=dict(cfg.settings.corrective_action_days),
+        rule_pack_digest=_rule_pack_digest(cfg, req.loaded.base_dir),
+        config_digest="sha256:" + hashlib.sha256(req.loaded.path.read_bytes()).hexdigest()
+        if req.loaded.path.is_file() else None,
+        prepared_by=cfg.prepared_by,
         coverage=coverage_rows(plan.rules),
         matrix=build_matrix(store, plan.rules, as_of, cfg.settings),
         links=evidence_links(collected.bundle, {e for f in findings for e in f.evidence}),
@@ -756,6 +761,16 @@ def run(req: ScanRequest) -> RunOutcome:
     return RunOutcome(result, store, collected, fixed, cfg, timings, notes,
                       source_causes(collected, [*dups, *(d for ds in unsourced.values()
                                                          for d in ds), *strict.diagnostics]))
+
+
+def _rule_pack_digest(cfg: Config, base_dir: Path) -> str | None:
+    """The packs' digest for the report's document control (None if a pack moved away)."""
+    from .locker import rule_pack_digest
+
+    try:
+        return rule_pack_digest(cfg.rule_packs, base_dir)
+    except (OSError, AimscheckError):
+        return None
 
 
 def record_history(outcome: RunOutcome) -> str:

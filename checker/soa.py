@@ -214,7 +214,7 @@ _CSV_FIELDS = ("id", "title", "applicable", "justification", "basis", "link",
 
 
 def _csv(rows: Iterable[SoaRow]) -> str:
-    from .commands.reports import csv_safe
+    from .reporters._common import csv_safe
 
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")

@@ -27,7 +27,7 @@ from checker.availability import availability
 from checker.errors import Diagnostic, UsageError
 from checker.evidence import Person
 from checker.findings import FAILING, HistoryPoint, MatrixRow, ScanResult
-from checker.reporters._common import readiness_pct, who
+from checker.reporters._common import csv_safe, readiness_pct, who
 from checker.run import RunOutcome, run
 from checker.store import EvidenceStore
 from checker.timeutil import parse_ts
@@ -50,12 +50,7 @@ from ._common import (
 __all__ = ["csv_safe", "history_points", "matrix", "matrix_csv", "matrix_html", "matrix_json",
            "owners", "report"]
 
-_CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
-
-def csv_safe(value: str) -> str:
-    """Neutralise a cell a spreadsheet would run as a formula (OWASP CSV injection)."""
-    return "'" + value if value.startswith(_CSV_TRIGGERS) else value
 
 
 def _point(r: ScanResult) -> HistoryPoint:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import github, html, jsonout, junit, markdown, oscal, sarif, text
+from . import github, html, jsonout, junit, markdown, oscal, population, sarif, text
 from .base import Reporter, register_reporter, reporter_registry
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "junit",
     "markdown",
     "oscal",
+    "population",
     "register_reporter",
     "reporter_registry",
     "sarif",

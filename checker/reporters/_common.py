@@ -33,6 +33,14 @@ __all__ = [
 ]
 
 
+_CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: str) -> str:
+    """Neutralise a cell a spreadsheet would run as a formula (OWASP CSV injection)."""
+    return "'" + value if value.startswith(_CSV_TRIGGERS) else value
+
+
 #: ``path/to/file.ext:LINE`` — a locator that points at a line of a file.
 _FILE_LINE = re.compile(r"^(?P<path>[^\s:]+\.[A-Za-z0-9]+):(?P<line>[1-9][0-9]*)$")
 

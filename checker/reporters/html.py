@@ -19,6 +19,7 @@ from ._common import (
     clause_groups,
     definition_site,
     failing,
+    group_by_rule,
     neutralise_document,
     readiness,
     verdict,
@@ -147,6 +148,8 @@ class HtmlReporter(Reporter):
             status_label=_STATUS_LABEL,
             warns=[f for f in result.findings if f.status == "warn"],
             actions=_actions(result),
+            population=list(group_by_rule(sorted(
+                result.findings, key=lambda f: (f.rule_id, f.target))).items()),
             waived=sorted((f for f in result.findings if f.status == "waived"),
                           key=lambda f: (f.rule_id, f.target)),
         )

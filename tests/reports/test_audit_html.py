@@ -110,3 +110,36 @@ def test_report_is_printable_to_pdf(audited: ScanResult, tmp_path: Path) -> None
     res = run_chromium(page, tmp_path, f"--print-to-pdf={pdf}", "--no-pdf-header-footer")
     assert res.returncode == 0, res.stderr[-2000:]
     assert pdf.read_bytes()[:5] == b"%PDF-"
+
+
+def test_population_appendix_and_csv_cover_every_decision(audited: ScanResult, dom: str) -> None:
+    import csv
+    import io
+
+    from checker.reporters.population import PopulationReporter
+
+    rows = list(csv.DictReader(io.StringIO(PopulationReporter().render(audited))))
+    assert len(rows) == len(audited.findings)
+    assert {r["status"] for r in rows} >= {"pass", "fail", "not_applicable", "waived"}
+    for r in rows:
+        assert r["reason"], r  # not applicable too says why
+        assert r["owner"], r
+    waived = next(r for r in rows if r["status"] == "waived")
+    assert "Arjun Mehta" in waived["waiver"]
+    # the HTML appendix lists every rule's population, failing rows point at their entry
+    rules = {f.rule_id for f in audited.findings}
+    for rule_id in rules:
+        assert f'id="pop-{rule_id}"' in dom
+    assert dom.count('<table class="population">') == len(rules)
+
+
+def test_document_control_block(audited: ScanResult, dom: str) -> None:
+    block = re.search(r'<table id="document-control".*?</table>', dom, re.S)
+    assert block is not None
+    text = block.group(0)
+    assert audited.organisation in text
+    assert audited.as_of in text
+    assert audited.rule_pack_digest
+    assert audited.rule_pack_digest in text
+    assert audited.config_digest
+    assert audited.config_digest in text
