@@ -705,8 +705,12 @@ def run(req: ScanRequest) -> RunOutcome:
                                      kinds=("person", "release", "subject"), records=0,
                                      diagnostics=tuple(d.one_line() for d in dups)))
     unmatched = unmatched_records(store)
-    strict = _strict_unmatched(statuses, unmatched, collected.bundle.strict_sources,
-                               store.incomplete)
+    # Sources configured with `unknown_people: error` (read from the config too, so a
+    # replayed snapshot keeps the rule).
+    strict_names = collected.bundle.strict_sources | {
+        str(e.get("name", e.get("adapter") or f"source{i}"))
+        for i, e in enumerate(cfg.sources) if e.get("unknown_people") == "error"}
+    strict = _strict_unmatched(statuses, unmatched, strict_names, store.incomplete)
     statuses = strict.statuses
     only: set[str] | None = None
     gate_info: dict[str, str] | None = None
