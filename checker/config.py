@@ -121,6 +121,15 @@ class RuleOverride(_Strict):
         default_factory=dict, description="Overrides of the rule's declared params."
     )
     severity: Severity | None = Field(default=None, description="Overrides the severity.")
+    applies_to: list[str] | None = Field(
+        default=None, min_length=1,
+        description="Overrides the target kinds the rule applies to (each must be one the "
+        "rule's checks understand), e.g. [ai_system] to check backups of AI systems only.")
+    finding_owner: list[str] | None = Field(
+        default=None, min_length=1,
+        description="Overrides the rule's finding-owner chain (role tokens: primary, backup, "
+        "risk_owner, system.risk_owner, model.primary, assignee, registered_by …); the "
+        "accountable executive always ends it.")
 
 
 class Config(_Strict):
@@ -145,6 +154,13 @@ class Config(_Strict):
     rules: dict[str, RuleOverride] = Field(
         default_factory=dict, description="Per-rule overrides, by rule id."
     )
+    finding_owners: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Finding-owner chain per target kind for every rule (e.g. {ai_system: "
+        "[primary, backup, risk_owner], release: [system.risk_owner, system.primary], "
+        "incident: [system.risk_owner, assignee]}); a rule's own `finding_owner` override "
+        "wins; kinds not listed keep each rule's chain. `aimscheck rules show` prints the "
+        "effective chains.")
     fail_on: Severity = Field(
         default=Severity.LOW, description="Lowest severity of a failing finding that fails the run."
     )

@@ -75,7 +75,6 @@ def evaluate(
     # Many rules share a finding-owner chain: resolve each (target, chain) once.
     owners: dict[tuple[int, tuple[str, ...]], tuple[OwnerRef | None, OwnerRef | None]] = {}
     for rule in rules:
-        chain = tuple(rule.finding_owner)
         missing = sorted(k for k in rule.needs if k in store.incomplete)
         ctx = EvalContext(store, as_of, config.settings, rule.params, gate_release)
         matched = 0
@@ -106,6 +105,7 @@ def evaluate(
                                       "rule's params reach past year 9999",
                                       (locator(target),))
                 matched += 1
+                chain = tuple(rule.chain_for(kind))
                 okey = (id(target), chain)
                 if okey not in owners:
                     o, d = resolve_owner(store, target, list(chain), exec_, as_of,

@@ -100,6 +100,12 @@ class CompiledRule:
     line: int = 1
     description: str = ""
     tags: list[str] = field(default_factory=list)
+    #: target kind → finding-owner chain, where the config sets one (else ``finding_owner``)
+    owner_by_kind: dict[str, list[str]] = field(default_factory=dict)
+
+    def chain_for(self, kind: str) -> list[str]:
+        """The effective finding-owner chain for targets of ``kind``."""
+        return self.owner_by_kind.get(kind, self.finding_owner)
 
     @property
     def needs(self) -> frozenset[str]:
@@ -411,6 +417,10 @@ def compile_rules(rules: Iterable[LoadedRule], config: Config,
                                              key=True) if config_located else
                          Diagnostic("config", 0, 0, "E205", msg, hint))
         compiled, d = compile_rule(rule, overrides, ov.severity if ov else None)
+        if compiled is not None:
+            d.extend(_apply_ownership(compiled, ov.applies_to if ov else None,
+                                      ov.finding_owner if ov else None, config,
+                                      config_located))
         if config_located is not None and d and overrides:
             # the bad value came from the config: point there as well
             diags.append(config_located.diag(("rules", rid, "params"), "E203",
@@ -421,3 +431,30 @@ def compile_rules(rules: Iterable[LoadedRule], config: Config,
     if diags:
         raise RuleError(sorted(diags))
     return out
+
+
+def _apply_ownership(rule: CompiledRule, applies_to: list[str] | None,
+                     finding_owner: list[str] | None, config: Config,
+                     located: Located | None) -> list[Diagnostic]:
+    """The config's ``applies_to`` / ``finding_owner`` overrides and per-kind chains."""
+    diags: list[Diagnostic] = []
+    if applies_to is not None:
+        allowed: set[str] | None = None
+        for c in (*rule.where, *rule.require):
+            kinds = c.target_kinds
+            if kinds is not None:
+                allowed = set(kinds) if allowed is None else allowed & kinds
+        bad = [k for k in applies_to if allowed is not None and k not in allowed]
+        if bad:
+            msg = (f"rule {rule.id} cannot apply to {', '.join(bad)}: its checks understand "
+                   f"{', '.join(sorted(allowed or ()))}")
+            diags.append(located.diag(("rules", rule.id, "applies_to"), "E211", msg)
+                         if located else Diagnostic("config", 0, 0, "E211", msg))
+        else:
+            rule.applies_to = list(applies_to)
+    if finding_owner is not None:
+        rule.finding_owner = list(finding_owner)
+    else:
+        rule.owner_by_kind = {k: list(v) for k, v in config.finding_owners.items()
+                              if k in rule.applies_to}
+    return diags

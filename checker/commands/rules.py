@@ -58,19 +58,39 @@ def rules_show(rule_id: str, config_path: Path) -> None:
     r = found[rule_id]
     d = r.data
     overrides: dict[str, Any] = {}
+    applies_to = list(d["applies_to"])
+    chain = list(d["finding_owner"])
+    by_kind: dict[str, list[str]] = {}
     if config_path.exists():
-        ov = load_config(config_path).config.rules.get(rule_id)
+        cfg = load_config(config_path).config
+        ov = cfg.rules.get(rule_id)
         overrides = dict(ov.params) if ov else {}
+        if ov is not None and ov.applies_to:
+            applies_to = list(ov.applies_to)
+        if ov is not None and ov.finding_owner:
+            chain = list(ov.finding_owner)
+        else:
+            by_kind = {k: v for k, v in cfg.finding_owners.items() if k in applies_to}
     click.echo(f"{r.id}: {d['title']}")
     click.echo(f"  file:          {r.located.file}")
     click.echo(f"  severity:      {d['severity']}"
                + ("  (good practice supporting the references)" if d.get("good_practice")
                   else ""))
-    click.echo(f"  applies to:    {', '.join(d['applies_to'])}")
+    click.echo(f"  applies to:    {', '.join(applies_to)}"
+               + ("  (config)" if applies_to != list(d["applies_to"]) else ""))
     for fw, ids in d["references"].items():
         click.echo(f"  {fw + ':':14} {', '.join(ids)}")
     click.echo(f"  gates:         {', '.join(d.get('gates') or []) or '-'}")
-    click.echo(f"  finding owner: {' → '.join(d['finding_owner'])} → accountable_executive")
+    shown = " → ".join([*chain, "accountable_executive"])
+    if by_kind:
+        for kind in applies_to:
+            kchain = by_kind.get(kind, chain)
+            tag = "  (config finding_owners)" if kind in by_kind else ""
+            click.echo(f"  finding owner ({kind}): "
+                       f"{' → '.join([*kchain, 'accountable_executive'])}{tag}")
+    else:
+        click.echo(f"  finding owner: {shown}"
+                   + ("  (config)" if chain != list(d["finding_owner"]) else ""))
     if d.get("description"):
         click.echo(f"\n{d['description'].strip()}")
     click.echo(f"\nRemediation: {d['remediation']}")
@@ -79,8 +99,11 @@ def rules_show(rule_id: str, config_path: Path) -> None:
         click.echo("\nParams (override in aimscheck.yaml under rules: "
                    f"{rule_id}: params:):")
         for k, v in params.items():
-            cur = f"  (config: {json.dumps(overrides[k])})" if k in overrides else ""
-            click.echo(f"  {k} = {json.dumps(v)}{cur}")
+            if k in overrides:
+                click.echo(f"  {k} = {json.dumps(overrides[k])}  (config; rule default "
+                           f"{json.dumps(v)})")
+            else:
+                click.echo(f"  {k} = {json.dumps(v)}")
     used: list[str] = []
 
     def walk(conds: list[Any]) -> None:
