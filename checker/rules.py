@@ -448,8 +448,8 @@ def _apply_ownership(rule: CompiledRule, applies_to: list[str] | None,
         if bad:
             msg = (f"rule {rule.id} cannot apply to {', '.join(bad)}: its checks understand "
                    f"{', '.join(sorted(allowed or ()))}")
-            diags.append(located.diag(("rules", rule.id, "applies_to"), "E211", msg)
-                         if located else Diagnostic("config", 0, 0, "E211", msg))
+            diags.append(located.diag(("rules", rule.id, "applies_to"), "E206", msg)
+                         if located else Diagnostic("config", 0, 0, "E206", msg))
         else:
             rule.applies_to = list(applies_to)
     if finding_owner is not None:

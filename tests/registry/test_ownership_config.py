@@ -68,5 +68,5 @@ def test_applies_to_a_kind_the_checks_do_not_understand_is_a_config_error(
     demo_copy.write_text(text, "utf-8")
     res = run_cli("scan", "-c", demo_copy, "--as-of", AS_OF)
     assert res.returncode == 2
-    assert "E211" in res.stderr
+    assert "E206" in res.stderr
     assert "cannot apply to risk" in res.stderr
