@@ -129,7 +129,8 @@ def _engine_url(url: str) -> str:
 def shown_url(url: str) -> str:
     """The URL without its password, for messages."""
     try:
-        return sa.make_url(url).render_as_string(hide_password=True)
+        # the password, and any secret in the query (``?password=`` for some drivers)
+        return redact(sa.make_url(url).render_as_string(hide_password=True))
     except ArgumentError:
         return "(unparseable URL)"
 

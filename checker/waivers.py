@@ -38,13 +38,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .availability import availability
 from .config import Settings
 from .errors import ConfigError, Diagnostic
+from .evidence import Subject
 from .findings import Finding, WaiverRef
 from .registry import did_you_mean
 from .severity import Severity
@@ -233,11 +234,43 @@ def _problem(w: Waiver, f: Finding, store: EvidenceStore, as_of: datetime,
         return (f"approver {approver.name} of waiver {w.id} owns this finding and cannot "
                 "waive it")
     ra = w.risk_acceptance
-    if (store.subject(ra) is None and ra not in record_ids
-            and not any(r.id == ra for r in store.reviews())):
+    risk = store.subject(ra)
+    records = [r for r in store.reviews() if r.id == ra]
+    if risk is None and ra not in record_ids and not records:
         return (f"risk acceptance {ra!r} of waiver {w.id} is not in the evidence (a risk in "
                 "the register, or a review or approval record)")
+    if not _accepts(store, ra, risk, records, f):
+        return (f"risk acceptance {ra!r} of waiver {w.id} is not about {f.target}: an "
+                "acceptance only counts for the subject it names (the risk itself, a risk "
+                "of the same AI system, or a review/approval of that subject)")
     return None
+
+
+def _accepts(store: EvidenceStore, ra: str, risk: Subject | None, reviews: list[Any],
+             f: Finding) -> bool:
+    """True when the risk acceptance ``ra`` names the waived finding's subject.
+
+    An acceptance found somewhere in the evidence is not enough: a risk accepted for one
+    system must not waive a finding on another.
+    """
+    target = store.subject(f.target_id, f.target_kind) if f.target_kind != "person" else None
+    names = {f.target.casefold(), f.target_id.casefold()}
+    systems = {f.target_id.casefold()}
+    if target is not None:
+        system = target.attributes.get("system")
+        if isinstance(system, str):
+            systems.add(system.casefold())
+    if risk is not None:
+        if risk.key.casefold() in names or risk.id.casefold() in names:
+            return True
+        sys_ = risk.attributes.get("system")
+        if isinstance(sys_, str) and sys_.casefold() in systems:
+            return True
+    for r in reviews:
+        if r.subject.strip().casefold() in names | systems:
+            return True
+    return any(a.id == ra and a.subject.strip().casefold() in names | systems
+               for a in store.approvals_for(f.target_id))
 
 
 def apply_waivers(findings: list[Finding], waivers: WaiverFile, store: EvidenceStore,

@@ -382,6 +382,10 @@ FAIL_CLOSED += [
          "approvals.jsonl"),
     Case("hr-latin1-byte-on-line-4", HR, latin1_line(4), 3, "E300", f"{HR}:4"),
     Case("jsonl-latin1-byte-on-line-4", REV, latin1_line(4), 3, "E300", f"{REV}:4"),
+    Case("control-characters-neutralised-in-text", HR, replace(
+        "Yusuf,Demir", '"Yusuf\x1b[2J\rPASS: forged\nPASS: all",Demir'), 1, None,
+         "Yusuf\\x1b[2J\\x0dPASS: forged\\x0aPASS: all Demir",
+         forbid=("\x1b", "\rPASS: forged", "\nPASS: all")),
     Case("hr-header-preview-bounded", HR, text(lambda s: s.replace(
         "work_email", "mail\x1b[2J" + ",x" * 500 + ",SECRET-AT-THE-END", 1)), 3, "E301",
          f"{HR}:1", forbid=("SECRET-AT-THE-END", "\x1b[2J")),

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from tests.faults.configs import source, write_org
-from tests.faults.server import FaultServer, serve
+from tests.faults.server import FaultServer, closed_port, serve
 
 AIMSCHECK = str(Path(sys.executable).with_name("aimscheck"))
 FORMATS = ("text", "json", "junit", "html", "markdown", "sarif", "oscal")
@@ -143,3 +143,65 @@ def test_no_canary_in_any_output(fault: str, server: FaultServer, tmp_path: Path
     echoed = server.auth
     assert any(ENV_CANARIES["SCIM_TOKEN"] in a for a in echoed)
     assert any(FILE_CANARIES["scim-token.txt"] in a for a in echoed)
+
+
+# -- issue 17: credentials inside URLs, mis-pasted tokens, history --------------------------
+
+URL_CANARIES = ("CANARY-url-password-1f2e3d", "CANARY-url-user-token-4a5b6c",
+                "CANARY-query-token-7d8e9f", "CANARY-db-password-0a1b2c")
+
+
+def _url_sources(port: int) -> list[dict[str, Any]]:
+    base = f"http://127.0.0.1:{port}"
+    return [
+        # user-info with a password, and a token as the whole user-info, and a query secret
+        {"adapter": "scim", "name": "scim-userinfo",
+         **source("scim", base, url=f"http://svc:{URL_CANARIES[0]}@127.0.0.1:{port}/scim/v2"
+                  f"?access_token={URL_CANARIES[2]}")},
+        {"adapter": "mlflow", "name": "mlflow-token-userinfo",
+         **source("mlflow", base, tracking_uri=f"http://{URL_CANARIES[1]}@127.0.0.1:{port}")},
+    ]
+
+
+def test_url_credentials_never_printed(tmp_path: Path) -> None:
+    port = closed_port()
+    config = write_org(tmp_path / "org", _url_sources(port))
+    env = {**os.environ, "SCIM_TOKEN": "scim-token-x1", "MLFLOW_TRACKING_TOKEN": "mlf-x1"}
+    history = f"sqlite:///{tmp_path / 'history.sqlite'}?password={URL_CANARIES[3]}"
+    out = tmp_path / "out"
+    args = ["scan", "-c", str(config), "--as-of", "2026-11-30", "--no-progress", "--record",
+            "--history-url", history]
+    for fmt in FORMATS:
+        args += ["-f", fmt, "-o", str(out / f"report.{fmt}")]
+    scan = _run(args, env)
+    assert scan.returncode == 3, scan.stdout[-3000:] + scan.stderr[-3000:]
+    assert "aimscheck debug" in scan.stderr
+    assert "scim-userinfo" in scan.stderr + scan.stdout  # the sources did fail, visibly
+    snapshot = tmp_path / "snapshot"
+    pull = _run(["evidence", "pull", "-c", str(config), "-o", str(snapshot), "--as-of",
+                 "2026-11-30", "--no-progress"], env)
+    assert pull.returncode == 3, pull.stderr[-3000:]
+    texts = {"scan stdout": scan.stdout, "scan stderr": scan.stderr,
+             "pull stdout": pull.stdout, "pull stderr": pull.stderr}
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert len(files) == len(FORMATS)
+    files += [p for p in snapshot.rglob("*") if p.is_file()]
+    files += [p for p in tmp_path.glob("history.sqlite*") if p.is_file()]
+    assert any(p.name == "history.sqlite" for p in files)  # the scan was recorded
+    for path in files:
+        texts[str(path.relative_to(tmp_path))] = path.read_bytes().decode("utf-8", "replace")
+    leaks = [(where, c) for where, text in texts.items() for c in URL_CANARIES if c in text]
+    assert leaks == []
+
+
+def test_token_pasted_into_an_env_field_is_not_repeated(tmp_path: Path) -> None:
+    pasted = "CANARY-pasted-token-2c3d4e5f6a"
+    config = write_org(tmp_path / "org", [
+        {"adapter": "scim", "name": "scim", **source("scim", "http://127.0.0.1:9",
+                                                     token_env=pasted)}])
+    res = _run(["scan", "-c", str(config), "--as-of", "2026-11-30", "-f", "json"],
+               dict(os.environ))
+    assert res.returncode == 2
+    assert " E123 " in res.stderr
+    assert "token_env" in res.stderr
+    assert pasted not in res.stdout + res.stderr

@@ -107,6 +107,8 @@ def test_expiring_soon_is_warned(scanned: tuple[list[Finding], EvidenceStore]) -
     ({"approved_by": "nobody@northwind.example"}, "is not a known person"),
     ({"expiry": date(2027, 11, 1)}, "the policy allows at most 180 for medium rules"),
     ({"risk_acceptance": "RA-404"}, "risk acceptance 'RA-404'"),
+    # issue 17: an acceptance must be about the waived subject, not any risk in the register
+    ({"risk_acceptance": "RSK-001"}, "is not about risk/RSK-004"),
     ({"start": date(2026, 12, 15), "expiry": date(2027, 1, 31)}, "starts on 2026-12-15"),
 ])
 def test_invalid_waiver_fails_with_reason(scanned: tuple[list[Finding], EvidenceStore],
