@@ -114,6 +114,7 @@ CODES: dict[str, Code] = code_table((
     ("E208", "the config overrides a rule that does not exist"),
     ("E209", "no rule test cases found"),
     ("E210", "rule pack not found"),
+    ("E211", "a check or reporter plugin (entry point) cannot be registered"),
     # E300–E319 file adapters and merging
     ("E300", "the source cannot be read"),
     ("E301", "a configured column is missing from the header, or appears twice"),

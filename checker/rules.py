@@ -23,6 +23,7 @@ import jsonschema
 from pydantic import ValidationError
 
 from .checks import check_registry
+from .checks import load_plugins as load_check_plugins
 from .checks.base import Check
 from .checks.logic import AllCheck
 from .config import Config, pydantic_diagnostics
@@ -244,6 +245,8 @@ def load_packs(names: Sequence[str], base_dir: Path | None = None) -> list[Loade
                 continue
             seen[rule.id] = rule
             rules.append(rule)
+    # A check plugin that failed to load could be the one a rule names: stop (fail closed).
+    diags.extend(load_check_plugins())
     # compile once with defaults so that check names and arguments are validated too
     for rule in rules:
         _, d = compile_rule(rule, {})

@@ -27,6 +27,7 @@ from checker.errors import AimscheckError, Diagnostic, UsageError, redact
 from checker.findings import ScanResult
 from checker.outputs import check_outputs, config_inputs, write_atomic
 from checker.registry import UnknownName
+from checker.reporters import load_plugins as load_reporter_plugins
 from checker.reporters import reporter_registry
 from checker.reporters._common import summary_line
 from checker.run import GateSpec, RunOutcome, ScanRequest, record_history
@@ -137,6 +138,9 @@ def emit(result: ScanResult, formats: tuple[str, ...], outputs: tuple[str, ...])
     if len(outs) > len(fmts):
         raise UsageError(Diagnostic("-o", 0, 0, "E002", "more -o/--output than --format",
                                     "give one --format per -o, in the same order"))
+    broken = load_reporter_plugins()
+    if broken:  # a broken format plugin: write nothing (fail closed)
+        raise UsageError(broken)
     reporters = []
     for f in fmts:
         try:
@@ -260,7 +264,8 @@ class FormatChoice(click.Choice[str]):
 
     @property
     def choices(self) -> tuple[str, ...]:
-        """Every registered format name."""
+        """Every registered format name, plugins included (their problems stop `emit`)."""
+        load_reporter_plugins()
         return tuple(reporter_registry.names())
 
     @choices.setter
