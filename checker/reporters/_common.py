@@ -12,9 +12,11 @@ from typing import Any
 from checker.findings import FAILING, CoverageRow, Finding, OwnerRef, ScanResult
 
 __all__ = [
+    "CauseGroup",
     "ClauseGroup",
     "Readiness",
     "Worklist",
+    "by_cause",
     "clause_groups",
     "config_path",
     "definition_site",
@@ -261,13 +263,49 @@ class Worklist:
     items: list[Finding] = field(default_factory=list)
 
 
-def worklists(result: ScanResult) -> list[Worklist]:
+#: The message of an ``error`` finding whose evidence was incomplete (``checker.engine``).
+_INCOMPLETE = re.compile(r"^evidence incomplete \([^)]*\): (?P<cause>.+)$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class CauseGroup:
+    """Every ``error`` finding one broken source caused: the cause once, then the findings."""
+
+    cause: str
+    findings: tuple[Finding, ...]
+
+    @property
+    def rules(self) -> list[str]:
+        """The rules affected, sorted."""
+        return sorted({f.rule_id for f in self.findings})
+
+
+def by_cause(findings: list[Finding]) -> tuple[list[Finding], list[CauseGroup]]:
+    """Split failing findings: the others, and the evidence-incomplete errors by cause.
+
+    One HR column typo makes hundreds of findings ``error`` with the same cause; the
+    reports for people name the cause once and count what it affects (JSON, JUnit and
+    SARIF keep every finding).
+    """
+    rest: list[Finding] = []
+    groups: dict[str, list[Finding]] = {}
+    for f in findings:
+        m = _INCOMPLETE.match(f.message) if f.status == "error" else None
+        if m is None:
+            rest.append(f)
+        else:
+            groups.setdefault(m["cause"], []).append(f)
+    return rest, [CauseGroup(c, tuple(fs)) for c, fs in groups.items()]
+
+
+def worklists(result: ScanResult, findings: list[Finding] | None = None) -> list[Worklist]:
     """Failing findings per finding owner: most items first, each list by severity, rule.
 
     Findings carry no dates, so "oldest first" falls back to severity, then rule id.
+    ``findings`` (default: every failing finding) chooses which ones are listed.
     """
     by: dict[str, Worklist] = {}
-    for f in failing(result):
+    for f in failing(result) if findings is None else findings:
         by.setdefault(f.owner.id, Worklist(f.owner)).items.append(f)
     return sorted(by.values(), key=lambda w: (-len(w.items), w.owner.name, w.owner.id))
 

@@ -16,6 +16,7 @@ from checker.findings import Finding, ScanResult
 from checker.timeutil import format_ts, parse_ts
 
 from ._common import (
+    by_cause,
     clause_groups,
     definition_site,
     failing,
@@ -135,14 +136,14 @@ class HtmlReporter(Reporter):
                           undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                           keep_trailing_newline=True)
         bars, bars_h = _bars(result, 300)
-        fails = failing(result)
+        fails, groups = by_cause(failing(result))
         rows = readiness(result)
         page = env.get_template("report.html.j2").render(
             r=result, verdict=verdict(result), who=who,
             clauses=[x for x in rows if x.row.family == "clause"],
             controls=[x for x in rows if x.row.family == "annex_a"],
             bars=bars, bars_h=bars_h, history=_history(result, 560, 140),
-            worklists=worklists(result), fails=fails,
+            worklists=worklists(result, fails), fails=fails, cause_groups=groups,
             site=lambda f: definition_site(f, result),
             href=lambda loc: evidence_href(loc, result.links),
             status_label=_STATUS_LABEL,

@@ -12,7 +12,7 @@ import re
 
 from checker.findings import Finding, ScanResult
 
-from ._common import failing, neutralise, neutralise_lines, verdict, who
+from ._common import by_cause, failing, neutralise, neutralise_lines, verdict, who
 from .base import Reporter, register_reporter
 
 __all__ = ["MarkdownReporter", "md_escape"]
@@ -79,8 +79,17 @@ class MarkdownReporter(Reporter):
             out.append("**Unmatched records** (name no known person): " + ", ".join(
                 md_escape(f"{u.source}: {u.count} {u.kind} (first {u.first[0]})")
                 for u in result.unmatched))
-        fails = failing(result)
+        fails, groups = by_cause(failing(result))
         out.append("")
+        if groups:
+            out.append("| evidence incomplete: cause | error findings | rules |")
+            out.append("|---|---:|---|")
+            for grp in groups:
+                out.append(f"| {md_escape(grp.cause)} | {len(grp.findings)} | "
+                           f"{md_escape(', '.join(grp.rules))} |")
+            out.append("")
+        if not fails and groups:
+            return neutralise_lines([*out, *_waived(result), *_coverage(result)])
         if not fails:
             out.append("Nobody needs to act: no failing findings.")
             return neutralise_lines([*out, *_waived(result), *_coverage(result)])

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from checker.findings import Finding, ScanResult
 
-from ._common import neutralise_lines, summary_line
+from ._common import by_cause, neutralise_lines, summary_line
 from ._gate import render_gate
 from .base import Reporter, register_reporter
 
@@ -53,11 +53,26 @@ class TextReporter(Reporter):
                 out.append(f"  {u.source}: {u.count} {u.kind} record{'s' if u.count != 1 else ''}"
                            f" — first: {', '.join(u.first)}"
                            f" (handles {', '.join(repr(h) for h in u.handles)})")
-        failing = [f for f in result.findings if f.status in ("fail", "error")]
+        failing, groups = by_cause([f for f in result.findings if f.status in ("fail", "error")])
         by_owner: dict[str, list[Finding]] = defaultdict(list)
         for f in failing:
             by_owner[_person(f)].append(f)
         out.append("")
+        if groups:
+            n = sum(len(g.findings) for g in groups)
+            out.append(f"Evidence incomplete — {n} finding{'s' if n != 1 else ''} are errors, "
+                       f"by cause")
+            for grp in groups:
+                k = len(grp.findings)
+                out.append(f"  {grp.cause}")
+                shown = ", ".join(f"{f.rule_id} {f.target}" for f in grp.findings[:6])
+                more = f" and {k - 6} more" if k > 6 else ""
+                out.append(f"    {k} finding{'s' if k != 1 else ''} in {len(grp.rules)} "
+                           f"rule{'s' if len(grp.rules) != 1 else ''}: {shown}{more}")
+                owners = sorted({_person(f) for f in grp.findings})
+                out.append(f"    owners: {', '.join(owners[:5])}"
+                           + (f" and {len(owners) - 5} more" if len(owners) > 5 else ""))
+            out.append("")
         if failing:
             out.append("Who must act")
             for who in sorted(by_owner, key=lambda w: (-len(by_owner[w]), w)):
@@ -81,7 +96,7 @@ class TextReporter(Reporter):
                                    + f" (failing since {(f.failing_since or '')[:10]})")
                     out.append(f"          fix: {f.remediation}")
                 out.append("")
-        else:
+        elif not groups:
             out.append("Nobody needs to act: no failing findings.")
             out.append("")
         warns = [f for f in result.findings if f.status == "warn"]
