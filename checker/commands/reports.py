@@ -24,7 +24,7 @@ import click
 from pydantic import ValidationError
 
 from checker.availability import availability
-from checker.errors import Diagnostic, UsageError
+from checker.errors import Diagnostic, EvidenceError, UsageError
 from checker.evidence import Person
 from checker.findings import FAILING, HistoryPoint, MatrixRow, ScanResult
 from checker.reporters._common import csv_safe, readiness_pct, who
@@ -40,6 +40,7 @@ from ._common import (
     evidence_options,
     finish,
     guard,
+    print_causes,
     progress_option,
     quiet_option,
     request_from,
@@ -298,6 +299,11 @@ def owners(person: str, config_path: Path, as_of: str | None, fmt: str, output: 
                                evidence=evidence, waivers=waivers, outputs=[output]))
     result, store = outcome.result, outcome.store
     p = store.identity.resolve(person)
+    if p is None and "person" in store.incomplete:
+        print_causes(outcome)
+        raise EvidenceError(Diagnostic(
+            person, 0, 0, "E401", f"cannot look up {person!r}: the people evidence is "
+            "incomplete", "fix the people source named above, then ask again"))
     if p is None:
         raise UsageError(Diagnostic(person, 0, 0, "E401", f"no person {person!r} in the evidence",
                                     "give an email, employee number or account id known to HR"))

@@ -149,6 +149,10 @@ def test_every_command_gives_the_scans_verdict(variants: dict[str, Variant], var
     elif command == "owners":
         res = v.run("owners", PERSON, "-f", "json")
         assert res.returncode == v.export_code, res.stderr
+        if variant == "record_limit":  # the people source is over the limit: no answer
+            assert "E401 cannot look up" in res.stderr
+            assert "E313" in res.stderr
+            return
         doc = json.loads(res.stdout)
         got = {(i["rule_id"], i["target"]): i["status"] for i in doc["must_act_on"]}
         _same_as_scan(v, got)
@@ -288,7 +292,9 @@ def test_demo_json_is_byte_identical_across_working_dirs_and_installs(tmp_path: 
 
 def test_commands_import_downward() -> None:
     for module in (REPO / "checker" / "commands").glob("*.py"):
-        assert "checker.cli" not in module.read_text("utf-8"), module.name
+        text = module.read_text("utf-8")
+        assert "from checker.cli import" not in text, module.name
+        assert "import checker.cli" not in text, module.name
 
 
 def test_one_assembly_of_a_scan(run_cli: Runner) -> None:
