@@ -737,8 +737,17 @@ def run(req: ScanRequest) -> RunOutcome:
         findings = apply_baseline(findings, plan.baseline)
     from .escalation import age_from_history
 
-    findings, closed = age_from_history(req.loaded, findings, as_of, collected.bundle.people,
-                                        req.history_url)
+    try:
+        findings, closed = age_from_history(req.loaded, findings, as_of,
+                                            collected.bundle.people, req.history_url)
+    except UsageError as exc:
+        if not any(d.code == "E388" for d in exc.diagnostics):
+            raise
+        # An unreachable history store must not cost the verdict or the reports: the
+        # findings keep their statuses, only their age and escalation are unknown.
+        closed = ()
+        notes.extend(f"warning: {d.one_line()}; findings are not aged or escalated this run"
+                     for d in exc.diagnostics)
     source_errors = any(s.status == "error" for s in statuses)
     summary, code = _summary(findings, cfg.fail_on, source_errors)
     result = ScanResult(
