@@ -37,7 +37,7 @@ waivers:
     approved_by: arjun.mehta@northwind.example
     start: 2026-11-20
     expiry: 2026-12-15
-    risk_acceptance: RSK-004
+    risk_acceptance: RSK-010
 """
 VARIANTS = ("plain", "waivers", "record_limit", "history", "snapshot")
 COMMANDS = ("scan", "report", "gate", "matrix", "owners", "pull")
