@@ -73,7 +73,8 @@ def evaluate(
     exec_ = config.accountable_executive
     findings: list[Finding] = []
     # Many rules share a finding-owner chain: resolve each (target, chain) once.
-    owners: dict[tuple[int, tuple[str, ...]], tuple[OwnerRef | None, OwnerRef | None]] = {}
+    owners: dict[tuple[int, tuple[str, ...], frozenset[str]],
+                 tuple[OwnerRef | None, OwnerRef | None]] = {}
     for rule in rules:
         missing = sorted(k for k in rule.needs if k in store.incomplete)
         ctx = EvalContext(store, as_of, config.settings, rule.params, gate_release)
@@ -106,10 +107,11 @@ def evaluate(
                                       (locator(target),))
                 matched += 1
                 chain = tuple(rule.chain_for(kind))
-                okey = (id(target), chain)
+                excl = _subjects(store, target, out)
+                okey = (id(target), chain, excl)
                 if okey not in owners:
                     o, d = resolve_owner(store, target, list(chain), exec_, as_of,
-                                         config.settings)
+                                         config.settings, excl)
                     owners[okey] = (_ref(o), _ref(d))
                 owner_ref, deputy_ref = owners[okey]
                 findings.append(_finding(rule, target, out, owner_ref, deputy_ref, exec_))
@@ -125,6 +127,18 @@ def evaluate(
             findings.append(_finding(rule, None, out, _ref(o), _ref(d), exec_))
     findings.sort(key=lambda f: (f.rule_id, f.target_kind, f.target_id))
     return findings
+
+
+def _subjects(store: EvidenceStore, target: Target, out: Outcome | None) -> frozenset[str]:
+    """Person ids that may not be a finding's deputy: its subject person and its causes."""
+    handles = [*(out.cause if out is not None else ())]
+    if target_kind(target) == "person":
+        handles.append(target_id(target))
+    ids: set[str] = set()
+    for h in handles:
+        p = store.identity.resolve(h)
+        ids.add(p.id if p is not None else h)
+    return frozenset(ids)
 
 
 #: A placeholder target for findings about a rule itself (it matched nothing).

@@ -70,9 +70,12 @@ class OwnerChoice:
 
 def resolve_owner(
     store: EvidenceStore, target: Target, chain: list[str], executive: str, as_of: datetime,
-    settings: Settings | None = None,
+    settings: Settings | None = None, exclude: frozenset[str] = frozenset(),
 ) -> tuple[OwnerChoice | None, OwnerChoice | None]:
     """First and second distinct available people along ``chain`` (+ the executive).
+
+    ``exclude`` holds person ids that may not be the second (the deputy): the people the
+    finding is about or who caused it (the self-approver, the non-independent auditor).
 
     "Available" is :func:`checker.availability.availability` — the same test the checks
     apply, so a finding is never given to someone a check would reject. When nobody along
@@ -85,7 +88,8 @@ def resolve_owner(
         for h in handles_for(store, target, token, executive):
             a = availability(store.identity, h, as_of, settings)
             p = a.person
-            if a.ok and p is not None and all(f.person.id != p.id for f in found):
+            if a.ok and p is not None and all(f.person.id != p.id for f in found) \
+                    and (not found or p.id not in exclude):
                 found.append(OwnerChoice(p, token))
                 if len(found) == 2:
                     return found[0], found[1]

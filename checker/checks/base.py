@@ -53,12 +53,15 @@ class Outcome:
         message: One human sentence naming people and dates.
         evidence: Locators of the records that decided it.
         act: Handles of the people who must act (e.g. who must sign off), if specific.
+        cause: Handles of the people the finding is about or who caused it (the
+            self-approver, the non-independent auditor): never named as the deputy.
     """
 
     status: Status
     message: str
     evidence: tuple[str, ...] = ()
     act: tuple[str, ...] = ()
+    cause: tuple[str, ...] = ()
 
 
 @dataclass
@@ -217,7 +220,8 @@ def combine_all(outcomes: list[Outcome]) -> Outcome:
         return Outcome("pass", "no condition to check")
     if len(outcomes) == 1:  # the common case, kept cheap: one outcome is its own conjunction
         o = outcomes[0]
-        if len(set(o.evidence)) == len(o.evidence) and len(set(o.act)) == len(o.act):
+        if (len(set(o.evidence)) == len(o.evidence) and len(set(o.act)) == len(o.act)
+                and len(set(o.cause)) == len(o.cause)):
             return o
     worst = max(outcomes, key=lambda o: _RANK[o.status]).status
     if worst == "pass":
@@ -228,4 +232,5 @@ def combine_all(outcomes: list[Outcome]) -> Outcome:
         msgs = [o.message for o in chosen]
     evidence = tuple(dict.fromkeys(e for o in outcomes for e in o.evidence))
     act = tuple(dict.fromkeys(a for o in chosen for a in o.act))
-    return Outcome(worst, "; ".join(dict.fromkeys(msgs)), evidence, act)
+    cause = tuple(dict.fromkeys(c for o in chosen for c in o.cause))
+    return Outcome(worst, "; ".join(dict.fromkeys(msgs)), evidence, act, cause)

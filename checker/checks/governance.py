@@ -471,6 +471,9 @@ class AuditIndependent(Check[Subject, AuditArgs]):
                 problems.append(f"auditor {ctx.who(last.reviewer)} is the {', '.join(owns)} "
                                 "owner of the area audited (not independent)")
         if problems:
-            return Outcome("fail", "; ".join(problems), ev)
+            # an unqualified or non-independent auditor caused it: never made the deputy
+            overdue = 1 if due < ctx.as_of else 0
+            cause = (last.reviewer,) if len(problems) > overdue else ()
+            return Outcome("fail", "; ".join(problems), ev, cause=cause)
         return Outcome("pass", f"{label} {last.id} on {fmt_time(last.reviewed_at)} by "
                        f"{ctx.who(last.reviewer)}, independent of the area", ev)

@@ -34,6 +34,8 @@ class Signable:
     approvals: list[Approval]
     problems: list[str]
     error: str | None = None
+    #: Handles of approvers whose approval was discounted as a conflict of duties.
+    causes: tuple[str, ...] = ()
 
 
 def signable_approvals(ctx: EvalContext, r: Release, distinct_from: list[str]) -> Signable:
@@ -53,6 +55,7 @@ def signable_approvals(ctx: EvalContext, r: Release, distinct_from: list[str]) -
             excluded[p.id if p else h.casefold()] = f.removesuffix("_by")
     out: dict[str, Approval] = {}
     problems: list[str] = []
+    causes: list[str] = []
     for ap in ctx.store.approvals_for(r.id):
         if (ap.model is not None or ap.version is not None) and (
                 (ap.model or "").casefold() != r.model.casefold() or ap.version != r.version):
@@ -70,9 +73,10 @@ def signable_approvals(ctx: EvalContext, r: Release, distinct_from: list[str]) -
         if p.id in excluded:
             problems.append(f"approval {ap.id} is by {ctx.who(ap.approver)}, who also "
                             f"{excluded[p.id]} the release")
+            causes.append(ap.approver)
             continue
         out[ap.id] = ap
-    return Signable(deadline, list(out.values()), problems)
+    return Signable(deadline, list(out.values()), problems, causes=tuple(causes))
 
 
 def _holders(ctx: EvalContext, r: Release, token: str, at: datetime) -> list[str]:
@@ -146,6 +150,7 @@ class ApproverAuthorised(Check[Release, AuthorisedArgs]):
             return Outcome("error", sig.error, tuple(ev))
         good: list[str] = []
         problems = list(sig.problems)
+        cause = list(sig.causes)
         for ap in sig.approvals:
             at = ap.decided_at
             p = ctx.person(ap.approver)
@@ -166,6 +171,7 @@ class ApproverAuthorised(Check[Release, AuthorisedArgs]):
                 ev.extend(o.evidence)
             if why:
                 problems.append(f"{label}: {'; '.join(why)}")
+                cause.append(ap.approver)
             else:
                 good.append(label)
         evidence = tuple(dict.fromkeys(ev))
@@ -175,7 +181,8 @@ class ApproverAuthorised(Check[Release, AuthorisedArgs]):
         if not sig.approvals and not problems:
             problems.append(f"no approval of {target.id} before "
                             f"{'deployment' if target.deployed_at else 'as-of'}")
-        return Outcome("fail", f"{target.id}: " + "; ".join(problems), evidence)
+        return Outcome("fail", f"{target.id}: " + "; ".join(problems), evidence,
+                       cause=tuple(dict.fromkeys(cause)))
 
 
 class TierArgs(CheckArgs):
@@ -245,7 +252,8 @@ class ApprovalsByTier(Check[Release, TierArgs]):
         extra = f"; {'; '.join(sig.problems)}" if sig.problems else ""
         noun = "approver" if need == 1 else "distinct approvers"
         return Outcome("fail", f"{target.id} ({label}) needs {need} {noun} before "
-                       f"deployment, has {len(people)} ({names}){extra}", ev)
+                       f"deployment, has {len(people)} ({names}){extra}", ev,
+                       cause=sig.causes)
 
 
 class CurrentArgs(CheckArgs):
@@ -308,4 +316,4 @@ class ApprovalCurrent(Check[Release, CurrentArgs]):
         if not sig.approvals:
             stale = [f"no approval of {target.id} to be current", *sig.problems]
         return Outcome("fail", f"{target.id}: " + "; ".join(stale) + " — it must be approved "
-                       "again", tuple(dict.fromkeys(ev)))
+                       "again", tuple(dict.fromkeys(ev)), cause=sig.causes)

@@ -198,3 +198,26 @@ def test_output_to_a_fifo_writes_into_it_and_keeps_it(run_cli: Runner, tmp_path:
     assert proc.returncode == 1, proc.stderr
     assert stat.S_ISFIFO(fifo.stat().st_mode)
     assert json.loads(got[0])["organisation"] == "Northwind Analytics GmbH"
+
+
+def test_deputy_is_never_the_cause_of_the_finding(run_cli: Runner, tmp_path: Path) -> None:
+    """The self-approver and the non-independent auditor are never named as the deputy."""
+    js = tmp_path / "f.json"
+    res = run_cli("scan", "-c", CONFIG, "--as-of", AS_OF, "--format", "json", "-o", js)
+    assert res.returncode == 1, res.stderr
+    found = {(f["rule_id"], f["target_id"]): f
+             for f in json.loads(js.read_text("utf-8"))["findings"]}
+    # Daniel Okafor registered support-bot-llm:3 and approved it himself (demo gap)
+    for rule in ("AIMS-REL-002", "AIMS-REL-003", "AIMS-REL-004"):
+        f = found[(rule, "support-bot-llm:3")]
+        assert f["status"] == "fail", f
+        assert "Daniel Okafor" in f["message"] and "who also registered" in f["message"]
+        assert f["deputy"] is not None and "Okafor" not in f["deputy"]["name"], f
+    # Lars Eriksen audited PRC-INCIDENT without being independent or qualified
+    f = found[("AIMS-MGT-002", "PRC-INCIDENT")]
+    assert "auditor Lars Eriksen" in f["message"], f
+    assert f["deputy"] is not None and "Eriksen" not in f["deputy"]["name"], f
+    # Priya Raman approved credit-risk-scorer:11 without authority
+    f = found[("AIMS-REL-002", "credit-risk-scorer:11")]
+    assert "by Priya Raman" in f["message"] and "not authorised" in f["message"], f
+    assert f["deputy"] is not None and "Raman" not in f["deputy"]["name"], f
