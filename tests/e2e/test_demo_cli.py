@@ -211,13 +211,18 @@ def test_deputy_is_never_the_cause_of_the_finding(run_cli: Runner, tmp_path: Pat
     for rule in ("AIMS-REL-002", "AIMS-REL-003", "AIMS-REL-004"):
         f = found[(rule, "support-bot-llm:3")]
         assert f["status"] == "fail", f
-        assert "Daniel Okafor" in f["message"] and "who also registered" in f["message"]
-        assert f["deputy"] is not None and "Okafor" not in f["deputy"]["name"], f
+        assert "Daniel Okafor" in f["message"]
+        assert "who also registered" in f["message"]
+        assert f["deputy"] is not None, f
+        assert "Okafor" not in f["deputy"]["name"], f
     # Lars Eriksen audited PRC-INCIDENT without being independent or qualified
     f = found[("AIMS-MGT-002", "PRC-INCIDENT")]
     assert "auditor Lars Eriksen" in f["message"], f
-    assert f["deputy"] is not None and "Eriksen" not in f["deputy"]["name"], f
+    assert f["deputy"] is not None, f
+    assert "Eriksen" not in f["deputy"]["name"], f
     # Priya Raman approved credit-risk-scorer:11 without authority
     f = found[("AIMS-REL-002", "credit-risk-scorer:11")]
-    assert "by Priya Raman" in f["message"] and "not authorised" in f["message"], f
-    assert f["deputy"] is not None and "Raman" not in f["deputy"]["name"], f
+    assert "by Priya Raman" in f["message"], f
+    assert "not authorised" in f["message"], f
+    assert f["deputy"] is not None, f
+    assert "Raman" not in f["deputy"]["name"], f
