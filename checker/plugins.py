@@ -11,13 +11,15 @@ and every command that loads rules (checks) or writes a report (reporters) stops
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
 from importlib.metadata import entry_points
 from typing import Any
 
 from .errors import Diagnostic, redact
 from .registry import Registry
 
-__all__ = ["CHECK_GROUP", "REPORTER_GROUP", "load_entry_points"]
+__all__ = ["CHECK_GROUP", "REPORTER_GROUP", "load_entry_points", "plugin_loader"]
 
 CHECK_GROUP = "aimscheck.checks"
 REPORTER_GROUP = "aimscheck.reporters"
@@ -54,3 +56,18 @@ def load_entry_points(group: str, registry: Registry[Any], base: type) -> list[D
             continue
         setattr(obj, "name", ep.name)  # noqa: B010  # a class attribute of Check or Reporter
     return diags
+
+
+def plugin_loader(group: str, registry: Registry[Any], base: type
+                  ) -> Callable[[], tuple[Diagnostic, ...]]:
+    """A function that registers ``group``'s entry points once and returns the E211 problems.
+
+    Called when rules are loaded or a report is written, not at import: a plugin module
+    imports our packages, so loading it during their import would be circular.
+    """
+
+    @cache
+    def load() -> tuple[Diagnostic, ...]:
+        return tuple(load_entry_points(group, registry, base))
+
+    return load

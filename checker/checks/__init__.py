@@ -7,10 +7,7 @@ Problems loading a plugin are returned by :func:`load_plugins`; loading rules st
 
 from __future__ import annotations
 
-from functools import cache
-
-from checker.errors import Diagnostic
-from checker.plugins import CHECK_GROUP, load_entry_points
+from checker.plugins import CHECK_GROUP, plugin_loader
 
 from . import (
     continuity,
@@ -26,15 +23,8 @@ from . import (
 )
 from .base import Check, CheckArgs, EvalContext, Outcome, check_registry, register
 
-
-@cache
-def load_plugins() -> tuple[Diagnostic, ...]:
-    """Register the entry points of ``checks`` once; the E211 problems.
-
-    Called when rules are loaded or a report is written, not at import: a plugin module
-    imports this package, so loading it during our own import would be circular.
-    """
-    return tuple(load_entry_points(CHECK_GROUP, check_registry, Check))
+#: Registers the entry points once; returns the E211 problems (see checker.plugins).
+load_plugins = plugin_loader(CHECK_GROUP, check_registry, Check)
 
 __all__ = [
     "Check",

@@ -7,23 +7,13 @@ report stops on them.
 
 from __future__ import annotations
 
-from functools import cache
-
-from checker.errors import Diagnostic
-from checker.plugins import REPORTER_GROUP, load_entry_points
+from checker.plugins import REPORTER_GROUP, plugin_loader
 
 from . import github, html, jsonout, junit, markdown, oscal, population, sarif, text
 from .base import Reporter, register_reporter, reporter_registry
 
-
-@cache
-def load_plugins() -> tuple[Diagnostic, ...]:
-    """Register the entry points of ``reporters`` once; the E211 problems.
-
-    Called when rules are loaded or a report is written, not at import: a plugin module
-    imports this package, so loading it during our own import would be circular.
-    """
-    return tuple(load_entry_points(REPORTER_GROUP, reporter_registry, Reporter))
+#: Registers the entry points once; returns the E211 problems (see checker.plugins).
+load_plugins = plugin_loader(REPORTER_GROUP, reporter_registry, Reporter)
 
 __all__ = [
     "Reporter",
