@@ -121,7 +121,7 @@ def load_bodies(ctx: SourceContext, entries: Sequence[str], code: str) -> list[S
 
     Raises:
         EvidenceUnavailable: an entry matches no file, a file cannot be read, or it lies
-            outside the config's folder (E314).
+            outside the config's folder (E318).
         EvidenceError: a body is not complete JSON (a truncated or altered file).
     """
     paths: list[Path] = []

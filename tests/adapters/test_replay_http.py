@@ -185,4 +185,4 @@ def test_a_glob_cannot_reach_outside_the_config_folder(ctx: SourceContext, tmp_p
     with pytest.raises(EvidenceError) as exc:
         ScimAdapter(ScimConfig(replay="scim/*.json", groups=False, id_from=("id",)),
                     ctx).collect()
-    assert exc.value.diagnostics[0].code == "E314"
+    assert exc.value.diagnostics[0].code == "E318"
