@@ -26,6 +26,7 @@ __all__ = [
     "LoadedConfig",
     "RuleOverride",
     "Settings",
+    "WaiverPolicy",
     "load_config",
     "pydantic_diagnostics",
 ]
@@ -113,6 +114,27 @@ class Settings(_Strict):
         return UTC if self.timezone == "UTC" else ZoneInfo(self.timezone)
 
 
+DEFAULT_WAIVER_MAX_DAYS: dict[Severity, int] = {
+    Severity.CRITICAL: 30, Severity.HIGH: 90, Severity.MEDIUM: 180, Severity.LOW: 365}
+
+
+class WaiverPolicy(_Strict):
+    """Who may approve waivers, for how long, and when to warn.
+
+    It lives in ``aimscheck.yaml`` (``waiver_policy:``), owned by governance, never in the
+    waivers file it governs: a waivers file cannot grant itself authority.
+    """
+
+    approver_roles: tuple[str, ...] = Field(
+        default=("executive", "ai-risk-owner"),
+        description="HR roles that authorise a person to approve waivers.")
+    max_days: dict[Severity, int] = Field(
+        default_factory=lambda: dict(DEFAULT_WAIVER_MAX_DAYS),
+        description="Longest waiver (expiry − start, in days) per rule severity.")
+    warn_days: int = Field(default=14, ge=0,
+                           description="Warn about waivers that end within this many days.")
+
+
 class RuleOverride(_Strict):
     """Per-rule settings in the config."""
 
@@ -173,6 +195,11 @@ class Config(_Strict):
         default=None, description="A waivers file (relative to the config), applied to every "
         "scan; 'scan --waivers FILE' overrides it. Format: see checker/waivers.py."
     )
+    waiver_policy: WaiverPolicy = Field(
+        default_factory=WaiverPolicy,
+        description="Who may approve waivers (HR roles), their longest duration per severity "
+        "and the warning window. Governance owns it here, in the main config: a waivers file "
+        "has no 'policy:' and cannot grant itself authority.")
     tickets: TicketsConfig | None = Field(
         default=None, description="'aimscheck tickets sync': a tracker ticket per failing "
         "finding, assigned to its owner (README: Closing the loop).")

@@ -729,7 +729,7 @@ def run(req: ScanRequest) -> RunOutcome:
         lw = plan.waivers
         locs = {w.id: lw.locator(i) for i, w in enumerate(lw.data.waivers)}
         findings, wnotes = apply_waivers(
-            findings, lw.data, store, as_of, locators=locs,
+            findings, lw.data, store, as_of, policy=cfg.waiver_policy, locators=locs,
             record_ids=frozenset(a.id for a in collected.bundle.approvals),
             settings=cfg.settings)
         notes.extend(f"warning: {n}" for n in wnotes)

@@ -1,12 +1,17 @@
 """Governed waivers: every exception to a rule is a named person's dated, signed decision.
 
-A waivers file (``scan --waivers FILE`` or ``waivers:`` in ``aimscheck.yaml``)::
+The waiver policy (who may approve, for how long) is governance's, so it lives in the main
+config, ``aimscheck.yaml``, never in the file it governs::
 
-    version: 1
-    policy:
+    waiver_policy:
       approver_roles: [executive, ai-risk-owner]   # who may approve (HR roles)
       max_days: {critical: 30, high: 90, medium: 180, low: 365}
       warn_days: 14                                # warn when a waiver ends this soon
+
+A waivers file (``scan --waivers FILE`` or ``waivers:`` in ``aimscheck.yaml``) holds only
+the waivers; a ``policy:`` block in it is an error (E390 at its line), never obeyed::
+
+    version: 1
     waivers:
       - id: WVR-001
         rule: AIMS-TRN-001
@@ -29,8 +34,8 @@ role, owns the subject, or requested the waiver themself, or when its risk accep
 not in the evidence. Waivers never apply to ``error`` findings (missing evidence cannot be
 waived). Rule files have no inline skips: this file is the only way to waive.
 
-Diagnostics: E390 schema (unknown/missing key, wrong type), E391 dates, E392 unknown rule,
-E393 duplicate waiver id.
+Diagnostics: E390 schema (unknown/missing key, wrong type, a ``policy:`` block), E391
+dates, E392 unknown rule, E393 duplicate waiver id.
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .availability import availability
-from .config import Settings
+from .config import DEFAULT_WAIVER_MAX_DAYS, Settings, WaiverPolicy
 from .errors import ConfigError, Diagnostic
 from .evidence import Subject
 from .findings import Finding, WaiverRef
@@ -61,25 +66,11 @@ __all__ = [
     "load_waivers",
 ]
 
-DEFAULT_MAX_DAYS: dict[Severity, int] = {Severity.CRITICAL: 30, Severity.HIGH: 90,
-                                         Severity.MEDIUM: 180, Severity.LOW: 365}
+DEFAULT_MAX_DAYS: dict[Severity, int] = DEFAULT_WAIVER_MAX_DAYS
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class WaiverPolicy(_Strict):
-    """Who may approve waivers, for how long, and when to warn."""
-
-    approver_roles: tuple[str, ...] = Field(
-        default=("executive", "ai-risk-owner"),
-        description="HR roles that authorise a person to approve waivers.")
-    max_days: dict[Severity, int] = Field(
-        default_factory=lambda: dict(DEFAULT_MAX_DAYS),
-        description="Longest waiver (expiry − start, in days) per rule severity.")
-    warn_days: int = Field(default=14, ge=0,
-                           description="Warn about waivers that end within this many days.")
 
 
 class Waiver(_Strict):
@@ -111,10 +102,9 @@ class Waiver(_Strict):
 
 
 class WaiverFile(_Strict):
-    """The whole waivers file."""
+    """The whole waivers file: the waivers only (the policy is in ``aimscheck.yaml``)."""
 
     version: Literal[1] = 1
-    policy: WaiverPolicy = Field(default_factory=WaiverPolicy)
     waivers: tuple[Waiver, ...] = ()
 
 
@@ -138,7 +128,15 @@ def load_waivers(path: Path, rule_ids: set[str] | None = None) -> LoadedWaivers:
         raise ConfigError(diags)
     if not isinstance(located.data, dict):
         raise ConfigError(located.diag((), "E390", "a waivers file is a mapping with "
-                                       "'waivers:' (and optional 'policy:')"))
+                                       "'waivers:'"))
+    if "policy" in located.data:
+        # checked before the schema so this is the message, not "unknown key"
+        raise ConfigError(located.diag(
+            ("policy",), "E390", "a waivers file cannot set the waiver policy: 'policy:' "
+            "(who may approve, for how long) is governance's and is not read from the file "
+            "it governs, so a waivers file can never grant itself authority",
+            "move it to aimscheck.yaml under 'waiver_policy:' (same keys: approver_roles, "
+            "max_days, warn_days) and delete it here", key=True))
     try:
         data = WaiverFile.model_validate(located.data)
     except ValidationError as exc:
@@ -274,7 +272,8 @@ def _accepts(store: EvidenceStore, ra: str, risk: Subject | None, reviews: list[
 
 
 def apply_waivers(findings: list[Finding], waivers: WaiverFile, store: EvidenceStore,
-                  as_of: datetime, *, locators: dict[str, str] | None = None,
+                  as_of: datetime, *, policy: WaiverPolicy | None = None,
+                  locators: dict[str, str] | None = None,
                   record_ids: frozenset[str] = frozenset(),
                   settings: Settings | None = None,
                   ) -> tuple[list[Finding], list[str]]:
@@ -285,6 +284,7 @@ def apply_waivers(findings: list[Finding], waivers: WaiverFile, store: EvidenceS
         waivers: The waivers file.
         store: The evidence (people for approvers, subjects for owners).
         as_of: The evaluation time.
+        policy: The config's ``waiver_policy`` (None = the defaults).
         locators: waiver id → ``file:line``, for the notes.
         record_ids: Ids of approval records (a risk acceptance may name one).
         settings: The config's settings (shared-mailbox patterns, contractors) for the
@@ -295,7 +295,7 @@ def apply_waivers(findings: list[Finding], waivers: WaiverFile, store: EvidenceS
         soon, waivers that no longer hold, waivers matching no failing finding.
     """
     locs = locators or {}
-    policy = waivers.policy
+    policy = policy or WaiverPolicy()
     notes: list[str] = []
     used: set[str] = set()
     out: list[Finding] = []

@@ -65,10 +65,6 @@ def test_adapter_keys_are_checked() -> None:
 
 WAIVERS = """\
 version: 1
-policy:
-  approver_roles: [executive, ai-risk-owner]
-  max_days: {critical: 30, high: 90, medium: 180, low: 365}
-  warn_days: 14
 waivers:
   - id: WVR-001
     rule: AIMS-TRN-001
@@ -88,6 +84,11 @@ def test_waivers_schema() -> None:
     assert not list(v.iter_errors(data))
     data["waivers"][0]["aproved_by"] = data["waivers"][0].pop("approved_by")
     assert list(v.iter_errors(data))
+    # the waiver policy is the config's, not the waivers file's
+    data = json.loads(json.dumps(yaml.safe_load(WAIVERS), default=str))
+    data["policy"] = {"approver_roles": ["employee"]}
+    assert list(v.iter_errors(data))
+    assert "waiver_policy" in config_schema()["properties"]
 
 
 @pytest.mark.parametrize("name", SCHEMA_NAMES)

@@ -22,7 +22,6 @@ from tests.conftest import AS_OF, DEMO, REPO, SHARED_SCHEMAS, Runner
 
 WAIVERS = """\
 version: 1
-policy: {approver_roles: [executive]}
 waivers:
   - id: WVR-001
     rule: AIMS-TRN-001

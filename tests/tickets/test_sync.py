@@ -113,9 +113,6 @@ def test_a_waiver_closes_its_ticket(run_cli: Runner, demo: Path, jira: JiraServe
     key = str(by_fp(jira)[fp]["key"])
     (demo.parent / "waivers.yaml").write_text("""\
 version: 1
-policy:
-  approver_roles: [executive]
-  max_days: {critical: 30, high: 120, medium: 180, low: 365}
 waivers:
   - id: WVR-001
     rule: AIMS-TRN-001

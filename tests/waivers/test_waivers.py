@@ -38,8 +38,8 @@ def waiver(**kw: object) -> Waiver:
 def apply(scanned: tuple[list[Finding], EvidenceStore], w: Waiver, at: datetime = T0,
           policy: WaiverPolicy | None = None) -> tuple[Finding, list[str]]:
     findings, store = scanned
-    wf = WaiverFile(waivers=(w,), policy=policy or WaiverPolicy())
-    out, notes = apply_waivers(findings, wf, store, at)
+    wf = WaiverFile(waivers=(w,))
+    out, notes = apply_waivers(findings, wf, store, at, policy=policy or WaiverPolicy())
     hit = next(f for f in out if f.rule_id == RULE and f.target == TARGET)
     return hit, notes
 
@@ -146,9 +146,6 @@ def test_waivers_do_not_touch_errors_or_passes(scanned: tuple[list[Finding], Evi
 
 WAIVERS = """\
 version: 1
-policy:
-  approver_roles: [executive]
-  warn_days: 14
 waivers:
   - id: WVR-001
     rule: AIMS-TRN-001
@@ -190,9 +187,9 @@ def test_cli_waived_in_every_output(run_cli: Runner, demo_copy: Path, tmp_path: 
 
 
 @pytest.mark.parametrize(("edit", "code", "line"), [
-    (("rule: AIMS-TRN-001", "rule: AIMS-TRN-01"), "E392", 7),
-    (("    reason:", "    reasn:"), "E390", 9),
-    (("expiry: 2026-12-05", "expiry: 2026-10-05"), "E391", 13),
+    (("rule: AIMS-TRN-001", "rule: AIMS-TRN-01"), "E392", 4),
+    (("    reason:", "    reasn:"), "E390", 6),
+    (("expiry: 2026-12-05", "expiry: 2026-10-05"), "E391", 10),
 ])
 def test_bad_waivers_file_is_located(run_cli: Runner, demo_copy: Path, edit: tuple[str, str],
                                      code: str, line: int) -> None:
@@ -202,3 +199,43 @@ def test_bad_waivers_file_is_located(run_cli: Runner, demo_copy: Path, edit: tup
     assert res.returncode == 2
     assert f"waivers.yaml:{line}:" in res.stderr
     assert code in res.stderr
+
+
+def test_policy_in_a_waivers_file_is_refused(run_cli: Runner, demo_copy: Path,
+                                             tmp_path: Path) -> None:
+    """A waivers file cannot grant itself authority: its 'policy:' is an error, not obeyed."""
+    wf = demo_copy.parent / "waivers.yaml"
+    # the file tries to make anyone an approver and allow a ten-year waiver
+    wf.write_text(WAIVERS.replace("version: 1\n", "version: 1\npolicy:\n  approver_roles: "
+                                  "[employee, contractor]\n  max_days: {medium: 3650}\n"),
+                  "utf-8")
+    res = run_cli("scan", "-c", demo_copy, "--as-of", AS_OF, "--waivers", wf,
+                  "-o", tmp_path / "out.txt")
+    assert res.returncode == 2
+    assert "waivers.yaml:2:" in res.stderr
+    assert "E390" in res.stderr
+    assert "cannot set the waiver policy" in res.stderr
+    assert "move it to aimscheck.yaml under 'waiver_policy:'" in res.stderr
+    assert not (tmp_path / "out.txt").exists()
+
+
+def test_waiver_policy_is_read_from_the_config(run_cli: Runner, demo_copy: Path) -> None:
+    """The config's waiver_policy governs: an approver without its roles does not waive."""
+    wf = demo_copy.parent / "waivers.yaml"
+    wf.write_text(WAIVERS, "utf-8")
+    base = demo_copy.read_text("utf-8")
+
+    def status(policy: str) -> tuple[str, str]:
+        demo_copy.write_text(base + policy, "utf-8")
+        res = run_cli("scan", "-c", demo_copy, "--as-of", AS_OF, "--waivers", wf, "-f", "json")
+        f = next(f for f in json.loads(res.stdout)["findings"]
+                 if f["rule_id"] == RULE and f["target_id"] == "RSK-004")
+        return f["status"], f["message"]
+
+    assert status("\nwaiver_policy: {approver_roles: [executive]}\n")[0] == "waived"
+    st, msg = status("\nwaiver_policy: {approver_roles: [board]}\n")
+    assert st == "fail"
+    assert "lacks authority (needs one of the roles board)" in msg
+    st, msg = status("\nwaiver_policy: {max_days: {medium: 10}}\n")
+    assert st == "fail"
+    assert "the policy allows at most 10 for medium rules" in msg
