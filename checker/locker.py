@@ -110,6 +110,14 @@ def rule_pack_digest(packs: Iterable[str], base_dir: Path | None) -> str:
     return "sha256:" + h.hexdigest()
 
 
+def config_file_digest(path: Path) -> str:
+    """``sha256:`` + the SHA-256 of a config file's bytes (what a gate index is valid for)."""
+    try:
+        return "sha256:" + _sha256(path.read_bytes())
+    except OSError:
+        return "sha256:-"
+
+
 def _adapter_version(adapter: Adapter) -> str:
     explicit = getattr(adapter, "version", None)
     if isinstance(explicit, str):
@@ -365,6 +373,7 @@ def write_snapshot(target: PullTarget, outcome: RunOutcome) -> tuple[dict[str, A
     secrets = _secret_values()
     files: dict[str, bytes] = {}
     src_entries: list[dict[str, Any]] = []
+    records_of: dict[tuple[str, str], str] = {}
     redactions = 0
     for src in runs:
         name = src.name
@@ -393,6 +402,7 @@ def write_snapshot(target: PullTarget, outcome: RunOutcome) -> tuple[dict[str, A
             redactions += n
             files[rel] = data
             rec_names.append(rel)
+            records_of[(name, kind)] = rel
         src_entries.append({
             "name": name, "adapter": src.status.adapter,
             "adapter_version": _adapter_version(src.adapter) if src.adapter else "unknown",
@@ -403,6 +413,15 @@ def write_snapshot(target: PullTarget, outcome: RunOutcome) -> tuple[dict[str, A
                            for k, ds in sorted(src.incomplete.items())},
             "raw": raw_names, "records": rec_names,
         })
+    packs_digest = rule_pack_digest(cfg.rule_packs, loaded.base_dir)
+    from .gateindex import build_gate_index
+
+    for rel, data in build_gate_index(
+            outcome, files, records_of, as_of=outcome.result.as_of,
+            rule_pack_digest=packs_digest, config_digest=config_file_digest(loaded.path),
+            pseudonymise=pseudo.value if pseudo is not None else None).items():
+        files[rel], n = _scrub(data, secrets)
+        redactions += n
     executive = cfg.accountable_executive
     if pseudo is not None:
         executive = pseudo.value(executive)
@@ -416,7 +435,7 @@ def write_snapshot(target: PullTarget, outcome: RunOutcome) -> tuple[dict[str, A
         "as_of": outcome.result.as_of,
         "collected": {"started_at": format_ts(started), "finished_at": format_ts(finished)},
         "rule_packs": list(cfg.rule_packs),
-        "rule_pack_digest": rule_pack_digest(cfg.rule_packs, loaded.base_dir),
+        "rule_pack_digest": packs_digest,
         "previous": target.previous,
         "pseudonymised": ({"method": "hmac-sha256", "key_env": PSEUDONYM_KEY_ENV,
                            "key_id": pseudo.key_id} if pseudo is not None else None),
@@ -574,6 +593,9 @@ class Snapshot:
     manifest: dict[str, Any]
     digest: str
     sources: list[SourceRun]
+    #: Indexed gate: the org-wide records naming nobody, found at pull (else None: the
+    #: store finds them in the records it loads).
+    unmatched: list[tuple[str, str, list[str], list[str]]] | None = None
 
 
 def load_snapshot(folder: Path, public_key: Path | None = None) -> Snapshot:
@@ -625,6 +647,42 @@ def load_snapshot(folder: Path, public_key: Path | None = None) -> Snapshot:
     if diags:
         raise EvidenceError(diags)
     return Snapshot(folder, manifest, manifest_digest(folder), runs)
+
+
+def load_snapshot_for_gate(folder: Path, public_key: Path | None, *, model: str, version: str,
+                           as_of: str | None, rules_digest: str, config_digest: str,
+                           rules: list[Any], notes: list[str],
+                           waiver_people: Iterable[str] = (),
+                           waiver_records: Iterable[str] = ()) -> Snapshot:
+    """Load what the gate of ``model:version`` reads, through the snapshot's gate index.
+
+    The manifest (and with ``public_key`` its signature) is checked first, exactly as for a
+    full load; then :mod:`checker.gateindex` verifies and reads the release's slice. When
+    the index cannot be used the whole snapshot is loaded (:func:`load_snapshot`) and a note
+    says why. The people and records the waivers name (approvers, requesters, risk
+    acceptances) must be in the slice too, else the whole snapshot is loaded.
+    """
+    from .gateindex import index_reason, load_release_slice, uncovered
+
+    manifest = _read_manifest(folder)
+    if public_key is not None:
+        from .signing import load_public_key, require_valid
+
+        require_valid(folder, load_public_key(public_key))
+    index, why = index_reason(folder, manifest, as_of=as_of or str(manifest.get("as_of")),
+                              rules_digest=rules_digest, config_digest=config_digest,
+                              rules=rules)
+    if index is None:
+        notes.append(f"note: gate index not used ({why}); loading the whole snapshot")
+        return load_snapshot(folder, public_key)
+    got = load_release_slice(folder, manifest, index, model, version)
+    outside = uncovered(got.sources, waiver_people, waiver_records)
+    if outside:
+        notes.append(f"note: gate index not used ({outside}); loading the whole snapshot")
+        return load_snapshot(folder, public_key)
+    n = sum(s.bundle.count() for s in got.sources)
+    notes.append(f"note: gate index used: {n} of the snapshot's records read")
+    return Snapshot(folder, manifest, manifest_digest(folder), got.sources, got.unmatched)
 
 
 def snapshot_config_overrides(snapshot: Snapshot) -> dict[str, Any]:

@@ -268,8 +268,28 @@ def _plan(req: ScanRequest) -> _Plan:
     rules = list(req.rules) if req.rules is not None else load_rules_for(loaded)
     notes: list[str] = []
     snapshot = None
-    if req.evidence is not None:
+    waivers = None
+    wpath = req.waivers
+    if wpath is None and cfg.waivers:
+        wpath = loaded.base_dir / cfg.waivers
+    if req.evidence is not None and req.gate is not None:
+        from .locker import config_file_digest, load_snapshot_for_gate
+
+        if wpath is not None:  # read first: the slice must hold whom the waivers name
+            from .waivers import load_waivers
+
+            waivers = load_waivers(wpath, {r.id for r in rules})
+        named = waivers.data.waivers if waivers is not None else []
+        snapshot = load_snapshot_for_gate(
+            req.evidence, req.public_key, model=req.gate.model, version=req.gate.version,
+            as_of=format_ts(req.as_of) if req.as_of is not None else None,
+            rules_digest=rule_pack_digest(cfg.rule_packs, loaded.base_dir),
+            config_digest=config_file_digest(loaded.path), rules=rules, notes=notes,
+            waiver_people=[h for w in named for h in (w.approved_by, w.requested_by)],
+            waiver_records=[w.risk_acceptance for w in named])
+    elif req.evidence is not None:
         snapshot = load_snapshot(req.evidence, req.public_key)
+    if snapshot is not None and req.evidence is not None:
         pulled_for = snapshot.manifest.get("organisation")
         if pulled_for != cfg.organisation:
             # a snapshot of one organisation evaluated under another's config and rules would
@@ -289,11 +309,7 @@ def _plan(req: ScanRequest) -> _Plan:
     as_of = req.as_of
     if as_of is None:
         as_of = parse_ts(str(snapshot.manifest["as_of"])) if snapshot else req.now()
-    waivers = None
-    wpath = req.waivers
-    if wpath is None and cfg.waivers:
-        wpath = loaded.base_dir / cfg.waivers
-    if wpath is not None:
+    if wpath is not None and waivers is None:
         from .waivers import load_waivers
 
         waivers = load_waivers(wpath, {r.id for r in rules})
@@ -695,6 +711,10 @@ def run(req: ScanRequest) -> RunOutcome:
         # Absences decide who is available: without them no people rule can pass.
         incomplete["person"] = [*incomplete.get("person", []), *incomplete["absence"]]
     store = EvidenceStore(collected.bundle, incomplete, as_of=as_of, tz=cfg.settings.tz)
+    if plan.snapshot is not None and plan.snapshot.unmatched is not None:
+        from .gateindex import restore_unmatched
+
+        restore_unmatched(store, plan.snapshot.unmatched)
     dups = _duplicate_diags(store)
     merge_kinds = {"E314": "subject", "E315": "person", "E332": "release"}
     for d in dups:
