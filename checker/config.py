@@ -82,6 +82,12 @@ class Settings(_Strict):
     allow_contractors: bool = Field(
         default=True, description="Whether contractors may own subjects."
     )
+    concentration_max_roles: int = Field(
+        default=8, ge=1,
+        description="The accountability matrix's concentration view flags a person holding "
+        "more owner roles than this (over all subjects) as overloaded. 8 is about four "
+        "subjects owned as primary and backup: beyond it an absence or departure leaves "
+        "several subjects without an available owner at once.")
     timezone: str = Field(
         default="UTC",
         description="The organisation's time zone (an IANA name such as Europe/Berlin): "

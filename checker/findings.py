@@ -12,6 +12,7 @@ from .severity import Severity
 
 __all__ = [
     "FAILING",
+    "OWNER_STATUS_ORDER",
     "SCHEMA_VERSION",
     "ClosedFinding",
     "CoverageRow",
@@ -152,12 +153,19 @@ class CoverageRow(_Frozen):
                       "check, i.e. the manual evidence still required.")
 
 
-OwnerStatus = Literal["active", "on_leave", "terminated", "untrained", "unknown",
-                      "not_individual", "contractor"]
+OwnerStatus = Literal["missing", "unknown", "not_individual", "terminated", "contractor",
+                      "on_leave", "untrained", "active"]
+#: Matrix statuses from worst to best: a red gap first, then the amber ones, then active.
+OWNER_STATUS_ORDER: tuple[str, ...] = ("missing", "unknown", "not_individual", "terminated",
+                                       "contractor", "on_leave", "untrained", "active")
 
 
 class MatrixOwner(_Frozen):
-    """The holder of one owner role on a subject and their status at the as-of."""
+    """The holder of one owner role on a subject and their status at the as-of.
+
+    A role the loaded rules require of the subject's kind but nobody holds is a cell too:
+    ``status`` ``missing``, no handle, ``detail`` naming the rules that require it.
+    """
 
     role: str
     handle: str
@@ -176,11 +184,26 @@ class MatrixRow(_Frozen):
     name: str
     locator: str = ""
     owners: tuple[MatrixOwner, ...] = ()
+    required: tuple[str, ...] = Field(
+        default=(), description="Owner roles the loaded rules require of this subject "
+        "(none for a retired subject); each one nobody holds is a 'missing' owner cell.")
+    retired: bool = False
 
     @property
     def key(self) -> str:
         """``kind/id``."""
         return f"{self.kind}/{self.id}"
+
+    @property
+    def worst(self) -> str:
+        """The worst status among the owner cells (``missing`` when there are none)."""
+        if not self.owners:
+            return "active" if self.retired else "missing"
+        return min((o.status for o in self.owners), key=OWNER_STATUS_ORDER.index)
+
+    def cell(self, role: str) -> MatrixOwner | None:
+        """The owner cell of ``role`` (None when the role is neither held nor required)."""
+        return next((o for o in self.owners if o.role == role), None)
 
 
 class HistoryPoint(_Frozen):
@@ -238,6 +261,9 @@ class ScanResult(_Frozen):
     corrective_action_days: dict[str, int] = Field(
         default_factory=dict, description="Days from first sighting to the due date of a "
         "failing finding, by severity (settings.corrective_action_days).")
+    concentration_max_roles: int = Field(
+        default=8, description="Owner roles a person may hold before the matrix's "
+        "concentration view flags them as overloaded (settings.concentration_max_roles).")
     closed: tuple[ClosedFinding, ...] = Field(
         default=(), description="With recorded history: findings that failed in the latest "
         "earlier scan and no longer fail (corrective action verified).")

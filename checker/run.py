@@ -776,6 +776,7 @@ def run(req: ScanRequest) -> RunOutcome:
         rule_packs=tuple(cfg.rule_packs), sources=tuple(statuses), unmatched=unmatched,
         findings=tuple(findings), closed=closed, summary=summary, exit_code=code,
         corrective_action_days=dict(cfg.settings.corrective_action_days),
+        concentration_max_roles=cfg.settings.concentration_max_roles,
         rule_pack_digest=_rule_pack_digest(cfg, req.loaded.base_dir),
         config_digest="sha256:" + hashlib.sha256(req.loaded.path.read_bytes()).hexdigest()
         if req.loaded.path.is_file() else None,

@@ -26,7 +26,8 @@ from pydantic import ValidationError
 from checker.availability import availability
 from checker.errors import Diagnostic, EvidenceError, UsageError
 from checker.evidence import Person
-from checker.findings import FAILING, HistoryPoint, MatrixRow, ScanResult
+from checker.findings import FAILING, OWNER_STATUS_ORDER, HistoryPoint, MatrixRow, ScanResult
+from checker.matrix import STATUS_LABEL, concentration, role_columns, role_label
 from checker.reporters._common import csv_safe, readiness_pct, who
 from checker.run import RunOutcome, run
 from checker.store import EvidenceStore
@@ -48,8 +49,8 @@ from ._common import (
     write_atomic,
 )
 
-__all__ = ["csv_safe", "history_points", "matrix", "matrix_csv", "matrix_html", "matrix_json",
-           "owners", "report"]
+__all__ = ["concentration_csv", "csv_safe", "history_points", "matrix", "matrix_csv",
+           "matrix_html", "matrix_json", "owners", "report"]
 
 
 
@@ -118,14 +119,19 @@ _MATRIX_COLUMNS = ("subject_kind", "subject_id", "subject_name", "defined_at", "
 
 
 def matrix_csv(rows: tuple[MatrixRow, ...]) -> str:
-    """One line per (subject, role); a subject without owners gets one line with no role."""
+    """One line per (subject, role), gaps first.
+
+    A required role nobody holds is a line with status ``missing``; a subject with no role
+    at all (retired) gets one line with no role.
+    """
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(_MATRIX_COLUMNS)
     for m in rows:
         base = [m.kind, m.id, m.name, m.locator]
         if not m.owners:
-            w.writerow([csv_safe(c) for c in [*base, "", "", "", "", "", "none", ""]])
+            w.writerow([csv_safe(c) for c in [*base, "", "", "", "", "",
+                                               "retired" if m.retired else "none", ""]])
         for o in m.owners:
             cells = [*base, o.role, o.handle, o.person_id or "", o.name or "", o.email or "",
                      o.status, o.detail]
@@ -133,10 +139,39 @@ def matrix_csv(rows: tuple[MatrixRow, ...]) -> str:
     return buf.getvalue()
 
 
+_CONCENTRATION_COLUMNS = ("person_id", "person_name", "email", "status", "roles",
+                          "by_role", "subjects", "sole_owner_of", "overloaded",
+                          "max_roles", "flags")
+
+
+def concentration_rows(result: ScanResult) -> list[dict[str, Any]]:
+    """The concentration view as plain data (flagged people first)."""
+    return [{"person_id": p.person_id, "person_name": p.name, "email": p.email,
+             "status": p.status, "roles": p.role_count, "by_role": p.roles,
+             "subjects": list(p.subjects), "sole_owner_of": list(p.sole_owner_of),
+             "overloaded": p.overloaded, "max_roles": p.max_roles, "flags": p.flags}
+            for p in concentration(result.matrix, result.concentration_max_roles)]
+
+
+def concentration_csv(result: ScanResult) -> str:
+    """One line per person holding an owner role: counts, sole-owner subjects and flags."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(_CONCENTRATION_COLUMNS)
+    for p in concentration_rows(result):
+        cells = [p["person_id"], p["person_name"], p["email"] or "", p["status"], p["roles"],
+                 "; ".join(f"{k} {v}" for k, v in p["by_role"].items()),
+                 len(p["subjects"]), " ".join(p["sole_owner_of"]),
+                 "yes" if p["overloaded"] else "no", p["max_roles"], "; ".join(p["flags"])]
+        w.writerow([csv_safe(str(c)) for c in cells])
+    return buf.getvalue()
+
+
 def matrix_json(result: ScanResult) -> str:
-    """The matrix with the organisation and as-of."""
+    """The matrix (gaps first) and the concentration view, with the organisation and as-of."""
     doc = {"organisation": result.organisation, "as_of": result.as_of,
-           "matrix": [m.model_dump(mode="json") for m in result.matrix]}
+           "matrix": [m.model_dump(mode="json") for m in result.matrix],
+           "concentration": concentration_rows(result)}
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -150,8 +185,11 @@ def _env() -> Any:
 
 
 def matrix_html(result: ScanResult) -> str:
-    """The matrix as a self-contained HTML page."""
-    return str(_env().get_template("matrix.html.j2").render(r=result))
+    """The matrix grid and the concentration view as a self-contained HTML page."""
+    return str(_env().get_template("matrix.html.j2").render(
+        r=result, roles=role_columns(result.matrix), role_label=role_label,
+        status_label=STATUS_LABEL, status_order=OWNER_STATUS_ORDER,
+        people=concentration(result.matrix, result.concentration_max_roles)))
 
 
 def _export_code(outcome: RunOutcome) -> int:
@@ -175,8 +213,12 @@ def _write(text: str, output: str | None, what: str) -> None:
 @click.command()
 @config_option
 @as_of_option
-@click.option("-f", "--format", "fmt", type=click.Choice(["csv", "json", "html"]),
-              default="csv", show_default=True)
+@click.option("-f", "--format", "fmt",
+              type=click.Choice(["csv", "json", "html", "concentration-csv"]),
+              default="csv", show_default=True,
+              help="csv: one line per subject and role (gaps first, a required role nobody "
+              "holds is 'missing'); concentration-csv: one line per person (roles held, "
+              "subjects they alone can act on, overload); json and html: both.")
 @click.option("-o", "--output", help="Output file ('-' or absent = stdout).")
 @evidence_options
 @progress_option
@@ -190,7 +232,8 @@ def matrix(config_path: Path, as_of: str | None, fmt: str, output: str | None,
                                evidence=evidence, waivers=waivers, outputs=[output]))
     result = outcome.result
     text = {"csv": lambda: matrix_csv(result.matrix), "json": lambda: matrix_json(result),
-            "html": lambda: matrix_html(result)}[fmt]()
+            "html": lambda: matrix_html(result),
+            "concentration-csv": lambda: concentration_csv(result)}[fmt]()
     _write(text, output, f"{fmt} matrix")
     finish(outcome, quiet=quiet, summary=False, code=_export_code(outcome))
 

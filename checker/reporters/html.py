@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from checker.findings import Finding, ScanResult
+from checker.findings import OWNER_STATUS_ORDER, Finding, ScanResult
+from checker.matrix import STATUS_LABEL, concentration, role_columns, role_label
 from checker.timeutil import format_ts, parse_ts
 
 from ._common import (
@@ -30,10 +31,6 @@ from ._common import (
 from .base import Reporter, register_reporter
 
 __all__ = ["HtmlReporter", "evidence_href"]
-
-_STATUS_LABEL = {"active": "active", "on_leave": "on leave", "terminated": "terminated",
-                 "untrained": "untrained", "unknown": "unknown",
-                 "not_individual": "not an individual", "contractor": "contractor"}
 
 
 def evidence_href(locator: str, links: dict[str, str]) -> str | None:
@@ -146,7 +143,9 @@ class HtmlReporter(Reporter):
             worklists=worklists(result, fails), fails=fails, cause_groups=groups,
             site=lambda f: definition_site(f, result),
             href=lambda loc: evidence_href(loc, result.links),
-            status_label=_STATUS_LABEL,
+            status_label=STATUS_LABEL, status_order=OWNER_STATUS_ORDER,
+            roles=role_columns(result.matrix), role_label=role_label,
+            people=concentration(result.matrix, result.concentration_max_roles),
             warns=[f for f in result.findings if f.status == "warn"],
             actions=_actions(result),
             population=list(group_by_rule(sorted(
