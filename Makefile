@@ -18,10 +18,19 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	@PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet -e '.[dev]' 2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2)
 	@touch $(STAMP)
 
+DEMO_PREVIOUS ?= 2026-10-31
+DEMO_HISTORY := sqlite:///$(CURDIR)/build/demo/history.sqlite
+
 ## demo: install and scan the bundled demo organisation (the scan exits 1: it has gaps)
 demo: $(STAMP) system-deps
+	@mkdir -p build/demo && rm -f build/demo/history.sqlite
+	@echo "== last month's scan ($(DEMO_PREVIOUS)), recorded in build/demo/history.sqlite"
+	@$(BIN)/aimscheck scan -c fixtures/demo/aimscheck.yaml --as-of $(DEMO_PREVIOUS) --quiet \
+	    --record --history-url $(DEMO_HISTORY) -f json -o build/demo/findings-$(DEMO_PREVIOUS).json \
+	    || [ $$? -eq 1 ]
 	@echo "== aimscheck scan of the demo organisation (fixtures/demo), as of $(DEMO_AS_OF)"
 	@set +e; $(BIN)/aimscheck scan -c fixtures/demo/aimscheck.yaml --as-of $(DEMO_AS_OF) \
+	    --record --history-url $(DEMO_HISTORY) \
 	    --format junit -o build/demo/report.xml --format json -o build/demo/findings.json \
 	    --format html -o build/demo/report.html \
 	    --format text; rc=$$?; set -e; echo; \
@@ -31,7 +40,9 @@ demo: $(STAMP) system-deps
 	echo "Reports: build/demo/report.html (HTML self-assessment), build/demo/findings.json (JSON), build/demo/report.xml (JUnit)"
 	@$(BIN)/aimscheck soa -c fixtures/demo/aimscheck.yaml --as-of $(DEMO_AS_OF) \
 	    -f html -o build/demo/soa.html -f csv -o build/demo/soa.csv
-	@for page in report soa; do \
+	@$(BIN)/aimscheck review -c fixtures/demo/aimscheck.yaml --as-of $(DEMO_AS_OF) \
+	    --history-url $(DEMO_HISTORY) -f html -o build/demo/review.html
+	@for page in report soa review; do \
 	  tmp=$$(mktemp -d); chromium --headless --no-sandbox --disable-gpu --no-first-run \
 	    --disable-background-networking --disable-component-update --disable-sync \
 	    --user-data-dir=$$tmp --no-pdf-header-footer --print-to-pdf=build/demo/$$page.pdf \
@@ -39,6 +50,7 @@ demo: $(STAMP) system-deps
 	  [ $$rc -eq 0 ] || { echo "make demo: printing $$page.pdf with chromium failed"; exit 1; }; \
 	done
 	@echo "Certification pack: build/demo/soa.html, build/demo/soa.csv (Statement of Applicability), build/demo/report.pdf, build/demo/soa.pdf"
+	@echo "Management review (9.3): build/demo/review.html, build/demo/review.pdf (trends from the scans recorded in build/demo/history.sqlite)"
 
 ## test: install test deps, start the real services, run the whole suite, stop them
 test: $(STAMP) system-deps

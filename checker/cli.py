@@ -54,6 +54,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "notify": ("closeloop", "notify",
              'One message per person who must act: their findings, oldest '
              'first, fixes, deadlines.'),
+    "review": ("review", "review",
+             'Management-review pack (9.3): trends, new/resolved/overdue, time to close, KPIs.'),
     "soa": ("soa", "soa",
              'Statement of Applicability: every Annex A control, decision, owner and evidence.'),
     "schema": ("schema", "schema",

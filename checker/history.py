@@ -325,6 +325,34 @@ class History:
             since = {k: since.get(k, when) for k in now}
         return since
 
+    def timeline(self, as_of: str) -> list[tuple[str, dict[tuple[str, str, str], tuple[str, str]]]]:
+        """Recorded scans up to ``as_of``, oldest first: (as-of, key → (status, severity)).
+
+        Only ``scan`` runs count (not gates); of several scans recorded with the same
+        as-of, the last recorded one stands. Ordered by as-of, so the answer depends on
+        the as-of and the recorded scans, never on the clock.
+        """
+        limit = parse_ts(as_of)
+        with self._conn() as conn:
+            latest: dict[str, int] = {}
+            for sid, text in conn.execute(sa.select(scans.c.id, scans.c.as_of)
+                                          .where(scans.c.mode == "scan")
+                                          .order_by(scans.c.id)):
+                if parse_ts(str(text)) <= limit:
+                    latest[str(text)] = int(sid)
+            order = sorted(latest.items(), key=lambda x: parse_ts(x[0]))
+            ids = [i for _, i in order]
+            by_scan: dict[int, dict[tuple[str, str, str], tuple[str, str]]] = {
+                i: {} for i in ids}
+            if ids:
+                for r in conn.execute(sa.select(findings.c.scan_id, findings.c.rule_id,
+                                                findings.c.target_kind, findings.c.target_id,
+                                                findings.c.status, findings.c.severity)
+                                      .where(findings.c.scan_id.in_(ids))):
+                    by_scan[int(r[0])][(str(r[1]), str(r[2]), str(r[3]))] = (str(r[4]),
+                                                                             str(r[5]))
+        return [(text, by_scan[i]) for text, i in order]
+
     def _scan(self, conn: Connection, scan_id: int) -> ScanRow:
         r = conn.execute(sa.select(scans).where(scans.c.id == scan_id)).first()
         if r is None:

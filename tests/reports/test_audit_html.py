@@ -143,3 +143,19 @@ def test_document_control_block(audited: ScanResult, dom: str) -> None:
     assert audited.rule_pack_digest in text
     assert audited.config_digest
     assert audited.config_digest in text
+
+
+def test_matrix_grid_shows_gaps_and_concentration(audited: ScanResult, dom: str) -> None:
+    section = dom[dom.index('<section id="matrix">'):]
+    section = section[:section.index("</section>")]
+    gaps = [(m.key, o.role) for m in audited.matrix for o in m.owners if o.status == "missing"]
+    assert gaps
+    for key, role in gaps:
+        row = re.search(r'<tr data-subject="' + re.escape(key) + r'".*?</tr>', section, re.S)
+        assert row is not None, key
+        assert f'data-role="{role}" data-status="missing"' in row.group(0)
+        assert ">missing</span>" in row.group(0)
+    # the per-person view: counts and flags are visible text
+    assert 'id="concentration-table"' in section
+    assert "single point of failure" in section
+    assert "overloaded: " in section

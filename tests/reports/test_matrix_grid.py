@@ -15,6 +15,9 @@ from checker.reporters.html import HtmlReporter
 from checker.run import load_rules_for
 from tests.conftest import AS_OF, DEMO, Runner
 
+from .test_audit_html import PROBE
+from .test_html_chromium import run_chromium
+
 CONFIG = DEMO / "aimscheck.yaml"
 
 
@@ -176,3 +179,15 @@ def test_report_matrix_section_is_the_grid(demo_result: ScanResult) -> None:
     for status, n in legend:
         assert int(n) == sum(1 for o in cells if o.status == status), status
     assert "not an individual</span>" in section
+
+
+def test_matrix_page_fits_1280px_in_chromium(run_cli: Runner, tmp_path: Path) -> None:
+    page = tmp_path / "matrix.html"
+    res = run_cli("matrix", "-c", CONFIG, "--as-of", AS_OF, "-f", "html", "-o", page)
+    assert res.returncode == 0, res.stderr
+    page.write_text(page.read_text("utf-8").replace("</body>", PROBE), "utf-8")
+    res = run_chromium(page, tmp_path, "--dump-dom", "--window-size=1280,1000")
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "CONSOLE" not in res.stderr, res.stderr[-2000:]
+    assert 'data-overflow="false"' in res.stdout
+    assert 'data-status="missing"' in res.stdout
