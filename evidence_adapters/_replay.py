@@ -14,8 +14,18 @@ Each adapter describes its system's continuation with a :class:`PageRules`:
 - where a saved body says it sits, when it says so (``startAt``/``startIndex``): such
   bodies are matched to requests by position, in any file order;
 - the continuation a body announces (a cursor, a ``more`` link), when the system pages by
-  opaque cursors: then the bodies of that endpoint are taken in list order, and each
-  request must carry exactly the continuation the previous body announced.
+  cursors: then the bodies of that endpoint are taken in list order, and each request must
+  carry exactly the continuation the previous body announced.
+
+Saved bodies alone cannot show a missing middle page of a chain whose cursors are opaque
+(Jira's ``nextPageToken``, an xAPI ``more`` link): no body says which request it answered.
+Such rules set ``opaque_cursors``, and their plain bodies are refused (fail closed). The
+responses must then be saved *with their requests*: a HAR file (HTTP Archive 1.2, as browser
+devtools, mitmproxy, Charles, Fiddler or Insomnia export it) lists each request (URL,
+query, JSON body) with its response body, and each live request is answered by exactly the
+recorded response to that request — a request nobody recorded is a gap naming the page
+before it. A HAR's entries that are not 2xx JSON answers of the system (a page's HTML, a
+script, a retried 503) are skipped.
 
 A broken chain is an :class:`~checker.errors.EvidenceError` naming the file: a body that is
 not complete JSON (truncated), no saved page for a position (a gap, naming the pages
@@ -26,6 +36,8 @@ the adapter calls :meth:`ReplayTransport.finish` — a saved page the chain neve
 
 from __future__ import annotations
 
+import base64
+import binascii
 import glob
 import re
 from collections.abc import Iterable, Sequence
@@ -57,6 +69,8 @@ class SavedBody:
         data: The parsed JSON.
         index: Position in the replay list (list order).
         used: Whether a request was answered with it.
+        request: The request it answered, when saved with it (a HAR entry); None for a
+            plain body.
     """
 
     path: Path
@@ -65,6 +79,7 @@ class SavedBody:
     data: Any
     index: int
     used: bool = False
+    request: httpx.Request | None = None
 
 
 class PageRules(Protocol):
@@ -72,6 +87,14 @@ class PageRules(Protocol):
 
     #: What a position is called in messages (``startAt``, ``startIndex`` …).
     position_label: str
+    #: Whether the continuation is opaque (a page says neither where it sits nor anything a
+    #: cursor can be checked against): plain bodies are refused, HAR entries needed.
+    opaque_cursors: bool
+
+    def first_request(self, recorded: httpx.Request, live: httpx.Request,
+                      endpoint: str) -> bool:
+        """Whether a recorded request was a first request of the live request's listing."""
+        ...
 
     def request_endpoint(self, request: httpx.Request) -> str:
         """The endpoint a request asks for (``search``, ``Users`` …)."""
@@ -113,7 +136,7 @@ def natural_key(path: Path) -> tuple[Any, ...]:
 
 
 def load_bodies(ctx: SourceContext, entries: Sequence[str], code: str) -> list[SavedBody]:
-    """Read the replay list: files and globs (relative to the config), in list order.
+    """Read the replay list: files, globs and HAR files (relative to the config), in order.
 
     A glob's matches are in natural name order (``page-2`` before ``page-10``). A file
     listed twice (directly or through globs) is read once. Every file, a glob's matches
@@ -158,6 +181,9 @@ def load_bodies(ctx: SourceContext, entries: Sequence[str], code: str) -> list[S
             raise EvidenceUnavailable(Diagnostic(
                 shown, 0, 0, code, f"cannot read the saved response: {exc.strerror or exc}",
                 "paths are relative to the config file's folder")) from None
+        if p.suffix.casefold() == ".har":
+            out.extend(har_bodies(p, shown, content, code, len(out)))
+            continue
         try:
             data = loads(content)
         except ValueError as exc:
@@ -166,6 +192,83 @@ def load_bodies(ctx: SourceContext, entries: Sequence[str], code: str) -> list[S
                 "or edited file", "save the response body again, exactly as returned")
                                 ) from None
         out.append(SavedBody(p, shown, content, data, len(out)))
+    return out
+
+
+#: Query values of a HAR request's JSON body that place it in its chain (a POST search).
+_BODY_PARAMS = ("nextPageToken", "startAt", "page_token", "startIndex")
+
+
+def har_bodies(path: Path, shown: str, content: bytes, code: str, start: int
+               ) -> list[SavedBody]:
+    """The 2xx JSON responses of a HAR file, each with the request it answered.
+
+    HAR 1.2 (``log.entries[].request`` / ``.response.content``); a ``base64`` body is
+    decoded. Entries that are not 2xx, or whose response is not JSON by its MIME type
+    (a page's HTML, a script), are skipped; a JSON response whose text is missing or
+    does not parse is an error naming the file and the entry.
+
+    Raises:
+        EvidenceError: not a HAR file (truncated, edited), or a JSON response cut short.
+    """
+    def fail(where: str, message: str, hint: str) -> EvidenceError:
+        return EvidenceError(Diagnostic(where, 0, 0, code, message, hint))
+
+    try:
+        har = loads(content)
+    except ValueError as exc:
+        raise fail(shown, f"not a complete HAR file ({exc}); a truncated or edited file",
+                   "export the HAR again") from None
+    log = har.get("log") if isinstance(har, dict) else None
+    entries = log.get("entries") if isinstance(log, dict) else None
+    if not isinstance(entries, list):
+        raise fail(shown, "not a HAR file: no `log.entries` list",
+                   "export the requests as a HAR (HTTP Archive 1.2) file")
+    out: list[SavedBody] = []
+    for n, entry in enumerate(entries, 1):
+        req = entry.get("request") if isinstance(entry, dict) else None
+        resp = entry.get("response") if isinstance(entry, dict) else None
+        if not isinstance(req, dict) or not isinstance(resp, dict) \
+                or not isinstance(req.get("url"), str):
+            raise fail(f"{shown} entry {n}", "not a HAR entry (no request URL or response)",
+                       "export the requests as a HAR (HTTP Archive 1.2) file")
+        status = resp.get("status")
+        got = resp.get("content")
+        body: dict[str, Any] = got if isinstance(got, dict) else {}
+        mime = str(body.get("mimeType") or "")
+        if not isinstance(status, int) or not 200 <= status < 300 or "json" not in mime:
+            continue
+        try:
+            url = httpx.URL(req["url"])
+        except (httpx.InvalidURL, ValueError):
+            raise fail(f"{shown} entry {n}", f"request URL {_short(req['url'])!r} is not a URL",
+                       "export the HAR again") from None
+        method = str(req.get("method") or "GET").upper()
+        where = f"{shown} entry {n} ({method} {_short(url.path, 80)})"
+        text = body.get("text")
+        if not isinstance(text, str):
+            raise fail(where, "the response body was not saved in the HAR",
+                       "export the HAR with the response bodies (\"Save all as HAR with "
+                       "content\")")
+        try:
+            raw = (base64.b64decode(text, validate=True) if body.get("encoding") == "base64"
+                   else text.encode("utf-8"))
+            data = loads(raw)
+        except (ValueError, binascii.Error) as exc:
+            raise fail(where, f"the response is not complete JSON ({exc}); a truncated or "
+                       "edited recording", "record the request again") from None
+        extra: dict[str, str] = {}
+        post = req.get("postData")
+        if isinstance(post, dict) and isinstance(post.get("text"), str):
+            try:
+                sent = loads(post["text"].encode("utf-8"))
+            except ValueError:
+                sent = None
+            if isinstance(sent, dict):
+                extra = {k: str(sent[k]) for k in _BODY_PARAMS
+                         if isinstance(sent.get(k), (str, int)) and k not in url.params}
+        request = httpx.Request("GET", url.copy_merge_params(extra) if extra else url)
+        out.append(SavedBody(path, where, raw, data, start + len(out), request=request))
     return out
 
 
@@ -196,12 +299,20 @@ class ReplayTransport(httpx.BaseTransport):
         self.bodies = bodies
         self.by_endpoint: dict[str, list[SavedBody]] = {}
         self.unknown: list[SavedBody] = []
+        kept: list[SavedBody] = []
         for b in bodies:
             ep = rules.body_endpoint(b)
+            if b.request is not None:
+                if ep is None:
+                    continue  # another resource in the recording (not an answer of this API)
+                ep = rules.request_endpoint(b.request)
+            kept.append(b)
             if ep is None:
                 self.unknown.append(b)
             else:
                 self.by_endpoint.setdefault(ep, []).append(b)
+        self.bodies = kept
+        self.endpoint_of = {id(b): ep for ep, bs in self.by_endpoint.items() for b in bs}
         self.chains: dict[str, _Chain] = {}
 
     def _fail(self, file: str, message: str, hint: str | None = None) -> EvidenceError:
@@ -228,6 +339,14 @@ class ReplayTransport(httpx.BaseTransport):
             raise self._fail(self.source, f"no saved response answers {_what(request)}",
                              "add the saved body of that request to `replay`, or configure "
                              "the source not to ask for it")
+        recorded = [b for b in candidates if b.request is not None]
+        if recorded:
+            plain = [b for b in candidates if b.request is None]
+            if plain:
+                raise self._fail(plain[0].shown, f"this {ep} page is a plain body among pages "
+                                 f"saved with their requests ({recorded[0].shown})",
+                                 "save every page of one listing the same way (all in the HAR)")
+            return self._by_request(ep, pos, recorded, chain, request)
         placed = [b for b in candidates if rules.body_position(b, ep) is not None]
         if placed:
             return self._by_position(ep, pos, candidates, request)
@@ -269,9 +388,54 @@ class ReplayTransport(httpx.BaseTransport):
             where, msg = self.source, f"no saved {ep} page at {rules.position_label} {want}"
         raise self._fail(where, msg, "save every page of the listing")
 
+    def _by_request(self, ep: str, pos: Any, recorded: list[SavedBody], chain: _Chain,
+                    request: httpx.Request) -> SavedBody:
+        """The recorded response to exactly this request (a HAR entry)."""
+        rules = self.rules
+        if pos is None:
+            hits = [b for b in recorded if b.request is not None
+                    and rules.request_position(b.request, ep) is None
+                    and rules.first_request(b.request, request, ep)]
+        else:
+            hits = [b for b in recorded if b.request is not None
+                    and rules.request_position(b.request, ep) == pos]
+        distinct = list({b.content: b for b in reversed(hits)}.values())[::-1]
+        if len(distinct) > 1:
+            raise self._fail(distinct[1].shown, f"two different recorded responses answer "
+                             f"{_what(request)} (also {distinct[0].shown}): two listings, or "
+                             "the listing changed while it was recorded",
+                             "record one listing, from its first page to its last, once")
+        if distinct:
+            body = distinct[0]
+            for twin in hits:
+                twin.used = True  # the same response recorded twice (a retry): one page
+            chain.last = body
+            return body
+        if pos is None:
+            later = ", ".join(b.shown for b in recorded[:2])
+            raise self._fail(recorded[0].shown, f"no recorded response answers the first "
+                             f"{ep} request ({_what(request)}): the first page is missing; "
+                             f"the recorded pages ({later}{', …' if len(recorded) > 2 else ''}) "
+                             "answer continuation requests only",
+                             "record the listing from its first request to its last page")
+        before = next((b for b in recorded if rules.body_next(b, ep) == pos), chain.last)
+        raise self._fail(before.shown if before is not None else self.source,
+                         f"no recorded response answers {_what(request)} "
+                         f"({_pos_text(pos, request)}), the page after this one: a page is "
+                         "missing", "record every page of the listing, from its first "
+                         "request to the page that says it is the last")
+
     def _by_cursor(self, ep: str, pos: Any, candidates: list[SavedBody], chain: _Chain,
                    request: httpx.Request) -> SavedBody:
         rules = self.rules
+        if rules.opaque_cursors:
+            raise self._fail(candidates[0].shown, f"saved {ep} bodies alone cannot be checked: "
+                             "this listing continues by an opaque cursor and a body "
+                             "does not say which request it answered, so a missing page would "
+                             "go unnoticed",
+                             "save the responses with their requests: a HAR file (browser "
+                             "devtools \"Save all as HAR\", mitmproxy, Insomnia …) listed in "
+                             "`replay`; see the adapter README")
         if pos is None:
             if chain.last is not None:
                 # The same listing asked for again from its start: replay it again.
@@ -328,7 +492,7 @@ class ReplayTransport(httpx.BaseTransport):
         for b in self.bodies:
             if b.used:
                 continue
-            ep = self.rules.body_endpoint(b)
+            ep = self.endpoint_of.get(id(b))
             served = [x for x in self.by_endpoint.get(ep or "", []) if x.used]
             last = max(served, key=lambda x: x.index, default=None)
             why = (f"the {ep} listing ended before it (at {last.shown})" if last is not None
@@ -346,6 +510,14 @@ def _lt(a: Any, b: Any) -> bool:
         return bool(a < b)
     except TypeError:
         return False
+
+
+def _pos_text(pos: Any, request: httpx.Request) -> str:
+    """``nextPageToken=abc`` when the position is a query value, else the position."""
+    for k, v in request.url.params.multi_items():
+        if v == str(pos):
+            return f"{k}={_short(v)}"
+    return _short(pos, 120)
 
 
 def _name(b: SavedBody) -> str:

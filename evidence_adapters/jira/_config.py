@@ -265,10 +265,13 @@ class JiraConfig(AdapterConfig):
     """Config of a ``jira`` source (the keys of its ``sources:`` entry)."""
 
     replay: tuple[str, ...] | str | None = Field(
-        None, description="Saved response bodies of one search (and of full changelogs): "
-                          "files, folders or globs relative to the config file, any names. "
+        None, description="Saved responses of one search (and of full changelogs): "
+                          "files, folders or globs relative to the config file, any names, "
+                          "or HAR recordings (*.har) of the requests with their responses. "
                           "They answer the adapter's requests as Jira would; every mapping "
-                          "selects its issues from that one search. Replaces the live site.")
+                          "selects its issues from that one search. Enhanced-search "
+                          "(nextPageToken) pages need a HAR: plain bodies are refused. "
+                          "Replaces the live site.")
     jql: str | None = Field(
         None, description="One live search for every mapping (each selects its issues by "
                           "`projects`, `issue_types` and `where`), instead of one search per "

@@ -6,14 +6,18 @@ Pages layout (the same names the live adapter hands to the evidence locker)::
     <pages>/changelog/<KEY>/page-0001.json      full changelog pages of one issue
 
 Search pages may be Cloud v3 (``nextPageToken``/``isLast``) or offset-paged
-(``startAt``/``maxResults``/``total``: Data Center v2 or legacy v3). Changelog pages may be
-Cloud's paged ``values`` or Data Center's issue with ``expand=changelog``. A sequence that
-stops before its last page, has a gap, or an issue whose embedded changelog is truncated
-with no saved changelog pages is an error: a snapshot is complete or it is not used.
+(``startAt``/``maxResults``/``total``: Data Center v2 or legacy v3). A v3 page says neither
+where it sits nor how many issues there are, so its name is its place: ``page-0001.json``,
+``page-0002.json`` … with no gap (a missing first or middle page is then an error too).
+Changelog pages may be Cloud's paged ``values`` or Data Center's issue with
+``expand=changelog``. A sequence that stops before its last page, has a gap, or an issue
+whose embedded changelog is truncated with no saved changelog pages is an error: a
+snapshot is complete or it is not used.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -108,6 +112,7 @@ class SavedPages:
                     page_issues, page_names = p2.issues, p2.names
                 else:
                     p3 = SearchPageV3.model_validate(data)
+                    _check_cursor_name(path, i, files, self.ctx)
                     done = p3.isLast is True or not p3.nextPageToken
                     page_issues, page_names = p3.issues, p3.names
             except ValidationError as exc:
@@ -165,6 +170,31 @@ class SavedPages:
                 raise _err(shown, f"{key}: the saved changelog stops before its end",
                            "save every changelog page")
         return out
+
+
+def _check_cursor_name(path: Path, i: int, files: list[Path], ctx: SourceContext) -> None:
+    """A ``nextPageToken`` page says nothing of its place: its name must (``page-0001``…).
+
+    Enhanced-search pages carry no ``startAt``/``total`` and an opaque token, so only the
+    layout's numbering (the order they were fetched in, as ``evidence pull`` writes them)
+    can show a missing first or middle page.
+    """
+    want = f"page-{i + 1:04d}.json"
+    if path.name == want:
+        return
+    m = _PAGE_NAME.fullmatch(path.name)
+    if m is None:
+        raise _err(ctx.display(path), "a nextPageToken search page must be named by its place "
+                   f"in the chain ({want}): the page itself does not say where it sits, so a "
+                   "missing page could not be noticed",
+                   "name the pages page-0001.json, page-0002.json … in the order they were "
+                   "fetched, or replay a HAR of the requests (see the adapter README)")
+    before = f"after {ctx.display(files[i - 1])}" if i else "the first page"
+    raise _err(ctx.display(path), f"{want} is missing ({before}): the saved pages jump to "
+               f"{path.name}", "save every page of the search, numbered in fetch order")
+
+
+_PAGE_NAME = re.compile(r"page-(\d+)\.json")
 
 
 class CsvJira:

@@ -1,9 +1,12 @@
 """How Jira pages, for replaying saved response bodies (see ``evidence_adapters/_replay.py``).
 
 Search pages: Cloud's enhanced search (``/rest/api/3/search/jql``) continues with the opaque
-``nextPageToken`` the previous page announced (its pages are taken in list order); the
-legacy and Data Center search (``/rest/api/3/search``, ``/rest/api/2/search``) say where
-they sit (``startAt``) and are matched by it in any order. Full changelogs: Cloud's
+``nextPageToken`` the previous page announced, and its pages say neither where they sit nor
+how many issues there are; so they replay only from a HAR, where each recorded request
+(its ``nextPageToken`` in the URL, or in the JSON body of a POST) is answered by its own
+response, and plain bodies are refused. The legacy and Data Center search
+(``/rest/api/3/search``, ``/rest/api/2/search``) say where they sit (``startAt``) and are
+matched by it in any order, as plain bodies or from a HAR. Full changelogs: Cloud's
 ``/rest/api/3/issue/{key}/changelog`` pages (``values``, ``startAt``) carry no issue key, so
 their file name must contain the key (``AIRISK-7-changelog.json``); Data Center's
 ``/rest/api/2/issue/{key}?expand=changelog`` names its key itself.
@@ -28,6 +31,14 @@ class JiraRules:
     """Jira's search and changelog continuation."""
 
     position_label = "startAt"
+    #: ``nextPageToken`` is opaque and enhanced-search pages carry no ``startAt``/``total``:
+    #: saved bodies of such a chain need their requests (a HAR).
+    opaque_cursors = True
+
+    def first_request(self, recorded: httpx.Request, live: httpx.Request,
+                      endpoint: str) -> bool:
+        """A search without ``nextPageToken``/``startAt`` is a first request."""
+        return True
 
     def request_endpoint(self, request: httpx.Request) -> str:
         """``search``, or ``changelog:<KEY>``."""

@@ -31,6 +31,13 @@ class MlflowRules:
     """MLflow's ``next_page_token`` continuation."""
 
     position_label = "run_id"
+    #: Positions are checked (offsets in tokens, ``startIndex`` on pages).
+    opaque_cursors = False
+
+    def first_request(self, recorded: httpx.Request, live: httpx.Request,
+                      endpoint: str) -> bool:
+        """A search without ``page_token`` is a first request."""
+        return True
 
     def request_endpoint(self, request: httpx.Request) -> str:
         """The path after ``/api/2.0/mlflow/``."""

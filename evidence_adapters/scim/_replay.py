@@ -23,6 +23,13 @@ class ScimRules:
     """SCIM's ``startIndex``/``totalResults`` continuation."""
 
     position_label = "startIndex"
+    #: Positions are checked (offsets in tokens, ``startIndex`` on pages).
+    opaque_cursors = False
+
+    def first_request(self, recorded: httpx.Request, live: httpx.Request,
+                      endpoint: str) -> bool:
+        """A request without ``startIndex`` (or 1) is a first request."""
+        return True
 
     def request_endpoint(self, request: httpx.Request) -> str:
         """``Users`` or ``Groups`` (the last path segment)."""

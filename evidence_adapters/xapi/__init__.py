@@ -146,10 +146,10 @@ class XapiConfig(AdapterConfig):
     path: str | None = Field(
         None, description="Offline: a saved StatementResult/array file, or a folder of pages.")
     replay: tuple[str, ...] | str | None = Field(
-        None, description="Saved StatementResult bodies of one `GET statements` listing "
-                          "(no verb filter): files, folders or globs, any names, in the order "
-                          "fetched. They answer the live requests, following `more` exactly "
-                          "as live.")
+        None, description="A HAR recording (*.har) of one `GET statements` listing (no verb "
+                          "filter) and its `more` pages: each request with its response. "
+                          "They answer the live requests, following `more` exactly as live. "
+                          "Plain saved bodies are refused: a missing page could not be seen.")
     verbs: tuple[str, ...] = Field(
         (COMPLETED, PASSED, FAILED), min_length=1,
         description="Verb ids read (one query each). Only completed/passed/failed carry "

@@ -2,8 +2,9 @@
 
 A StatementResult announces its continuation in ``more``: a relative IRL (path and query)
 to GET next, ``""`` or absent on the last page. The link is opaque and a page does not say
-which link fetched it, so saved pages are taken in list order and each ``more`` request must
-be exactly the link the page before announced.
+which link fetched it, so a missing page of saved bodies cannot be seen: pages replay only
+from a HAR, where each recorded request (the first ``GET …/statements``, then each ``more``
+link) is answered by its own response; plain bodies are refused.
 """
 
 from __future__ import annotations
@@ -16,6 +17,11 @@ from evidence_adapters._replay import REPLAY_BASE, SavedBody
 
 __all__ = ["XapiRules"]
 
+#: The query parameters of ``GET statements`` (xAPI 1.0.3 communication §2.1.3).
+_QUERY = frozenset({"statementId", "voidedStatementId", "agent", "verb", "activity",
+                    "registration", "related_activities", "related_agents", "since", "until",
+                    "limit", "format", "attachments", "ascending"})
+
 
 def _rel(url: httpx.URL) -> str:
     q = url.query.decode()
@@ -25,7 +31,20 @@ def _rel(url: httpx.URL) -> str:
 class XapiRules:
     """xAPI's ``more`` continuation."""
 
-    position_label = "position"
+    position_label = "more link"
+    #: ``more`` links are opaque and pages carry no position: plain bodies are refused.
+    opaque_cursors = True
+
+    def first_request(self, recorded: httpx.Request, live: httpx.Request,
+                      endpoint: str) -> bool:
+        """A recorded GET of ``…/statements`` with only the spec's query parameters.
+
+        A ``more`` link may be any IRL; a first request is the resource itself queried with
+        the parameters of xAPI 1.0.3 §2.1.3 only, so a continuation recorded without the page
+        that announced it is not taken for the first page.
+        """
+        path = recorded.url.path.rstrip("/")
+        return path.endswith("/statements") and set(recorded.url.params) <= _QUERY
 
     def __init__(self, bodies: list[SavedBody]) -> None:
         self.announced = {n for b in bodies if (n := self._next(b)) is not None}

@@ -19,6 +19,7 @@ from checker.errors import EvidenceError
 from evidence_adapters.mlflow import MlflowAdapter, MlflowConfig
 from evidence_adapters.scim import ScimAdapter, ScimConfig
 from evidence_adapters.xapi import XapiAdapter, XapiConfig
+from tests.har import har_entry, write_har
 
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 
@@ -155,24 +156,61 @@ def xapi_chain(root: Path) -> list[Path]:
             save(root, "lrs/3.json", {"statements": [statement(5)], "more": ""})]
 
 
+LRS = "https://lrs.x.example/xAPI/statements"
+
+
+def xapi_entries() -> list[dict[str, Any]]:
+    """The listing's three requests with their responses, as a HAR records them."""
+    pages = [{"statements": [statement(1), statement(2)], "more": "/xAPI/statements?cursor=k2"},
+             {"statements": [statement(3), statement(4)], "more": "/xAPI/statements?cursor=k3"},
+             {"statements": [statement(5)], "more": ""}]
+    urls = [f"{LRS}?limit=2", f"{LRS}?cursor=k2", f"{LRS}?cursor=k3"]
+    return [har_entry(u, p) for u, p in zip(urls, pages, strict=True)]
+
+
 def test_xapi_replay_follows_more(ctx: SourceContext, tmp_path: Path) -> None:
-    xapi_chain(tmp_path)
-    bundle = XapiAdapter(XapiConfig(replay="lrs/*.json"), ctx).collect()
+    write_har(tmp_path / "lrs.har", xapi_entries())
+    bundle = XapiAdapter(XapiConfig(replay="lrs.har"), ctx).collect()
     assert sorted(t.person for t in bundle.trainings) == [f"p{i}@x.example"
                                                           for i in range(1, 6)]
 
 
-def test_xapi_missing_last_page_and_truncation(ctx: SourceContext, tmp_path: Path) -> None:
-    files = xapi_chain(tmp_path)
-    files[2].unlink()
+def test_xapi_plain_bodies_are_refused(ctx: SourceContext, tmp_path: Path) -> None:
+    xapi_chain(tmp_path)
     with pytest.raises(EvidenceError) as exc:
         XapiAdapter(XapiConfig(replay="lrs/*.json"), ctx).collect()
-    assert exc.value.diagnostics[0].file.endswith("2.json")
-    assert "no saved page follows it" in exc.value.diagnostics[0].message
-    files[1].write_text(files[1].read_text()[:40])
+    d = exc.value.diagnostics[0]
+    assert (d.code, d.file) == ("E345", "lrs/1.json")
+    assert "cannot be checked" in d.message
+
+
+@pytest.mark.parametrize("gone", [0, 1, 2])
+def test_xapi_any_missing_page_names_the_gap(ctx: SourceContext, tmp_path: Path,
+                                             gone: int) -> None:
+    entries = xapi_entries()
+    del entries[gone]
+    write_har(tmp_path / "lrs.har", entries)
     with pytest.raises(EvidenceError) as exc:
-        XapiAdapter(XapiConfig(replay="lrs/*.json"), ctx).collect()
-    assert exc.value.diagnostics[0].file.endswith("2.json")
+        XapiAdapter(XapiConfig(replay="lrs.har"), ctx).collect()
+    d = exc.value.diagnostics[0]
+    assert d.code == "E345"
+    if gone == 0:  # the continuation left first is not taken for the first page
+        assert d.file == "lrs.har entry 1 (GET /xAPI/statements)"
+        assert "the first page is missing" in d.message
+    else:
+        assert d.file == f"lrs.har entry {gone} (GET /xAPI/statements)"
+        assert f"cursor=k{gone + 1}" in d.message
+
+
+def test_xapi_truncated_recording(ctx: SourceContext, tmp_path: Path) -> None:
+    entries = xapi_entries()
+    content = entries[1]["response"]["content"]
+    content["text"] = content["text"][:40]
+    write_har(tmp_path / "lrs.har", entries)
+    with pytest.raises(EvidenceError) as exc:
+        XapiAdapter(XapiConfig(replay="lrs.har"), ctx).collect()
+    assert exc.value.diagnostics[0].file == "lrs.har entry 2 (GET /xAPI/statements)"
+    assert "truncated" in exc.value.diagnostics[0].message
 
 
 def test_a_glob_cannot_reach_outside_the_config_folder(ctx: SourceContext, tmp_path: Path

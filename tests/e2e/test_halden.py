@@ -61,7 +61,7 @@ def test_config_is_short_and_needs_no_scripts() -> None:
     lines = CONFIG.read_text(encoding="utf-8").splitlines()
     assert len(lines) <= 80
     exports = [p for p in (HALDEN / "exports").rglob("*") if p.is_file()]
-    assert {p.suffix for p in exports} == {".json", ".csv"}
+    assert {p.suffix for p in exports} == {".json", ".csv", ".har"}
 
 
 def test_findings_equal_the_expected_file(findings: list[dict[str, Any]]) -> None:
@@ -108,8 +108,7 @@ CHAINS: dict[str, tuple[str, ...]] = {
     "scim/users-3.json": ("users-2.json",),
     "mlflow/registered-models-search.json": ("registered-models-search.json",),
     "mlflow/model-versions-search.json": ("model-versions-search.json",),
-    "lrs/statements-1.json": ("statements-1.json",),
-    "lrs/statements-2.json": ("statements-2.json",),
+    "lrs/statements.har": ("statements.har",),
 }
 
 
@@ -130,8 +129,43 @@ def test_deleting_a_page_fails_closed_naming_it(run_cli: Runner, halden_copy: Pa
     assert all(n in proc.stdout + proc.stderr for n in named), proc.stdout + proc.stderr
 
 
+@pytest.mark.parametrize("entry", [0, 1])
+def test_deleting_a_recorded_lrs_page_names_the_gap(run_cli: Runner, halden_copy: Path,
+                                                    tmp_path: Path, entry: int) -> None:
+    har = halden_copy.parent / "exports" / "lrs" / "statements.har"
+    data = json.loads(har.read_text(encoding="utf-8"))
+    del data["log"]["entries"][entry]
+    har.write_text(json.dumps(data), encoding="utf-8")
+    proc, _ = scan(run_cli, halden_copy, tmp_path)
+    assert proc.returncode == 3, proc.stderr
+    out = proc.stdout + proc.stderr
+    assert "E345" in out
+    if entry == 0:
+        assert "the first page is missing" in out, out
+    else:  # the first page names the `more` link nobody answered
+        assert "statements.har entry 1 (GET /xAPI/statements)" in out, out
+        assert "more=" in out, out
+
+
+def test_plain_lrs_pages_are_refused(run_cli: Runner, halden_copy: Path,
+                                     tmp_path: Path) -> None:
+    har = halden_copy.parent / "exports" / "lrs" / "statements.har"
+    entries = json.loads(har.read_text(encoding="utf-8"))["log"]["entries"]
+    for n, e in enumerate(entries, 1):
+        (har.parent / f"statements-{n}.json").write_text(e["response"]["content"]["text"],
+                                                          encoding="utf-8")
+    cfg = halden_copy.read_text(encoding="utf-8")
+    halden_copy.write_text(cfg.replace("exports/lrs/statements.har",
+                                       "exports/lrs/statements-*.json"), encoding="utf-8")
+    proc, _ = scan(run_cli, halden_copy, tmp_path)
+    assert proc.returncode == 3, proc.stderr
+    out = proc.stdout + proc.stderr
+    assert "statements-1.json" in out
+    assert "cannot be checked" in out
+
+
 @pytest.mark.parametrize("page", ["jira/search-3.json", "scim/users-2.json",
-                                  "mlflow/model-versions-search.json", "lrs/statements-2.json"])
+                                  "mlflow/model-versions-search.json", "lrs/statements.har"])
 def test_truncating_a_page_fails_closed_naming_it(run_cli: Runner, halden_copy: Path,
                                                   tmp_path: Path, page: str) -> None:
     path = halden_copy.parent / "exports" / page

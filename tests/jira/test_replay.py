@@ -7,17 +7,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from pytest_httpserver import HTTPServer
 
 from checker.errors import EvidenceError
 from evidence_adapters.jira import JiraAdapter
+from tests.har import HarRecorder, har_entry, write_har
 from tests.jira.conftest import token_pages
 from tests.jira.jira_payloads import (
+    EMAIL,
     LUKASZ,
     NADIA,
     SIOBHAN,
     SITE,
+    TOKEN,
     ZOE,
     approval,
     history,
@@ -59,16 +63,31 @@ MAPPINGS: dict[str, Any] = {
 }
 
 
-def chain_v3(folder: Path) -> list[Path]:
+SEARCH = f"{SITE}/rest/api/3/search/jql?jql=project+in+%28AIREL%2C+AIRISK%29&maxResults=2"
+
+
+def pages_v3() -> list[dict[str, Any]]:
     issues = mixed()
-    return [save(folder, "export-a.json", page_v3(issues[:2], "tok-2", is_last=False)),
-            save(folder, "export-b.json", page_v3(issues[2:3], "tok-3", is_last=False)),
-            save(folder, "export-c.json", page_v3(issues[3:], None, is_last=True))]
+    return [page_v3(issues[:2], "tok-2", is_last=False),
+            page_v3(issues[2:3], "tok-3", is_last=False),
+            page_v3(issues[3:], None, is_last=True)]
+
+
+def entries_v3() -> list[dict[str, Any]]:
+    """The three requests of the search with their responses, as a HAR records them."""
+    p = pages_v3()
+    return [har_entry(SEARCH, p[0]), har_entry(f"{SEARCH}&nextPageToken=tok-2", p[1]),
+            har_entry(f"{SEARCH}&nextPageToken=tok-3", p[2])]
+
+
+def chain_v3(folder: Path) -> list[Path]:
+    """The same pages saved as plain bodies (refused: a missing page could not be seen)."""
+    return [save(folder, f"export-{c}.json", b) for c, b in zip("abc", pages_v3(), strict=True)]
 
 
 def test_one_saved_search_feeds_several_mappings(tmp_path: Path, make_adapter: Make) -> None:
-    chain_v3(tmp_path / "saved")
-    bundle = make_adapter(site=SITE, replay="saved/export-*.json", **MAPPINGS).collect()
+    write_har(tmp_path / "saved" / "search.har", entries_v3())
+    bundle = make_adapter(site=SITE, replay="saved/*.har", **MAPPINGS).collect()
     assert [(a.id, a.approver) for a in bundle.approvals] == [
         ("AIREL-1", "lukasz.nowak@northwind.example"),
         ("AIREL-2", "siobhan.nibhriain@northwind.example")]
@@ -76,29 +95,67 @@ def test_one_saved_search_feeds_several_mappings(tmp_path: Path, make_adapter: M
     assert len(bundle.reviews) == 2
 
 
+def record_search(base: str) -> list[dict[str, Any]]:
+    """Page the live search the way a customer's client does, through a recording proxy."""
+    rec = HarRecorder()
+    with httpx.Client(transport=rec, auth=(EMAIL, TOKEN)) as client:
+        params: dict[str, Any] = {"jql": "project in (AIREL, AIRISK)", "maxResults": 2,
+                                  "fields": "*all", "expand": "changelog,names"}
+        while True:
+            page = client.get(f"{base}/rest/api/3/search/jql", params=params).json()
+            if page.get("isLast") or not page.get("nextPageToken"):
+                return rec.entries
+            params = {**params, "nextPageToken": page["nextPageToken"]}
+
+
 def test_replay_and_live_give_the_same_records(tmp_path: Path, httpserver: HTTPServer,
                                                make_adapter: Make) -> None:
-    files = chain_v3(tmp_path / "saved")
-    pages = [json.loads(f.read_text()) for f in files]
     httpserver.expect_request("/rest/api/3/search/jql").respond_with_handler(
-        token_pages(pages))
-    live = make_adapter(site=httpserver.url_for("").rstrip("/"),
-                        jql="project in (AIREL, AIRISK) ORDER BY key", **MAPPINGS).collect()
-    saved = make_adapter(site=httpserver.url_for("").rstrip("/"), replay=[str(f) for f in files],
-                         **MAPPINGS).collect()
+        token_pages(pages_v3()))
+    site = httpserver.url_for("").rstrip("/")
+    live = make_adapter(site=site, jql="project in (AIREL, AIRISK) ORDER BY key",
+                        **MAPPINGS).collect()
+    write_har(tmp_path / "rec.har", record_search(site))
+    saved = make_adapter(site=site, replay="rec.har", **MAPPINGS).collect()
     assert live.model_dump() == saved.model_dump()
+    # POST searches (the JSON body carries the token), as Jira's own UI sends them
+    posted = [har_entry(f"{site}/rest/api/3/search/jql", page, method="POST",
+                        post={"jql": "x", **({"nextPageToken": t} if t else {})})
+              for page, t in zip(pages_v3(), (None, "tok-2", "tok-3"), strict=True)]
+    write_har(tmp_path / "post.har", posted[::-1])  # any order: each request finds its answer
+    assert make_adapter(site=site, replay="post.har", **MAPPINGS).collect().model_dump() \
+        == live.model_dump()
 
 
-def test_a_missing_last_cursor_page_names_the_page_before(tmp_path: Path,
-                                                          make_adapter: Make) -> None:
-    files = chain_v3(tmp_path / "saved")
-    files[2].unlink()
+def test_plain_bodies_of_a_token_chain_are_refused(tmp_path: Path, make_adapter: Make) -> None:
+    chain_v3(tmp_path / "saved")
     with pytest.raises(EvidenceError) as exc:
         make_adapter(site=SITE, replay="saved/*.json", **MAPPINGS).collect()
     d = exc.value.diagnostics[0]
     assert d.code == "E328"
-    assert d.file.endswith("export-b.json")
-    assert "no saved page follows it" in d.message
+    assert d.file.endswith("export-a.json")
+    assert "cannot be checked" in d.message
+    assert d.hint is not None
+    assert "HAR" in d.hint
+
+
+@pytest.mark.parametrize("gone", [0, 1, 2])
+def test_any_missing_recorded_cursor_page_names_the_gap(tmp_path: Path, make_adapter: Make,
+                                                        gone: int) -> None:
+    entries = entries_v3()
+    del entries[gone]
+    write_har(tmp_path / "search.har", entries)
+    with pytest.raises(EvidenceError) as exc:
+        make_adapter(site=SITE, replay="search.har", **MAPPINGS).collect()
+    d = exc.value.diagnostics[0]
+    assert d.code == "E328"
+    if gone == 0:
+        assert d.file == "search.har entry 1 (GET /rest/api/3/search/jql)"
+        assert "the first page is missing" in d.message
+    else:  # the page before the gap, and the token nobody answered
+        assert d.file == f"search.har entry {gone} (GET /rest/api/3/search/jql)"
+        assert f"nextPageToken=tok-{gone + 1}" in d.message
+        assert "a page is missing" in d.message
 
 
 @pytest.mark.parametrize("gone", [0, 1, 2, 3])
@@ -149,19 +206,32 @@ def test_offset_gap_names_the_page_before(tmp_path: Path, make_adapter: Make) ->
 
 
 def test_a_page_twice_and_a_truncated_page(tmp_path: Path, make_adapter: Make) -> None:
-    files = chain_v3(tmp_path / "saved")
-    save(tmp_path / "saved", "export-b-copy.json", json.loads(files[1].read_text()))
+    entries = entries_v3()
+    # the same exchange recorded twice (a retried request) is one page
+    write_har(tmp_path / "retry.har", [*entries[:2], entries[1], entries[2]])
+    assert len(make_adapter(site=SITE, replay="retry.har", **MAPPINGS).collect().approvals) == 2
+    # two different answers to one request: two listings mixed
+    other = har_entry(f"{SEARCH}&nextPageToken=tok-2", page_v3([], "tok-3", is_last=False))
+    write_har(tmp_path / "twice.har", [*entries[:2], other, entries[2]])
     with pytest.raises(EvidenceError) as exc:
-        make_adapter(site=SITE, replay=["saved/export-a.json", "saved/export-b.json",
-                                        "saved/export-b-copy.json", "saved/export-c.json"],
-                     **MAPPINGS).collect()
-    assert "export-b" in exc.value.diagnostics[0].message + exc.value.diagnostics[0].file
-    text = files[2].read_text()
-    files[2].write_text(text[: len(text) // 2])
+        make_adapter(site=SITE, replay="twice.har", **MAPPINGS).collect()
+    assert exc.value.diagnostics[0].file == "twice.har entry 3 (GET /rest/api/3/search/jql)"
+    assert "two different recorded responses" in exc.value.diagnostics[0].message
+    # a truncated HAR file, and a HAR whose recorded body was cut short
+    text = write_har(tmp_path / "cut.har", entries).read_text()
+    (tmp_path / "cut.har").write_text(text[: len(text) // 2])
     with pytest.raises(EvidenceError) as exc:
-        make_adapter(site=SITE, replay=[str(f) for f in files], **MAPPINGS).collect()
+        make_adapter(site=SITE, replay="cut.har", **MAPPINGS).collect()
     d = exc.value.diagnostics[0]
-    assert d.file.endswith("export-c.json")
+    assert (d.file, d.code) == ("cut.har", "E328")
+    assert "truncated" in d.message
+    body = entries[2]["response"]["content"]
+    body["text"] = body["text"][:40]
+    write_har(tmp_path / "short.har", entries)
+    with pytest.raises(EvidenceError) as exc:
+        make_adapter(site=SITE, replay="short.har", **MAPPINGS).collect()
+    d = exc.value.diagnostics[0]
+    assert d.file == "short.har entry 3 (GET /rest/api/3/search/jql)"
     assert "truncated" in d.message
 
 
@@ -171,8 +241,8 @@ def test_mapping_jql_with_one_search_is_a_config_error(make_adapter: Make) -> No
 
 
 def test_where_filters_select_by_field_text(tmp_path: Path, make_adapter: Make) -> None:
-    chain_v3(tmp_path / "saved")
-    bundle = make_adapter(site=SITE, replay="saved/export-*.json",
+    write_har(tmp_path / "saved" / "search.har", entries_v3())
+    bundle = make_adapter(site=SITE, replay="saved/search.har",
                           approvals={"projects": ["AIREL"], "where": {"Model": "fraud-gbm"}}
                           ).collect()
     assert [a.id for a in bundle.approvals] == ["AIREL-2"]
@@ -189,7 +259,7 @@ def test_approval_kept_after_the_ticket_moved_on_unless_voided(tmp_path: Path,
         history(30004, ZOE, "2026-07-16T10:30:00.000+0200",
                 {**move("Closed", "Open"), "fromString": "Released", "toString": "Reopened"}),
     ])
-    save(tmp_path, "s.json", page_v3([a], None, is_last=True))
+    save(tmp_path, "s.json", page_v2([a], 0, 1, 50))
     kept = make_adapter(site=SITE, replay="s.json", approvals={}).collect()
     assert [(x.approver, x.decided_at.isoformat()) for x in kept.approvals] == [
         ("lukasz.nowak@northwind.example", "2026-07-14T08:30:00+00:00")]
@@ -208,7 +278,7 @@ def test_escalation_needs_the_assignee_change_in_the_same_entry(tmp_path: Path,
                 {"field": "assignee", "fieldtype": "jira", "fieldId": "assignee",
                  "from": ZOE["accountId"], "to": SIOBHAN["accountId"]}),
     ])
-    save(tmp_path, "i.json", page_v3([inc], None, is_last=True))
+    save(tmp_path, "i.json", page_v2([inc], 0, 1, 50))
     plain = make_adapter(site=SITE, replay="i.json", incidents={}).collect()
     handed = make_adapter(site=SITE, replay="i.json", incidents={
         "escalated": {"to": ["Escalated"], "assignee_changed": True}}).collect()

@@ -6,12 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from checker.adapters import SourceContext
 from checker.errors import EvidenceError
 from evidence_adapters.scim import ScimAdapter
 from evidence_adapters.xapi import XapiAdapter
+from tests.har import HarRecorder, write_har
 
 from .conftest import Lrs, Scim
 from .test_scim import live, load_people
@@ -72,8 +74,26 @@ def test_xapi_saved_pages_replay_like_live(lrs_env: Lrs, tag: str, ctx: SourceCo
                                        acts["other"]: "eu-ai-act-essentials"}}
     live_bundle = XapiAdapter(XapiAdapter.Config.model_validate(
         {**cfg, "endpoint": lrs_env.url}), rec_ctx).collect()
+    # plain saved bodies: `more` links are opaque, so they are refused (a gap would not show)
     names = save_as(ctx.base_dir / "lrs", [got[k] for k in sorted(got)])
-    replayed = XapiAdapter(XapiAdapter.Config.model_validate({**cfg, "replay": names}),
+    with pytest.raises(EvidenceError) as exc:
+        XapiAdapter(XapiAdapter.Config.model_validate({**cfg, "replay": names}),
+                    ctx).collect()
+    assert "cannot be checked" in exc.value.diagnostics[0].message
+    # the customer's client pages the real LRS behind a recording proxy: a HAR
+    rec = HarRecorder()
+    with httpx.Client(transport=rec, auth=(lrs_env.user, lrs_env.password),
+                      headers={"X-Experience-API-Version": "1.0.3"}) as client:
+        url = httpx.URL(f"{lrs_env.url}/statements", params={"limit": 3})
+        while True:
+            more = client.get(url).raise_for_status().json().get("more")
+            if not more:
+                break
+            url = url.join(more)
+    entries = rec.entries
+    assert len(entries) > 2  # the LRS paged
+    write_har(ctx.base_dir / "lrs.har", entries)
+    replayed = XapiAdapter(XapiAdapter.Config.model_validate({**cfg, "replay": "lrs.har"}),
                            ctx).collect()
 
     def key(b: Any) -> set[tuple[Any, ...]]:
@@ -81,8 +101,15 @@ def test_xapi_saved_pages_replay_like_live(lrs_env: Lrs, tag: str, ctx: SourceCo
                 for t in b.trainings}
 
     assert key(replayed) == key(live_bundle)
-    assert len(names) > 1  # the LRS paged; drop the last page: the chain is broken
-    with pytest.raises(EvidenceError) as exc:
-        XapiAdapter(XapiAdapter.Config.model_validate({**cfg, "replay": names[:-1]}),
-                    ctx).collect()
-    assert exc.value.diagnostics[0].file.endswith(Path(names[-2]).name)
+    for gone in range(len(entries)):  # any recorded page deleted: exit 3 naming the gap
+        write_har(ctx.base_dir / "lrs.har", entries[:gone] + entries[gone + 1:])
+        with pytest.raises(EvidenceError) as exc:
+            XapiAdapter(XapiAdapter.Config.model_validate({**cfg, "replay": "lrs.har"}),
+                        ctx).collect()
+        d = exc.value.diagnostics[0]
+        assert d.code == "E345"
+        if gone == 0:
+            assert "the first page is missing" in d.message, d
+        else:
+            assert d.file.startswith(f"lrs.har entry {gone} "), d
+            assert "a page is missing" in d.message, d
