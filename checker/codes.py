@@ -131,7 +131,7 @@ CODES: dict[str, Code] = code_table((
     ("E313", "a source yields more records than settings.max_records_per_source"),
     ("E314", "the same subject comes from two sources"),
     ("E315", "one handle (email, id or account) names two different people"),
-    ("E317", "a source's export is empty (treated as failed unless allow_empty)"),
+    ("E317", "an export has no records and the source does not set allow_empty"),
     ("E318", "an evidence path leaves the config's folder (allowed only by allow_outside)"),
     ("E319", "not a regular file (FIFO, socket, device) or in /proc, /sys, /dev: refused"),
     # E320–E339 Jira

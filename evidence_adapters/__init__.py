@@ -15,7 +15,9 @@ entry-point group, exactly like third-party adapters:
 
 Diagnostic codes used by these adapters (family E3xx, evidence and adapters):
 
-- ``E300`` the source cannot be read (missing file, unreadable, wrong encoding, no header).
+- ``E300`` the source cannot be read (missing file, unreadable, wrong encoding).
+- ``E317`` the export has no records (0 bytes, a header with no rows, no users) and the
+  source does not say ``allow_empty: true`` — the one code of that class in every adapter.
 - ``E301`` a configured column is missing from the CSV header, or appears twice.
 - ``E303`` a date or timestamp cannot be parsed (or a period ends before it starts).
 - ``E304`` a value is not in the configured value mapping (status, kind …).

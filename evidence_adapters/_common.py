@@ -206,9 +206,14 @@ def header_preview(cells: list[str]) -> str:
                                if more else "")
 
 
-def empty_source(file: str, ctx: SourceContext, what: str) -> Diagnostic:
-    """E317: an export with no records (unless the source says ``allow_empty: true``)."""
-    return Diagnostic(file, 1, 0, "E317", f"{what}: an empty export is treated as a failed one",
+def empty_source(file: str, ctx: SourceContext, what: str, line: int = 1) -> Diagnostic:
+    """E317: an export with no records (unless the source says ``allow_empty: true``).
+
+    The one code of that class in every adapter (a 0-byte file, a header with no rows, a
+    directory with no users): rules over the source must not pass on an empty read.
+    """
+    return Diagnostic(file, line, 0, "E317",
+                      f"{what}: an empty export is treated as a failed one",
                       "check the export; if no records is a valid state for this source, set "
                       "`allow_empty: true` on it")
 

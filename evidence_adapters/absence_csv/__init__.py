@@ -27,7 +27,13 @@ from pydantic import Field
 from checker.adapters import Adapter, AdapterConfig
 from checker.errors import Diagnostic, EvidenceError
 from checker.evidence import Absence, EvidenceBundle, Provenance
-from evidence_adapters._common import Columns, CsvReader, parse_day, record_file
+from evidence_adapters._common import (
+    Columns,
+    CsvReader,
+    empty_source,
+    parse_day,
+    record_file,
+)
 
 __all__ = ["AbsenceColumns", "AbsenceCsvAdapter", "AbsenceCsvConfig"]
 
@@ -95,13 +101,11 @@ class AbsenceCsvAdapter(Adapter):
             rec = self._row(cfg, cols, cells, file, line, diags)
             if rec is not None:
                 out.append(rec)
-        if cols is None and not diags:
-            diags.append(Diagnostic(file, 1, 0, "E300", "file is empty (no header row)",
-                                    "export the report with its header row"))
+        if cols is None and not diags and not cfg.allow_empty:
+            diags.append(empty_source(file, self.ctx, "file is empty (no header row)"))
         elif cols is not None and not out and not diags and not cfg.allow_empty:
-            diags.append(Diagnostic(file, 2, 0, "E300", "the export has a header but no rows",
-                                    "check the export; if nobody is absent, set "
-                                    "`allow_empty: true` on the source"))
+            diags.append(empty_source(file, self.ctx, "the export has a header but no rows "
+                                      "(if nobody is absent, that is allow_empty)", line=2))
         if diags:
             raise EvidenceError(sorted(diags))
         bundle = EvidenceBundle(kinds=self.kinds(), absences=out)

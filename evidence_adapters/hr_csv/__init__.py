@@ -28,6 +28,7 @@ from evidence_adapters._common import (
     Columns,
     CsvReader,
     ValueMap,
+    empty_source,
     parse_day,
     record_file,
 )
@@ -156,7 +157,7 @@ class HrCsvConfig(AdapterConfig):
                           "to the scan's as-of day.")
     allow_empty: bool = Field(
         False, description="Accept an export with a header and no rows. Otherwise it is an "
-                           "error (E300): an empty people export is a broken export, and rules "
+                           "error (E317): an empty people export is a broken export, and rules "
                            "over its people must not pass.")
 
     @model_validator(mode="before")
@@ -283,13 +284,10 @@ class HrCsvAdapter(Adapter):
             first_line[pid] = line
             out[pid] = (fields, [])
         if cols is None and not diags and not self.ctx.allow_empty:
-            diags.append(Diagnostic(file, 1, 0, "E300", "file is empty (no header row)",
-                                    "export the report with its header row"))
+            diags.append(empty_source(file, self.ctx, "file is empty (no header row)"))
         elif cols is not None and not out and not diags and not cfg.allow_empty:
-            diags.append(Diagnostic(file, 2, 0, "E300", "the people export has a header but "
-                                    "no rows", "check the export (its filter, the report's "
-                                    "permissions); if it is empty on purpose, set "
-                                    "`allow_empty: true` on the source"))
+            diags.append(empty_source(file, self.ctx, "the people export has a header but "
+                                      "no rows", line=2))
         return out
 
     def _person(

@@ -160,8 +160,7 @@ class LmsCsvAdapter(Adapter):
             if record is not None:
                 out.append(record)
         if cols is None and not diags and not self.ctx.allow_empty:
-            diags.append(Diagnostic(file, 1, 0, "E300", "file is empty (no header row)",
-                                    "export the report with its header row"))
+            diags.append(empty_source(file, self.ctx, "file is empty (no header row)"))
         elif cols is not None and rows == 0 and not diags and not self.ctx.allow_empty:
             diags.append(empty_source(file, self.ctx, "no rows after the header"))
         if diags:

@@ -143,7 +143,7 @@ class ScimConfig(AdapterConfig):
     leave: LeaveConfig | None = None
     allow_empty: bool = Field(
         False, description="Accept a directory with no users. Otherwise it is an error "
-                           "(E300): rules over its people must not pass on an empty read.")
+                           "(E317): rules over its people must not pass on an empty read.")
 
     @field_validator("service_patterns", "group_patterns")
     @classmethod
@@ -201,7 +201,8 @@ class ScimAdapter(Adapter):
         if not diags and not cfg.allow_empty and all(
                 f["id"].startswith("group:") for f, _ in rows.values()):
             where = url or self.ctx.display(self.ctx.path(cfg.path or ""))
-            diags.append(Diagnostic(where, 0, 0, "E300", "the SCIM directory has no users",
+            diags.append(Diagnostic(where, 0, 0, "E317", "the SCIM directory has no users: an "
+                                    "empty export is treated as a failed one",
                                     "check the URL, `users_filter` and the token's scope; if "
                                     "it is empty on purpose, set `allow_empty: true`"))
         if cfg.supplement is not None:

@@ -89,12 +89,12 @@ def test_header_only_people_export_exits_3_naming_the_file(tmp_path: Path) -> No
     people.write_text(people.read_text("utf-8").splitlines()[0] + "\n", "utf-8")
     run = scan(root / "aimscheck.yaml", "--format", "text")
     assert run.returncode == 3
-    assert "parent/people.csv:2: E300 the people export has a header but no rows" in run.stdout
+    assert "parent/people.csv:2: E317 the people export has a header but no rows" in run.stdout
     # with allow_empty the source is accepted (its people are then simply unknown)
     cfg = yaml.safe_load((root / "aimscheck.yaml").read_text("utf-8"))
     cfg["sources"][1]["allow_empty"] = True
     (root / "aimscheck.yaml").write_text(yaml.safe_dump(cfg), "utf-8")
-    assert "E300" not in scan(root / "aimscheck.yaml", "--format", "text").stdout
+    assert "E317" not in scan(root / "aimscheck.yaml", "--format", "text").stdout
 
 
 def test_contradictory_identity_map_exits_3_naming_both_rows(tmp_path: Path) -> None:
