@@ -40,6 +40,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
              'handle: email, id, account id).'),
     "evidence": ("evidence", "evidence",
              "The evidence locker: pull snapshots, verify them (replay with 'scan --evidence')."),
+    "verify-result": ("evidence", "verify_result",
+             "Check a signed scan result ('scan --sign-key') with the signer's public key."),
     "history": ("evidence", "history",
              'Readiness over time: every recorded scan, oldest first.'),
     "diff": ("evidence", "diff",

@@ -197,6 +197,11 @@ CODES: dict[str, Code] = code_table((
     ("E402", "not a scan result"),
     ("E403", "an output is given twice, or would overwrite an input of the run"),
     ("E404", "the report cannot be written to that path"),
+    ("E405", "a scan result is not signed (no signature beside it), or --sign-key has no "
+             "JSON output file to sign"),
+    ("E406", "a scan result's signature does not verify (another key, a forged or damaged "
+             "envelope)"),
+    ("E407", "the scan result was changed after it was signed"),
     # E6xx tickets and escalation
     ("E600", "tickets: no tickets section, or an unknown tracker or one that cannot file"),
     ("E601", "tickets: credentials missing or rejected (HTTP 401)"),

@@ -14,6 +14,13 @@ subject is ``manifest.json`` with its SHA-256, and one signature over
 ``PAE(payloadType, payload)`` with the key id (SHA-256 of the raw public key, 16 hex).
 Keys are PEM files (PKCS#8 private, SubjectPublicKeyInfo public); a passphrase for the
 private key is read from ``AIMSCHECK_SIGNING_KEY_PASSPHRASE`` when set.
+
+Scan results are signed the same way (:func:`sign_result`, :func:`verify_result`):
+``scan|report|gate --sign-key KEY -f json -o result.json`` writes ``result.json.sig.json``,
+a DSSE envelope over an in-toto Statement whose subject is the JSON output's file name and
+SHA-256 (predicate type :data:`RESULT_PREDICATE_TYPE`: organisation, as-of, exit code,
+summary). ``aimscheck verify-result result.json --public-key PUB`` checks it: E405 not
+signed, E406 the signature does not verify, E407 the result was changed after signing.
 """
 
 from __future__ import annotations
@@ -37,12 +44,16 @@ from .errors import Diagnostic, EvidenceError, UsageError
 __all__ = [
     "PAYLOAD_TYPE",
     "PREDICATE_TYPE",
+    "RESULT_PREDICATE_TYPE",
     "SIGNATURE",
     "generate_keypair",
     "key_id",
     "load_private_key",
     "load_public_key",
+    "result_signature_path",
     "sign_manifest",
+    "sign_result",
+    "verify_result",
     "verify_signature",
 ]
 
@@ -50,6 +61,7 @@ SIGNATURE = "manifest.sig.json"
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://aimscheck.dev/evidence-snapshot/v1"
+RESULT_PREDICATE_TYPE = "https://aimscheck.dev/scan-result/v1"
 PASSPHRASE_ENV = "AIMSCHECK_SIGNING_KEY_PASSPHRASE"
 
 
@@ -196,3 +208,97 @@ def require_valid(folder: Path, public: Ed25519PublicKey) -> None:
     problems = verify_signature(folder, public)
     if problems:
         raise EvidenceError(problems)
+
+
+def _envelope(statement: dict[str, Any], key: Ed25519PrivateKey) -> str:
+    """A DSSE envelope (JSON text) over ``statement``, signed with ``key``."""
+    payload = json.dumps(statement, sort_keys=True, separators=(",", ":")).encode()
+    envelope = {
+        "payloadType": PAYLOAD_TYPE,
+        "payload": base64.b64encode(payload).decode(),
+        "signatures": [{"keyid": key_id(key.public_key()),
+                        "sig": base64.b64encode(key.sign(pae(PAYLOAD_TYPE, payload))).decode()}],
+    }
+    return json.dumps(envelope, indent=2, sort_keys=True) + "\n"
+
+
+def result_signature_path(result: Path) -> Path:
+    """Where the signature of a JSON scan result is written: ``<result>.sig.json``."""
+    return result.with_name(result.name + ".sig.json")
+
+
+def sign_result(result_json: str, name: str, key: Ed25519PrivateKey) -> str:
+    """The DSSE envelope (JSON text) signing a scan result's JSON output.
+
+    Args:
+        result_json: The exact text written to the JSON output file.
+        name: The output's file name (the Statement's subject).
+        key: The signer's private key.
+    """
+    data = json.loads(result_json)
+    digest = hashlib.sha256(result_json.encode("utf-8")).hexdigest()
+    statement = {
+        "_type": STATEMENT_TYPE,
+        "subject": [{"name": name, "digest": {"sha256": digest}}],
+        "predicateType": RESULT_PREDICATE_TYPE,
+        "predicate": {"organisation": data.get("organisation"), "as_of": data.get("as_of"),
+                      "mode": data.get("mode"), "exit_code": data.get("exit_code"),
+                      "summary": data.get("summary"), "tool_version": data.get("tool_version")},
+    }
+    return _envelope(statement, key)
+
+
+def verify_result(result: Path, public: Ed25519PublicKey, signature: Path | None = None,
+                  ) -> tuple[list[Diagnostic], dict[str, Any]]:
+    """Problems with a scan result's signature (empty: it holds), and the signed predicate.
+
+    E405 no signature; E406 the envelope is damaged, not a scan-result statement, or does
+    not verify under ``public``; E407 the result file was changed after it was signed.
+    """
+    sig = signature or result_signature_path(result)
+    where = str(sig)
+    try:
+        envelope = json.loads(sig.read_text("utf-8"))
+    except FileNotFoundError:
+        return [Diagnostic(where, 0, 0, "E405", "the scan result is not signed (no signature "
+                           "file)", "sign it with 'scan --sign-key KEY -f json -o FILE', or "
+                           "pass --signature")], {}
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return [Diagnostic(where, 0, 0, "E406", f"signature envelope unreadable: {exc}")], {}
+    try:
+        if envelope["payloadType"] != PAYLOAD_TYPE:
+            raise ValueError(f"payloadType {envelope['payloadType']!r}")
+        payload = base64.b64decode(envelope["payload"], validate=True)
+        kid = key_id(public)
+        sigs = [s for s in envelope["signatures"] if s.get("keyid") == kid]
+        if not sigs:
+            return [Diagnostic(where, 0, 0, "E406", f"no signature by key {kid}",
+                               "the result was signed with another key (keys "
+                               + ", ".join(str(s.get("keyid")) for s in envelope["signatures"])
+                               + ")")], {}
+        public.verify(base64.b64decode(sigs[0]["sig"], validate=True),
+                      pae(PAYLOAD_TYPE, payload))
+        statement = json.loads(payload)
+        if statement.get("predicateType") != RESULT_PREDICATE_TYPE:
+            raise ValueError(f"predicateType {statement.get('predicateType')!r} is not a "
+                             "scan result")
+        subject = statement["subject"][0]
+        signed = subject["digest"]["sha256"]
+        predicate = statement.get("predicate") or {}
+    except InvalidSignature:
+        return [Diagnostic(where, 0, 0, "E406", "the signature does not verify: the envelope "
+                           "was altered or signed by another key")], {}
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        return [Diagnostic(where, 0, 0, "E406", f"signature envelope malformed ({exc})")], {}
+    try:
+        actual = hashlib.sha256(result.read_bytes()).hexdigest()
+    except OSError as exc:
+        return [Diagnostic(str(result), 0, 0, "E406", f"cannot read the result: "
+                           f"{exc.strerror or exc}")], {}
+    if signed != actual:
+        return [Diagnostic(str(result), 0, 0, "E407",
+                           f"the scan result was changed after it was signed (signed "
+                           f"sha256:{signed}, now sha256:{actual})",
+                           "do not trust this result: re-run the scan")], predicate
+    # the subject's name is informational (a result may be renamed); its digest binds
+    return [], predicate

@@ -154,6 +154,17 @@ def emit(result: ScanResult, formats: tuple[str, ...], outputs: tuple[str, ...])
         raise UsageError(Diagnostic("--format", 0, 0, "E002",
                                     "only one format can go to standard output",
                                     "give the others an -o FILE"))
+    sign_key = ctx.meta.get(_SIGN_KEY) if ctx is not None else None
+    signed = [i for i, f in enumerate(fmts) if f == "json" and i not in to_stdout]
+    key = None
+    if sign_key is not None:
+        if not signed:
+            raise UsageError(Diagnostic("--sign-key", 0, 0, "E405", "--sign-key signs the JSON "
+                                        "result, but no JSON output goes to a file",
+                                        "add -f json -o result.json"))
+        from checker.signing import load_private_key
+
+        key = load_private_key(sign_key)  # before anything is written
     rendered = [redact(r.render(result)) for r in reporters]
     for i, text in enumerate(rendered):
         if i in to_stdout:
@@ -165,6 +176,13 @@ def emit(result: ScanResult, formats: tuple[str, ...], outputs: tuple[str, ...])
         else:
             write_atomic(Path(outs[i]), text)
             click.echo(f"wrote {fmts[i]} report to {outs[i]}", err=True)
+            if key is not None and i in signed:
+                from checker.signing import key_id, result_signature_path, sign_result
+
+                sig = result_signature_path(Path(outs[i]))
+                write_atomic(sig, sign_result(text, Path(outs[i]).name, key))
+                click.echo(f"signed {outs[i]} with key {key_id(key.public_key())}: {sig}",
+                           err=True)
 
 
 def emit_timed(outcome: RunOutcome, formats: tuple[str, ...], outputs: tuple[str, ...],
@@ -357,9 +375,24 @@ def evidence_options(fn: F) -> F:
     return fn
 
 
+_SIGN_KEY = "aimscheck.sign_key"
+
+
+def _remember_sign_key(ctx: click.Context, _param: click.Parameter,
+                       value: Path | None) -> None:
+    if value is not None:
+        ctx.meta[_SIGN_KEY] = value
+
+
 def run_options(fn: F) -> F:
     """Snapshot, waivers, baseline and history: the options of scan, report and gate."""
     fn = evidence_options(fn)
+    fn = click.option("--sign-key", metavar="PEM",
+                      type=click.Path(dir_okay=False, path_type=Path),
+                      expose_value=False, callback=_remember_sign_key,
+                      help="Sign the JSON result (-f json -o FILE) with this Ed25519 private "
+                      "key: FILE.sig.json, a DSSE envelope over an in-toto Statement; check "
+                      "it with 'aimscheck verify-result FILE --public-key PUB'.")(fn)
     fn = click.option("--record", is_flag=True,
                       help="Record this run in the history store (after the reports are "
                       "written; a history failure does not change the exit code).")(fn)
@@ -390,9 +423,16 @@ def request_from(config_path: Path, *, as_of: str | datetime | None = None,
     repeat another, and each must be writable (E403/E404, see :mod:`checker.outputs`).
     """
     loaded = loaded or load_config(config_path)
-    check_outputs([o for o in outputs if o], [*config_inputs(loaded), evidence, waivers,
-                                              baseline, *inputs])
     ctx = click.get_current_context(silent=True)
+    sign_key = ctx.meta.get(_SIGN_KEY) if ctx is not None else None
+    outs = [o for o in outputs if o]
+    if sign_key is not None:  # the signatures are outputs too; a bad key fails before the run
+        from checker.signing import load_private_key, result_signature_path
+
+        load_private_key(sign_key)
+        outs += [str(result_signature_path(Path(o))) for o in outs if o != "-"]
+    check_outputs(outs, [*config_inputs(loaded), evidence, waivers, baseline, sign_key,
+                         *inputs])
     public_key = ctx.meta.get(_PUBLIC_KEY) if ctx is not None else None
     if public_key is not None and evidence is None:
         raise UsageError(Diagnostic("--public-key", 0, 0, "E002", "--public-key checks a "

@@ -20,7 +20,7 @@ from checker.run import run
 
 from ._common import config_option, guard, request_from
 
-__all__ = ["diff", "evidence", "history"]
+__all__ = ["diff", "evidence", "history", "verify_result"]
 
 
 @click.group()
@@ -186,3 +186,35 @@ def diff(a: int | None, b: int | None, config_path: Path, history_url: str | Non
             click.echo(f"  {e.severity:8} {e.rule_id} {e.target}: {verb} {e.open_days} "
                        f"day{'s' if e.open_days != 1 else ''} (since {e.open_since[:10]}) — "
                        f"owner {e.owner}")
+
+
+@click.command("verify-result")
+@click.argument("result", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--public-key", type=click.Path(dir_okay=False, path_type=Path), metavar="PEM",
+              required=True, help="The signer's Ed25519 public key (from 'aimscheck evidence "
+              "keygen').")
+@click.option("--signature", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="The DSSE envelope (default: RESULT.sig.json beside the result).")
+@guard
+def verify_result(result: Path, public_key: Path, signature: Path | None) -> None:
+    """Check a signed scan result ('scan --sign-key') with the signer's public key.
+
+    Exit 0 when the JSON result is byte for byte what the key's holder signed; 1 when it
+    is not signed (E405), the signature does not verify (E406) or the result was changed
+    after signing (E407) — one edited finding is enough.
+    """
+    from checker.signing import key_id, load_public_key, verify_result
+
+    pub = load_public_key(public_key)
+    problems, predicate = verify_result(result, pub, signature)
+    for d in problems:
+        click.echo(d.render(), err=True)
+    if problems:
+        click.echo(f"aimscheck: the scan result {result} cannot be trusted", err=True)
+        sys.exit(1)
+    summary = predicate.get("summary") or {}
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.items())
+                       if isinstance(v, int)) if isinstance(summary, dict) else ""
+    click.echo(f"ok {result}: signed by key {key_id(pub)} for {predicate.get('organisation')} "
+               f"as of {predicate.get('as_of')}, exit code {predicate.get('exit_code')}"
+               + (f" ({counts})" if counts else ""))
