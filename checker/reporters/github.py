@@ -22,6 +22,7 @@ from checker.severity import Severity
 from ._common import (
     config_path,
     definition_site,
+    neutralise,
     neutralise_document,
     repo_path,
     verdict,
@@ -74,9 +75,11 @@ def _annotation(f: Finding, result: ScanResult) -> str:
         props["file"] = cfg
         props["line"] = 1
     props["title"] = f"{f.rule_id} {f.target} ({f.severity})"
-    text = f"{f.message} — owner: {who(f.owner)}"
+    # the evidence's own CR/LF are shown as escapes: only the reporter starts a new line
+    # of an annotation (the Fix: line), so a name cannot forge one
+    text = neutralise(f"{f.message} — owner: {who(f.owner)}")
     if f.deputy is not None:
-        text += f"; deputy: {who(f.deputy)}"
+        text += neutralise(f"; deputy: {who(f.deputy)}")
     if f.status in ("fail", "error") and f.remediation:
         text += f"\nFix: {f.remediation}"
     return workflow_command(_level(f), props, text)

@@ -22,6 +22,7 @@ from ._common import (
     definition_site,
     failing,
     group_by_rule,
+    neutralise,
     neutralise_document,
     readiness,
     verdict,
@@ -118,6 +119,19 @@ def _actions(result: ScanResult) -> list[_Action]:
                                       a.finding.rule_id, a.finding.target))
 
 
+def _finalize(value: Any) -> Any:
+    """Every ``{{ value }}`` of plain text: control characters, CR and LF shown as escapes.
+
+    The page as a whole is neutralised too (``neutralise_document``), but that keeps the
+    newlines of the markup; a value from the evidence must not carry its own line breaks
+    into the page (a forged ``PASS:`` line in the source, a copied text or a log).
+    Markup built by the reporter is left as it is.
+    """
+    if isinstance(value, str) and not hasattr(value, "__html__"):
+        return neutralise(value)
+    return value
+
+
 @register_reporter("html")
 class HtmlReporter(Reporter):
     """The self-assessment report as one self-contained HTML page."""
@@ -131,7 +145,7 @@ class HtmlReporter(Reporter):
         env = Environment(loader=PackageLoader("checker", "templates"),
                           autoescape=select_autoescape(default=True, default_for_string=True),
                           undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                          keep_trailing_newline=True)
+                          keep_trailing_newline=True, finalize=_finalize)
         bars, bars_h = _bars(result, 300)
         fails, groups = by_cause(failing(result))
         rows = readiness(result)

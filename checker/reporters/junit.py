@@ -18,6 +18,7 @@ from junit_xml import TestCase, TestSuite, to_xml_report_string
 
 from checker.findings import Finding, OwnerRef, ScanResult
 
+from ._common import neutralise
 from .base import Reporter, register_reporter
 
 __all__ = ["JUnitReporter"]
@@ -28,7 +29,7 @@ _DISABLED = re.compile(r'(<testsuites?\b[^>]*?) disabled="[0-9]+"')
 def _who(o: OwnerRef | None) -> str:
     if o is None:
         return "none"
-    return f"{o.name} <{o.email}>" if o.email else o.name
+    return neutralise(f"{o.name} <{o.email}>" if o.email else o.name)
 
 
 def _details(f: Finding) -> str:
@@ -41,7 +42,8 @@ def _details(f: Finding) -> str:
         lines.append(f"rule file: {f.rule_file}")
     if f.status in ("fail", "error") and f.remediation:
         lines.append(f"remediation: {f.remediation}")
-    return "\n".join(lines)
+    # each line neutralised: a CR/LF from the evidence cannot start a line of its own
+    return "\n".join(neutralise(line) for line in lines)
 
 
 @register_reporter("junit")
@@ -69,13 +71,13 @@ class JUnitReporter(Reporter):
             for f in group:
                 # no ``file`` attribute: the Jenkins xUnit JUnit schema does not allow it
                 # (the rule file is in the details text instead)
-                tc = TestCase(name=f.target, classname=f"aimscheck.{rule_id}")
+                tc = TestCase(name=neutralise(f.target), classname=f"aimscheck.{rule_id}")
                 text = _details(f)
                 if f.status == "fail":
-                    tc.add_failure_info(message=f"{f.message} — owner: {_who(f.owner)}",
+                    tc.add_failure_info(message=neutralise(f"{f.message} — owner: {_who(f.owner)}"),
                                         output=text, failure_type=f.severity)
                 elif f.status == "error":
-                    tc.add_error_info(message=f"{f.message} — owner: {_who(f.owner)}",
+                    tc.add_error_info(message=neutralise(f"{f.message} — owner: {_who(f.owner)}"),
                                       output=text, error_type="evidence")
                 elif f.status in ("not_applicable", "waived"):
                     tc.add_skipped_info(message=f.status.replace("_", " "), output=text)
@@ -85,7 +87,8 @@ class JUnitReporter(Reporter):
                 if f.deputy is not None:
                     props[unique(f"deputy:{rule_id}:{f.target}")] = _who(f.deputy)
                 cases.append(tc)
-            title = next((f.title for f in result.findings if f.rule_id == rule_id), "")
+            title = neutralise(next((f.title for f in result.findings
+                                     if f.rule_id == rule_id), ""))
             suites.append(TestSuite(name=f"{rule_id} {title}", test_cases=cases,
                                     properties=props, package="aimscheck"))
         xml = str(to_xml_report_string(suites, prettyprint=True, encoding="utf-8"))

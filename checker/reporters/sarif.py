@@ -28,6 +28,7 @@ from ._common import (
     definition_site,
     failing,
     group_by_rule,
+    neutralise,
     repo_path,
     who,
 )
@@ -45,7 +46,7 @@ _SECURITY_SEVERITY: dict[Severity, str] = {Severity.CRITICAL: "9.0", Severity.HI
 def _owner(o: OwnerRef | None) -> dict[str, Any] | None:
     if o is None:
         return None
-    d: dict[str, Any] = {"id": o.id, "name": o.name, "via": o.via}
+    d: dict[str, Any] = {"id": o.id, "name": neutralise(o.name), "via": o.via}
     if o.email:
         d["email"] = o.email
     return d
@@ -131,9 +132,10 @@ class SarifReporter(Reporter):
                 props["deputy"] = _owner(f.deputy)
             if f.rule_file:  # named relative to its pack: never a path of this machine
                 props["ruleFile"] = "/".join(f.rule_file.replace("\\", "/").split("/")[-2:])
-            text = f"{f.message} — owner: {who(f.owner)}"
+            # plain text a viewer shows as it is: the evidence's CR, LF and ESC as escapes
+            text = neutralise(f"{f.message} — owner: {who(f.owner)}")
             if f.deputy is not None:
-                text += f"; deputy: {who(f.deputy)}"
+                text += neutralise(f"; deputy: {who(f.deputy)}")
             res: dict[str, Any] = {
                 "ruleId": f.rule_id, "ruleIndex": index[f.rule_id], "level": _LEVEL[f.severity],
                 "kind": "fail",

@@ -81,7 +81,10 @@ def test_every_line_is_one_workflow_command_that_round_trips(nasty_result: ScanR
     assert props["title"] == f"AIMS-OWN-002 risk/R,1:{NASTY} (medium)"
     assert props["line"] == "7"
     assert props["file"].endswith("dir,with%odd=name.yaml")
-    assert data == (f"msg {NASTY} — owner: Eve {NASTY} <eve@northwind.example>\n"
+    # the evidence's CR/LF are shown as escapes (a name cannot start a line of the
+    # annotation); the rule's remediation keeps its own line breaks
+    shown = NASTY.replace("\r", "\\x0d").replace("\n", "\\x0a")
+    assert data == (f"msg {shown} — owner: Eve {shown} <eve@northwind.example>\n"
                     f"Fix: fix {NASTY}")
     assert set(props) == {"file", "line", "title"}
     last = parsed[-1]
