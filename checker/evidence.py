@@ -296,6 +296,9 @@ class Approval(_Record):
     decided_at: UtcDatetime
     requested_by: str | None = None
     kind: str = "release"
+    rules: tuple[str, ...] = Field(
+        default=(), description="Rule ids this decision accepts a deviation from: a risk "
+        "acceptance that a waiver of one of these rules may name (checker/waivers.py).")
 
 
 class Review(_Record):
@@ -311,6 +314,9 @@ class Review(_Record):
     approved_at: UtcDatetime | None = None
     version: str | None = None
     attendees: tuple[str, ...] = ()
+    rules: tuple[str, ...] = Field(
+        default=(), description="Rule ids this review accepts a deviation from: a risk "
+        "acceptance that a waiver of one of these rules may name (checker/waivers.py).")
 
 
 class Incident(_Record):

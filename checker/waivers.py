@@ -23,6 +23,12 @@ the waivers; a ``policy:`` block in it is an error (E390 at its line), never obe
         expiry: 2027-01-15                         # last day the waiver holds (inclusive)
         risk_acceptance: RSK-004                   # the risk or review that accepts it
 
+The risk acceptance must be about the waived subject (the risk itself, a risk of the same
+AI system, or a review/approval of that subject) **and** name the waived rule: a risk in
+the register lists it under ``accepts_rules: [AIMS-TRN-001]``, a review or approval record
+in its ``rules`` field (JSON Lines ``"rules": [...]``; Jira: the field mapped by
+``rules:``). An acceptance of one rule does not cover a waiver of another.
+
 Waivers are applied **after** evaluation by :func:`apply_waivers`, a pure function of the
 findings, the evidence store and the as-of (no I/O, no clock). A failing finding matched by
 a waiver becomes ``waived`` and names the approver and the expiry. The waiver stops holding
@@ -31,8 +37,9 @@ started, when it is longer than the policy allows for the rule's severity, when 
 approver is not available (:func:`checker.availability.availability`: unknown, not an
 individual, left, not yet joined, on leave), lacks an authorised
 role, owns the subject, or requested the waiver themself, or when its risk acceptance is
-not in the evidence. Waivers never apply to ``error`` findings (missing evidence cannot be
-waived). Rule files have no inline skips: this file is the only way to waive.
+not in the evidence, is about another subject or does not name the waived rule. Waivers
+never apply to ``error`` findings (missing evidence cannot be waived). Rule files have no
+inline skips: this file is the only way to waive.
 
 Diagnostics: E390 schema (unknown/missing key, wrong type, a ``policy:`` block), E391
 dates, E392 unknown rule, E393 duplicate waiver id.
@@ -40,6 +47,7 @@ dates, E392 unknown rule, E393 duplicate waiver id.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -237,19 +245,37 @@ def _problem(w: Waiver, f: Finding, store: EvidenceStore, as_of: datetime,
     if risk is None and ra not in record_ids and not records:
         return (f"risk acceptance {ra!r} of waiver {w.id} is not in the evidence (a risk in "
                 "the register, or a review or approval record)")
-    if not _accepts(store, ra, risk, records, f):
+    about = _about(store, ra, risk, records, f)
+    if not about:
         return (f"risk acceptance {ra!r} of waiver {w.id} is not about {f.target}: an "
                 "acceptance only counts for the subject it names (the risk itself, a risk "
                 "of the same AI system, or a review/approval of that subject)")
+    rule = f.rule_id.casefold()
+    if not any(rule in {r.casefold() for r in rules} for rules in about):
+        named = sorted({r for rules in about for r in rules})
+        return (f"risk acceptance {ra!r} of waiver {w.id} does not name rule {f.rule_id} "
+                f"(it names {', '.join(named) if named else 'no rule'}): an acceptance "
+                "covers only the rules it lists (accepts_rules: on the risk in the register, "
+                "rules on a review or approval record)")
     return None
 
 
-def _accepts(store: EvidenceStore, ra: str, risk: Subject | None, reviews: list[Any],
-             f: Finding) -> bool:
-    """True when the risk acceptance ``ra`` names the waived finding's subject.
+def accepted_rules(value: Any) -> tuple[str, ...]:
+    """Rule ids of a risk's ``accepts_rules`` attribute (a list, or ids in one string)."""
+    if isinstance(value, str):
+        return tuple(t for t in re.split(r"[\s,;]+", value) if t)
+    if isinstance(value, list | tuple):
+        return tuple(str(v).strip() for v in value if str(v).strip())
+    return ()
+
+
+def _about(store: EvidenceStore, ra: str, risk: Subject | None, reviews: list[Any],
+           f: Finding) -> list[tuple[str, ...]]:
+    """The rule lists of the records named ``ra`` that are about the waived subject.
 
     An acceptance found somewhere in the evidence is not enough: a risk accepted for one
-    system must not waive a finding on another.
+    system must not waive a finding on another, and (checked by the caller) an acceptance
+    of one rule must not waive another.
     """
     target = store.subject(f.target_id, f.target_kind) if f.target_kind != "person" else None
     names = {f.target.casefold(), f.target_id.casefold()}
@@ -258,17 +284,16 @@ def _accepts(store: EvidenceStore, ra: str, risk: Subject | None, reviews: list[
         system = target.attributes.get("system")
         if isinstance(system, str):
             systems.add(system.casefold())
+    out: list[tuple[str, ...]] = []
     if risk is not None:
-        if risk.key.casefold() in names or risk.id.casefold() in names:
-            return True
         sys_ = risk.attributes.get("system")
-        if isinstance(sys_, str) and sys_.casefold() in systems:
-            return True
-    for r in reviews:
-        if r.subject.strip().casefold() in names | systems:
-            return True
-    return any(a.id == ra and a.subject.strip().casefold() in names | systems
-               for a in store.approvals_for(f.target_id))
+        if (risk.key.casefold() in names or risk.id.casefold() in names
+                or (isinstance(sys_, str) and sys_.casefold() in systems)):
+            out.append(accepted_rules(risk.attributes.get("accepts_rules")))
+    out.extend(r.rules for r in reviews if r.subject.strip().casefold() in names | systems)
+    out.extend(a.rules for a in store.approvals_for(f.target_id)
+               if a.id == ra and a.subject.strip().casefold() in names | systems)
+    return out
 
 
 def apply_waivers(findings: list[Finding], waivers: WaiverFile, store: EvidenceStore,

@@ -139,6 +139,10 @@ class ApprovalMapping(_Mapping):
                           "being a rejection (e.g. {to: [Reopened]}). Default: none — an "
                           "approval stays an approval whatever happened later.")
     kind: str = Field("release", description="Approval.kind of every record.")
+    rules: str | None = Field(None, description="Field holding the rule ids this decision "
+                              "accepts a deviation from (e.g. `labels`, or a text field; ids "
+                              "separated by commas or spaces): a waiver of one of those rules "
+                              "may name the record as its risk acceptance.")
 
 
 class ReviewMapping(_Mapping):
@@ -158,6 +162,10 @@ class ReviewMapping(_Mapping):
     outcome: str | None = Field("Outcome", description="Field holding the outcome text.")
     version: str | None = Field(None, description="Field holding the reviewed version.")
     attendees: str | None = Field(None, description="Multi-user field of the attendees.")
+    rules: str | None = Field(None, description="Field holding the rule ids this decision "
+                              "accepts a deviation from (e.g. `labels`, or a text field; ids "
+                              "separated by commas or spaces): a waiver of one of those rules "
+                              "may name the record as its risk acceptance.")
     reviewed: Transition = Field(default_factory=lambda: _t("Reviewed"),
                                  description="The transition that completes the review: its "
                                              "author is the reviewer, its time the date.")

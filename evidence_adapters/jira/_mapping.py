@@ -9,6 +9,7 @@ with no owner).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -255,6 +256,11 @@ def _text(v: Any) -> str | None:
     return s or None
 
 
+def rule_ids(text: str | None) -> tuple[str, ...]:
+    """Rule ids from a field's text (``AIMS-TRN-001, AIMS-OWN-003`` or labels)."""
+    return tuple(t for t in re.split(r"[\s,;]+", text or "") if t)
+
+
 def field_text(v: Any) -> str | None:
     """A field value as text (select → value, object → name, list → comma-joined)."""
     return _text(v)
@@ -316,7 +322,7 @@ def approvals(view: IssueView, m: ApprovalMapping) -> list[Approval]:
                      id=rid if len(kept) == 1 else f"{rid}#{h.id}",
                      subject=subject, model=model, version=version, decision=decision,
                      approver=view.author(h), decided_at=when, requested_by=requested_by,
-                     kind=kind)
+                     kind=kind, rules=rule_ids(view.text(m.rules) if m.rules else None))
             for when, _, decision, h in kept]
 
 
@@ -350,7 +356,8 @@ def review(view: IssueView, m: ReviewMapping) -> Review | None:
                   outcome=view.text(m.outcome) if m.outcome else None,
                   approver=approver, approved_at=approved_at,
                   version=view.text(m.version) if m.version else None,
-                  attendees=view.users(m.attendees) if m.attendees else ())
+                  attendees=view.users(m.attendees) if m.attendees else (),
+                  rules=rule_ids(view.text(m.rules) if m.rules else None))
 
 
 def incident(view: IssueView, m: IncidentMapping) -> Incident:

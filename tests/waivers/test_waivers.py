@@ -239,3 +239,54 @@ def test_waiver_policy_is_read_from_the_config(run_cli: Runner, demo_copy: Path)
     st, msg = status("\nwaiver_policy: {max_days: {medium: 10}}\n")
     assert st == "fail"
     assert "the policy allows at most 10 for medium rules" in msg
+
+
+def test_acceptance_must_name_the_waived_rule(scanned: tuple[list[Finding], EvidenceStore]
+                                              ) -> None:
+    """RSK-010 (a risk of churn-predictor) accepts AIMS-OWN-003 only: it covers a waiver
+    of that rule on the system, not of another rule on the same system."""
+    findings, store = scanned
+    sub = "ai_system/churn-predictor"
+    base = dict(subject=sub, requested_by="jonas.becker@northwind.example",
+                start=date(2026, 11, 20), expiry=date(2026, 12, 15), risk_acceptance="RSK-010")
+    ok = waiver(rule="AIMS-OWN-003", **base)
+    other = waiver(id="WVR-2", rule="AIMS-IMP-001", **base)
+    out, _ = apply_waivers(findings, WaiverFile(waivers=(ok, other)), store, T0)
+    got = {f.rule_id: f for f in out if f.target == sub}
+    assert got["AIMS-OWN-003"].status == "waived"
+    assert got["AIMS-IMP-001"].status == "fail"
+    assert ("risk acceptance 'RSK-010' of waiver WVR-2 does not name rule AIMS-IMP-001 "
+            "(it names AIMS-OWN-003)") in got["AIMS-IMP-001"].message
+
+
+def test_acceptance_of_another_rule_does_not_cover_the_waiver(
+        run_cli: Runner, demo_copy: Path) -> None:
+    """The register's accepts_rules decides: RSK-004 re-scoped to another rule stops
+    covering the AIMS-TRN-001 waiver (and a review record names its rules the same way)."""
+    wf = demo_copy.parent / "waivers.yaml"
+    wf.write_text(WAIVERS, "utf-8")
+    reg = demo_copy.parent / "register.yaml"
+    text = reg.read_text("utf-8")
+    assert "accepts_rules: [AIMS-TRN-001]" in text
+
+    def status() -> tuple[str, str]:
+        res = run_cli("scan", "-c", demo_copy, "--as-of", AS_OF, "--waivers", wf, "-f", "json")
+        f = next(f for f in json.loads(res.stdout)["findings"]
+                 if f["rule_id"] == RULE and f["target_id"] == "RSK-004")
+        return f["status"], f["message"]
+
+    assert status()[0] == "waived"
+    reg.write_text(text.replace("accepts_rules: [AIMS-TRN-001]",
+                                "accepts_rules: [AIMS-OWN-002]"), "utf-8")
+    st, msg = status()
+    assert st == "fail"
+    assert "does not name rule AIMS-TRN-001 (it names AIMS-OWN-002)" in msg
+    # a review of the risk that lists the rule is an acceptance too
+    reviews = demo_copy.parent / "evidence" / "reviews.jsonl"
+    reviews.write_text(reviews.read_text("utf-8") + json.dumps({
+        "id": "RA-77", "subject": "RSK-004", "kind": "risk_acceptance",
+        "reviewer": "arjun.mehta@northwind.example", "reviewed_at": "2026-11-02T10:00:00Z",
+        "rules": ["AIMS-TRN-001"]}) + "\n", "utf-8")
+    wf.write_text(WAIVERS.replace("risk_acceptance: RSK-004", "risk_acceptance: RA-77"),
+                  "utf-8")
+    assert status()[0] == "waived"
