@@ -125,6 +125,18 @@ def availability(identity: IdentityIndex, handle: str | None, at: datetime,
     s = settings or _DEFAULT
     if not handle or not handle.strip():
         return Availability("nobody", "nobody named", None)
+    # The same owners are asked about at the same instants by many checks and findings:
+    # answer each (handle, instant, policy) once per index (cleared when people change).
+    key = (handle, at, tuple(s.shared_mailbox_patterns), s.allow_contractors)
+    cache = identity.availability_cache
+    hit = cache.get(key)
+    if hit is None:
+        hit = cache[key] = _availability(identity, handle, at, s)
+    return hit
+
+
+def _availability(identity: IdentityIndex, handle: str, at: datetime, s: Settings
+                  ) -> Availability:
     p = identity.resolve(handle)
     if p is None:
         if identity.is_ambiguous(handle):

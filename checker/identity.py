@@ -37,6 +37,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
 
 from .evidence import Absence, Period, Person
 
@@ -227,6 +228,9 @@ class IdentityIndex:
         #: Kept for callers of the old API: exact repeats of one record (harmless).
         self.duplicates: list[tuple[Person, Person]] = []
         self._ambiguous: dict[str, set[str]] = {}
+        #: Answers of :func:`checker.availability.availability` (handle, instant, policy):
+        #: pure functions of this index, so computed once; cleared when people change.
+        self.availability_cache: dict[tuple[Any, ...], Any] = {}
 
         both = [_keys(r) for r in recs]
         keys_of = [m for m, _ in both]
@@ -359,6 +363,7 @@ class IdentityIndex:
                 key=lambda x: (x.start, x.end is None, x.end or x.start, x.kind or "")))})
                 for pid, periods in extra.items()}
             self._by_id.update(new)
+            self.availability_cache.clear()
             for k, person in self._by_key.items():
                 if person.id in new:
                     self._by_key[k] = new[person.id]

@@ -82,21 +82,44 @@ def resolve_owner(
     the chain is available the executive is named anyway (a finding always names a
     person).
     """
-    tokens = [*chain, "accountable_executive"] if "accountable_executive" not in chain else chain
-    found: list[OwnerChoice] = []
-    for token in tokens:
-        for h in handles_for(store, target, token, executive):
-            a = availability(store.identity, h, as_of, settings)
-            p = a.person
-            if a.ok and p is not None and all(f.person.id != p.id for f in found) \
-                    and (not found or p.id not in exclude):
-                found.append(OwnerChoice(p, token))
-                if len(found) == 2:
-                    return found[0], found[1]
+    tokens = (*chain, "accountable_executive") if "accountable_executive" not in chain \
+        else tuple(chain)
+    found = _candidates(store, target, tokens, executive, as_of, settings)
     if not found:
         # Fall back to the executive even when absent: a finding always names a person.
         p = store.identity.resolve(executive)
         if p is not None:
             return OwnerChoice(p, "accountable_executive"), None
         return None, None
-    return found[0], None
+    first = found[0]
+    second = next((c for c in found[1:] if c.person.id not in exclude), None)
+    return first, second
+
+
+def _candidates(store: EvidenceStore, target: Target, tokens: tuple[str, ...], executive: str,
+                as_of: datetime, settings: Settings | None) -> tuple[OwnerChoice, ...]:
+    """The distinct available people along ``tokens``, in order, each with its first token.
+
+    Computed once per (target, chain, instant, policy) and kept on the store: many rules
+    share a chain, and the deputy only differs by the people a finding excludes (the
+    second choice is the first later candidate not excluded, as a walk would pick it).
+    """
+    s = settings
+    key = (id(target), tokens, executive, as_of,
+           None if s is None else (tuple(s.shared_mailbox_patterns), s.allow_contractors))
+    cache = store.owner_candidates
+    hit = cache.get(key)
+    if hit is not None and hit[0] is target:
+        return hit[1]
+    found: list[OwnerChoice] = []
+    seen: set[str] = set()
+    for token in tokens:
+        for h in handles_for(store, target, token, executive):
+            a = availability(store.identity, h, as_of, settings)
+            p = a.person
+            if a.ok and p is not None and p.id not in seen:
+                seen.add(p.id)
+                found.append(OwnerChoice(p, token))
+    out = tuple(found)
+    cache[key] = (target, out)
+    return out
