@@ -29,11 +29,21 @@ def _name(target: Target) -> str:
     return str(title or target_id(target))
 
 
-def _ref(choice: OwnerChoice | None) -> OwnerRef | None:
+def _ref(choice: OwnerChoice | None,
+         refs: dict[tuple[int, str], tuple[Person, OwnerRef]] | None = None
+         ) -> OwnerRef | None:
     if choice is None:
         return None
     p = choice.person
-    return OwnerRef(id=p.id, name=p.name, email=p.primary_email, via=choice.via)
+    if refs is None:
+        return OwnerRef(id=p.id, name=p.name, email=p.primary_email, via=choice.via)
+    # the same few thousand people own most findings: one (immutable) ref per (person, via)
+    key = (id(p), choice.via)
+    hit = refs.get(key)
+    if hit is None or hit[0] is not p:
+        hit = refs[key] = (p, OwnerRef(id=p.id, name=p.name, email=p.primary_email,
+                                       via=choice.via))
+    return hit[1]
 
 
 def _evaluate_one(rule: CompiledRule, ctx: EvalContext, target: Target) -> Outcome | None:
@@ -75,6 +85,7 @@ def evaluate(
     # Many rules share a finding-owner chain: resolve each (target, chain) once.
     owners: dict[tuple[int, tuple[str, ...], frozenset[str]],
                  tuple[OwnerRef | None, OwnerRef | None]] = {}
+    refs: dict[tuple[int, str], tuple[Person, OwnerRef]] = {}
     for rule in rules:
         missing = sorted(k for k in rule.needs if k in store.incomplete)
         ctx = EvalContext(store, as_of, config.settings, rule.params, gate_release)
@@ -112,7 +123,7 @@ def evaluate(
                 if okey not in owners:
                     o, d = resolve_owner(store, target, list(chain), exec_, as_of,
                                          config.settings, excl)
-                    owners[okey] = (_ref(o), _ref(d))
+                    owners[okey] = (_ref(o, refs), _ref(d, refs))
                 owner_ref, deputy_ref = owners[okey]
                 findings.append(_finding(rule, target, out, owner_ref, deputy_ref, exec_))
         if matched == 0 and only is None:

@@ -97,29 +97,31 @@ def resolve_owner(
 
 
 def _candidates(store: EvidenceStore, target: Target, tokens: tuple[str, ...], executive: str,
-                as_of: datetime, settings: Settings | None) -> tuple[OwnerChoice, ...]:
+                as_of: datetime, settings: Settings | None) -> list[OwnerChoice]:
     """The distinct available people along ``tokens``, in order, each with its first token.
 
-    Computed once per (target, chain, instant, policy) and kept on the store: many rules
-    share a chain, and the deputy only differs by the people a finding excludes (the
-    second choice is the first later candidate not excluded, as a walk would pick it).
+    The deputy only differs by the people a finding excludes: the second choice is the
+    first later candidate not excluded, as a walk along the chain would pick it.
     """
     s = settings
-    key = (id(target), tokens, executive, as_of,
-           None if s is None else (tuple(s.shared_mailbox_patterns), s.allow_contractors))
+    policy = None if s is None else (tuple(s.shared_mailbox_patterns), s.allow_contractors)
     cache = store.owner_candidates
-    hit = cache.get(key)
-    if hit is not None and hit[0] is target:
-        return hit[1]
     found: list[OwnerChoice] = []
     seen: set[str] = set()
     for token in tokens:
-        for h in handles_for(store, target, token, executive):
-            a = availability(store.identity, h, as_of, settings)
-            p = a.person
-            if a.ok and p is not None and p.id not in seen:
-                seen.add(p.id)
-                found.append(OwnerChoice(p, token))
-    out = tuple(found)
-    cache[key] = (target, out)
-    return out
+        # Many rules share tokens (primary, backup, system.primary …): the people a token
+        # names for a target are looked up once per (target, token, instant, policy).
+        key = (id(target), token, executive, as_of, policy)
+        hit = cache.get(key)
+        if hit is None or hit[0] is not target:
+            people: list[OwnerChoice] = []
+            for h in handles_for(store, target, token, executive):
+                a = availability(store.identity, h, as_of, settings)
+                if a.ok and a.person is not None:
+                    people.append(OwnerChoice(a.person, token))
+            hit = cache[key] = (target, tuple(people))
+        for c in hit[1]:
+            if c.person.id not in seen:
+                seen.add(c.person.id)
+                found.append(c)
+    return found

@@ -203,8 +203,8 @@ class EvidenceStore:
                     self._owned[p.id].append((s, role))
 
         self._acts: dict[str, list[Act]] | None = None
-        #: (id(target), chain, executive, instant, policy) → (target, the available people
-        #: along the chain): filled by :func:`checker.owners.resolve_owner`.
+        #: (id(target), role token, executive, instant, policy) → (target, the available
+        #: people the token names): filled by :func:`checker.owners.resolve_owner`.
         self.owner_candidates: dict[tuple[Any, ...], tuple[Any, tuple[Any, ...]]] = {}
         # Targetable record kinds (incident, alert, and any kind added to the table later):
         # sorted once. People and releases have their own merged and de-duplicated lists.
