@@ -95,14 +95,23 @@ def _when(t: datetime) -> str:
 
 @lru_cache(maxsize=64)
 def _compiled(patterns: tuple[str, ...]) -> list[Pattern]:
+    """The patterns as one RE2 alternation (one linear scan per handle), else one each."""
+    if len(patterns) > 1:
+        try:
+            return [compile_pattern("|".join(f"(?:{p})" for p in patterns))]
+        except ValueError:  # each compiles alone (settings validated them): keep them apart
+            pass
     return [compile_pattern(p) for p in patterns]  # RE2: linear time on any handle
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=1 << 18)
+def _name_shared(patterns: tuple[str, ...], name: str) -> bool:
+    # the same emails and handles recur across people, subjects and rules: match each once
+    return any(p.search(name) for p in _compiled(patterns))
+
+
 def _matches_shared(patterns: tuple[str, ...], names: tuple[str, ...]) -> bool:
-    # the same owners recur across subjects and rules: match each handle once
-    pats = _compiled(patterns)
-    return any(p.search(n) for p in pats for n in names)
+    return any(_name_shared(patterns, n) for n in names)
 
 
 def shared_mailbox(settings: Settings, handle: str, person: Person | None) -> bool:
@@ -186,5 +195,7 @@ def employed_spans(p: Person, window: Interval) -> list[Interval]:
 
 def present_spans(p: Person, window: Interval) -> list[Interval]:
     """The part of ``window`` in which ``p`` is employed and not on a dated leave."""
+    if not p.leave:  # most people: nothing to subtract
+        return employed_spans(p, window)
     leave = [iv for per in p.leave if (iv := clip(per.start, per.end, window))]
     return subtract(employed_spans(p, window), leave)
