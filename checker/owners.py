@@ -105,13 +105,13 @@ def _candidates(store: EvidenceStore, target: Target, tokens: tuple[str, ...], e
     """
     s = settings
     policy = None if s is None else (tuple(s.shared_mailbox_patterns), s.allow_contractors)
-    cache = store.owner_candidates
+    cache = store.owner_candidates.setdefault((executive, as_of, policy), {})
     found: list[OwnerChoice] = []
     seen: set[str] = set()
     for token in tokens:
         # Many rules share tokens (primary, backup, system.primary …): the people a token
         # names for a target are looked up once per (target, token, instant, policy).
-        key = (id(target), token, executive, as_of, policy)
+        key = (id(target), token)
         hit = cache.get(key)
         if hit is None or hit[0] is not target:
             people: list[OwnerChoice] = []

@@ -203,9 +203,13 @@ class EvidenceStore:
                     self._owned[p.id].append((s, role))
 
         self._acts: dict[str, list[Act]] | None = None
-        #: (id(target), role token, executive, instant, policy) → (target, the available
+        #: (executive, instant, policy) → (id(target), role token) → (target, the available
         #: people the token names): filled by :func:`checker.owners.resolve_owner`.
-        self.owner_candidates: dict[tuple[Any, ...], tuple[Any, tuple[Any, ...]]] = {}
+        self.owner_candidates: dict[tuple[Any, ...],
+                                    dict[tuple[int, str], tuple[Any, tuple[Any, ...]]]] = {}
+        #: (person id, course, instant, validity, warn window) → (person, outcome): filled
+        #: by :func:`checker.checks.training.training_outcome` (owners recur across subjects).
+        self.training_outcomes: dict[tuple[Any, ...], tuple[Person, Any]] = {}
         # Targetable record kinds (incident, alert, and any kind added to the table later):
         # sorted once. People and releases have their own merged and de-duplicated lists.
         self._targets: dict[str, list[Any]] = {

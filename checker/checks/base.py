@@ -220,6 +220,8 @@ def combine_all(outcomes: list[Outcome]) -> Outcome:
         return Outcome("pass", "no condition to check")
     if len(outcomes) == 1:  # the common case, kept cheap: one outcome is its own conjunction
         o = outcomes[0]
+        if len(o.evidence) < 2 and len(o.act) < 2 and len(o.cause) < 2:
+            return o  # nothing to de-duplicate
         if (len(set(o.evidence)) == len(o.evidence) and len(set(o.act)) == len(o.act)
                 and len(set(o.cause)) == len(o.cause)):
             return o

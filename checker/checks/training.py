@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from pydantic import Field
 
-from checker.evidence import Person, Subject
+from checker.evidence import Person, Subject, Training
 
 from .base import Check, CheckArgs, EvalContext, Outcome, combine_all, locator, register
 
@@ -23,7 +23,20 @@ def training_outcome(
     an expiry it is valid for ``validity_days`` (or forever when that is None). Failed
     attempts never count. A validity that ends within ``warn_days`` of ``at`` is a warn.
     """
-    recs = ctx.store.trainings(person, course)
+    recs = ctx.store.trainings(person, course)  # first: fails closed when incomplete
+    key = (person.id, course, at, validity_days, warn_days)
+    memo = ctx.store.training_outcomes
+    hit = memo.get(key)
+    if hit is not None and hit[0] is person:
+        cached: Outcome = hit[1]
+        return cached
+    out = _training_outcome(person, recs, course, at, validity_days, warn_days)
+    memo[key] = (person, out)
+    return out
+
+
+def _training_outcome(person: Person, recs: list[Training], course: str, at: datetime,
+                      validity_days: int | None, warn_days: int) -> Outcome:
     best_end: datetime | None = None
     best = None
     forever = False
