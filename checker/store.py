@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, tzinfo
 from typing import Any, NamedTuple
 
@@ -80,6 +79,26 @@ class Unmatched:
         self.kind = kind
         self.locators: list[str] = []
         self.handles: list[str] = []
+
+
+class _Guard:
+    """The scope of :meth:`EvidenceStore.guarded`.
+
+    Entered once per rule × target, so a plain class rather than a generator.
+    """
+
+    __slots__ = ("before", "store")
+
+    def __init__(self, store: EvidenceStore) -> None:
+        self.store = store
+        self.before = False
+
+    def __enter__(self) -> None:
+        self.before = self.store._guarding
+        self.store._guarding = True
+
+    def __exit__(self, *exc: object) -> None:
+        self.store._guarding = self.before
 
 
 class EvidenceStore:
@@ -221,15 +240,9 @@ class EvidenceStore:
         }
 
     # -- fail closed --------------------------------------------------------------------
-    @contextmanager
-    def guarded(self) -> Iterator[None]:
+    def guarded(self) -> _Guard:
         """Within the block, reading an incomplete evidence kind raises IncompleteEvidence."""
-        before = self._guarding
-        self._guarding = True
-        try:
-            yield
-        finally:
-            self._guarding = before
+        return _Guard(self)
 
     def _need(self, *kinds: str) -> None:
         if self._guarding:
