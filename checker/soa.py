@@ -165,8 +165,8 @@ def build_soa(result: ScanResult, decisions: SoaFile) -> list[SoaRow]:
             if row is None:
                 gaps.append(f"control {d.control!r} is not in the register")
             else:
-                primary = next((o for o in row.owners if o.role == "primary"), None)
-                if primary is None:
+                primary = row.cell("primary")
+                if primary is None or primary.status == "missing":
                     gaps.append(f"control {d.control} names no primary owner")
                 else:
                     owner = (f"{primary.name} <{primary.email}>" if primary.name and

@@ -191,3 +191,17 @@ def test_matrix_page_fits_1280px_in_chromium(run_cli: Runner, tmp_path: Path) ->
     assert "CONSOLE" not in res.stderr, res.stderr[-2000:]
     assert 'data-overflow="false"' in res.stdout
     assert 'data-status="missing"' in res.stdout
+
+
+def test_soa_reads_a_missing_primary_cell_as_no_control_owner(demo_result: ScanResult) -> None:
+    from checker.soa import SoaDecision, SoaFile, build_soa
+
+    rows = tuple(m.model_copy(update={"owners": (MatrixOwner(
+        role="primary", handle="", status="missing", detail="no primary owner named"),)})
+        if m.key == "control/CTL-01" else m for m in demo_result.matrix)
+    result = demo_result.model_copy(update={"matrix": rows})
+    soa = SoaFile(controls={"A.6.2.5": SoaDecision(applicable=True, justification="x",
+                                                   control="CTL-01")})
+    row = next(r for r in build_soa(result, soa) if r.id == "A.6.2.5")
+    assert "control CTL-01 names no primary owner" in row.gaps
+    assert not row.owner
