@@ -214,8 +214,7 @@ class PersonLoad:
             out.append(f"single point of failure: the only available owner of {n} "
                        f"subject{'s' if n != 1 else ''}")
         if self.overloaded:
-            out.append(f"overloaded: {self.role_count} owner roles, more than the "
-                       f"{self.max_roles} allowed (settings.concentration_max_roles)")
+            out.append(f"overloaded: {self.role_count} owner roles, limit {self.max_roles}")
         return out
 
 
