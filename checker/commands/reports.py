@@ -28,7 +28,13 @@ from checker.errors import Diagnostic, EvidenceError, UsageError
 from checker.evidence import Person
 from checker.findings import FAILING, OWNER_STATUS_ORDER, HistoryPoint, MatrixRow, ScanResult
 from checker.matrix import STATUS_LABEL, concentration, role_columns, role_label
-from checker.reporters._common import csv_safe, readiness_pct, who
+from checker.reporters._common import (
+    csv_safe,
+    neutralise,
+    neutralise_document,
+    readiness_pct,
+    who,
+)
 from checker.run import RunOutcome, run
 from checker.store import EvidenceStore
 from checker.timeutil import parse_ts
@@ -175,21 +181,29 @@ def matrix_json(result: ScanResult) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
+def _finalize(value: Any) -> Any:
+    """A plain-text ``{{ value }}``: control characters, CR and LF shown as escapes."""
+    if isinstance(value, str) and not hasattr(value, "__html__"):
+        return neutralise(value)
+    return value
+
+
 def _env() -> Any:
+    """The Jinja environment of the matrix and review pages (as the HTML report's)."""
     from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
     return Environment(loader=PackageLoader("checker", "templates"),
                        autoescape=select_autoescape(default=True, default_for_string=True),
                        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                       keep_trailing_newline=True)
+                       keep_trailing_newline=True, finalize=_finalize)
 
 
 def matrix_html(result: ScanResult) -> str:
     """The matrix grid and the concentration view as a self-contained HTML page."""
-    return str(_env().get_template("matrix.html.j2").render(
+    return neutralise_document(str(_env().get_template("matrix.html.j2").render(
         r=result, roles=role_columns(result.matrix), role_label=role_label,
         status_label=STATUS_LABEL, status_order=OWNER_STATUS_ORDER,
-        people=concentration(result.matrix, result.concentration_max_roles)))
+        people=concentration(result.matrix, result.concentration_max_roles))))
 
 
 def _export_code(outcome: RunOutcome) -> int:

@@ -64,11 +64,12 @@ def _bars(v: Review) -> tuple[list[dict[str, Any]], int]:
 def review_html(v: Review, result: Any) -> str:
     """The pack as one self-contained, printable HTML page."""
     from checker.commands.reports import _env
+    from checker.reporters._common import neutralise_document
 
     bars, h = _bars(v)
-    return str(_env().get_template("review.html.j2").render(
+    return neutralise_document(str(_env().get_template("review.html.j2").render(
         r=result, v=v, bars=bars, chart_h=h, chart_w=_CHART_W, x0=_X0,
-        severities=SEVERITY_NAMES))
+        severities=SEVERITY_NAMES)))
 
 
 def review_json(v: Review) -> str:

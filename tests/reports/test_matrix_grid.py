@@ -205,3 +205,14 @@ def test_soa_reads_a_missing_primary_cell_as_no_control_owner(demo_result: ScanR
     row = next(r for r in build_soa(result, soa) if r.id == "A.6.2.5")
     assert "control CTL-01 names no primary owner" in row.gaps
     assert not row.owner
+
+
+def test_matrix_page_shows_control_characters_as_escapes(demo_result: ScanResult) -> None:
+    from checker.commands.reports import matrix_html
+
+    rows = tuple(m.model_copy(update={"name": "Fraud\r\nPASS: all good\x1b[2J"})
+                 if m.key == "risk/RSK-001" else m for m in demo_result.matrix)
+    html = matrix_html(demo_result.model_copy(update={"matrix": rows}))
+    assert "Fraud\\x0d\\x0aPASS: all good\\x1b[2J" in html
+    assert "\x1b" not in html
+    assert "\r" not in html
