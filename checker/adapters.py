@@ -148,6 +148,11 @@ class Adapter(ABC):
     name: ClassVar[str]
     Config: ClassVar[type[AdapterConfig]]
     provides: ClassVar[frozenset[str]]
+    #: True when the adapter reads only ``ctx.only_models`` if given (a model registry in
+    #: ``gate release``). The gate then widens that hint to every model the other sources'
+    #: releases name, so that a release recorded twice (in this source and another, in any
+    #: letter case) is found and fails the run whatever model is gated.
+    honours_only_models: ClassVar[bool] = False
 
     def __init__(self, config: Any, ctx: SourceContext) -> None:
         self.config = config

@@ -494,12 +494,40 @@ def _collect(req: ScanRequest, plan: _Plan) -> Collected:
     token = set_record_limit(plan.limit)
     btoken = set_file_byte_limit(plan.config.settings.max_file_bytes)
     try:
-        runs = [_collect_one(name, adapter, plan.needed, req.progress, req.capture_raw)
-                for name, adapter in sources]
+        if hint is None:
+            runs = [_collect_one(name, adapter, plan.needed, req.progress, req.capture_raw)
+                    for name, adapter in sources]
+        else:
+            runs = _collect_gated(sources, hint, plan.needed, req)
     finally:
         reset_file_byte_limit(btoken)
         reset_record_limit(token)
     return _assemble([_limit_source(s, plan.limit) for s in runs])
+
+
+def _collect_gated(sources: list[tuple[str, Adapter]], hint: frozenset[str],
+                   needed: frozenset[str] | None, req: ScanRequest) -> list[SourceRun]:
+    """Collect for ``gate release``: registries read the gated model and every model another
+    source records a release of.
+
+    A release recorded twice (a case variant, or the same release from a second source) is
+    an E332 that fails the run closed, whatever model is gated — as the scan of the same
+    config does. A registry reading only the gated model would not see the other copy of a
+    release another source names, so those sources are read first and their models join
+    the hint. Runs keep the config's order.
+    """
+    runs: dict[int, SourceRun] = {}
+    named: set[str] = set()
+    for i, (name, adapter) in enumerate(sources):
+        if not adapter.honours_only_models:
+            runs[i] = _collect_one(name, adapter, needed, req.progress, req.capture_raw)
+            named.update(r.model for r in runs[i].bundle.releases)
+    wider = hint | frozenset(named)
+    for i, (name, adapter) in enumerate(sources):
+        if adapter.honours_only_models:
+            adapter.ctx = replace(adapter.ctx, only_models=wider)
+            runs[i] = _collect_one(name, adapter, needed, req.progress, req.capture_raw)
+    return [runs[i] for i in range(len(sources))]
 
 
 # ---------------------------------------------------------------- evaluate

@@ -102,6 +102,7 @@ class MlflowAdapter(Adapter):
     name: ClassVar[str] = "mlflow"
     Config: ClassVar[type[AdapterConfig]] = MlflowConfig
     provides: ClassVar[frozenset[str]] = frozenset({"subject", "release", "event"})
+    honours_only_models: ClassVar[bool] = True
 
     def kinds(self) -> frozenset[str]:
         """Releases; subjects (models, AI systems) unless switched off; events if asked."""
@@ -160,31 +161,41 @@ class MlflowAdapter(Adapter):
 
     def _collect(self, cfg: MlflowConfig, reader: Reader) -> EvidenceBundle:
         only = self.ctx.only_models
-        name_filter: str | None = None
-        if only is not None and len(only) == 1 and not isinstance(reader, OfflineReader):
-            name_filter = _quote_filter(next(iter(only)))
         wanted = {m.casefold() for m in only} if only is not None else None
 
+        # Registered models are always listed in full (cfg.filter aside), also for the
+        # gate: names compare case-insensitively, so the gated model may be registered in
+        # another letter case, or twice in two cases. Models whose names collide are kept
+        # whatever is gated: the store reports them (E314/E332) and the run fails closed,
+        # as the scan of the same registry does.
         model_params: dict[str, Any] = {"max_results": cfg.page_size}
-        # MLflow's filter grammar has AND but no parentheses.
-        filters = [f for f in (cfg.filter, f"name = {name_filter}" if name_filter else None)
-                   if f]
-        if filters:
-            model_params["filter"] = " AND ".join(filters)
+        if cfg.filter:
+            model_params["filter"] = cfg.filter
         diags: list[Diagnostic] = []
-        models: dict[str, _RawModel] = {}
+        by_fold: dict[str, list[Any]] = defaultdict(list)
         for body in reader.pages("registered-models/search", model_params):
             for raw in body.get("registered_models") or []:
-                if wanted is not None and _name_of(raw) not in wanted:
-                    continue  # the gate needs one model: skip the others before parsing
+                by_fold[_name_of(raw) or ""].append(raw)
+        models: dict[str, _RawModel] = {}
+        exact: list[str] = []  # the registered names of the wanted models
+        for fold, raws in by_fold.items():
+            if wanted is not None and fold not in wanted and len(raws) < 2:
+                continue  # the gate needs other models only when their names collide
+            for raw in raws:
                 m = self._parse(_RawModel, raw, "registered model", diags)
-                if m is None or (wanted is not None and m.name.casefold() not in wanted):
+                if m is None:
                     continue
                 models[m.name] = m
+                if wanted is not None and fold in wanted:
+                    exact.append(m.name)
 
         version_params: dict[str, Any] = {"max_results": cfg.page_size}
-        if name_filter:
-            version_params["filter"] = f"name = {name_filter}"
+        if (only is not None and len(only) == 1 and len(exact) <= 1
+                and not isinstance(reader, OfflineReader)):
+            # one model: only its versions (by its registered name, else the name asked for)
+            name_filter = _quote_filter(exact[0] if exact else next(iter(only)))
+            if name_filter:
+                version_params["filter"] = f"name = {name_filter}"
         versions: list[_RawVersion] = []
         for body in reader.pages("model-versions/search", version_params):
             for raw in body.get("model_versions") or []:

@@ -137,6 +137,25 @@ def test_a_duplicate_release_in_a_second_source_exits_3(run_cli: Runner) -> None
     assert _gate(run_cli, "CREDIT-SCORER", "2", dup) == 3
 
 
+@pytest.mark.parametrize(("model", "version"), [("support-assistant", "7"),
+                                                ("fraud-model", "4")])
+def test_a_duplicate_release_fails_the_gate_of_every_model(run_cli: Runner, model: str,
+                                                            version: str) -> None:
+    # The duplicate (credit-scorer v2 in the registry and the CI log) fails the source
+    # closed: the gate of another model cannot open either, as the scan of the same config
+    # exits 3 — even though the registry reads only the gated model (the gate widens that
+    # to every model the CI log names, so the other copy is read and found).
+    dup = FIXTURE / "aimscheck.duplicate.yaml"
+    res = run_cli("gate", "release", "-c", dup, "--as-of", AS_OF, "--model", model,
+                  "--version", version)
+    assert res.returncode == 3, res.stdout + res.stderr
+    assert "E332 duplicate release 'Credit-Scorer:2'" in res.stderr
+    assert "ci/releases.jsonl:1" in res.stderr
+    assert "mlflow: credit-scorer/2" in res.stderr
+    # the same gate without the CI log opens or blocks on the findings (exit 0 or 1)
+    assert _gate(run_cli, model, version) in (0, 1)
+
+
 def test_the_saved_bodies_are_what_the_generator_writes() -> None:
     spec = importlib.util.spec_from_file_location("make_fixture", FIXTURE / "make_fixture.py")
     assert spec is not None

@@ -1,0 +1,95 @@
+"""One subject per identity against a REAL MLflow server (issue 14): a release recorded
+twice — two registered models whose names differ only in letter case (MLflow allows it), or
+the registry and a second source — fails the run closed, and so the gate of EVERY model,
+also when the gate reads only the gated model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .conftest import register, unique
+from .org import AIMSCHECK, AS_OF, MODEL_TAGS, approval, gate, write_org
+
+pytestmark = pytest.mark.services
+
+DEPLOYED = {"registered_at": "2026-11-01T09:00:00+01:00",
+            "deployed_by": "dee.deployer@example.org",
+            "deployed_at": "2026-11-10T09:00:00+01:00"}
+
+
+def _org(tmp_path: Path, url: str, group: str, clean: str) -> Path:
+    cfg = write_org(tmp_path, url, clean, [
+        approval(clean, "1", "rita.riskowner@example.org", "2026-11-09T16:00:00Z")])
+    data = yaml.safe_load(cfg.read_text("utf-8"))
+    [src] = [s for s in data["sources"] if s["adapter"] == "mlflow"]
+    src["filter"] = f"tags.dupgroup = '{group}'"
+    cfg.write_text(yaml.safe_dump(data, sort_keys=False), "utf-8")
+    return cfg
+
+
+def _scan_exit(cfg: Path) -> tuple[int, dict[str, object]]:
+    import subprocess
+
+    proc = subprocess.run([str(AIMSCHECK), "scan", "-c", str(cfg), "--as-of", AS_OF,
+                           "--format", "json"], capture_output=True, text=True, timeout=120)
+    return proc.returncode, json.loads(proc.stdout)
+
+
+def test_case_variant_models_fail_every_gate_closed(mlflow_url: str, tmp_path: Path) -> None:
+    group = unique("dup")
+    tags = {**MODEL_TAGS, "dupgroup": group}
+    base = unique("aimscheck-dupcase")
+    clean = unique("aimscheck-clean")
+    version = {"user": "reg.builder", "tags": DEPLOYED, "aliases": ["champion"]}
+    register(mlflow_url, [{"name": clean, "tags": tags, "versions": [version]}])
+    cfg = _org(tmp_path, mlflow_url, group, clean)
+    # the clean model alone: released
+    proc = gate(cfg, clean, "1")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # the same model registered twice, in two letter cases
+    register(mlflow_url, [{"name": base, "tags": tags, "versions": [version]},
+                          {"name": base.upper(), "tags": tags, "versions": [version]}])
+    code, data = _scan_exit(cfg)
+    assert code == 3
+    merge = next(s for s in data["sources"] if s["name"] == "(merge)")  # type: ignore[union-attr]
+    text = " ".join(merge["diagnostics"])
+    assert "E314" in text
+    assert "E332" in text
+    assert base in text
+    assert base.upper() in text
+    for model in (clean, base, base.upper()):
+        proc = gate(cfg, model, "1")
+        assert proc.returncode == 3, (model, proc.stdout + proc.stderr)
+        assert "E314" in proc.stderr
+
+
+def test_a_release_in_a_second_source_fails_every_gate_closed(
+        mlflow_url: str, tmp_path: Path) -> None:
+    group = unique("dup")
+    tags = {**MODEL_TAGS, "dupgroup": group}
+    other = unique("aimscheck-other")
+    clean = unique("aimscheck-clean")
+    version = {"user": "reg.builder", "tags": DEPLOYED, "aliases": ["champion"]}
+    register(mlflow_url, [{"name": clean, "tags": tags, "versions": [version]},
+                          {"name": other, "tags": tags, "versions": [version]}])
+    cfg = _org(tmp_path, mlflow_url, group, clean)
+    assert gate(cfg, clean, "1").returncode == 0
+    # the deploy pipeline's log records the OTHER model's release again, in another case
+    (tmp_path / "releases.jsonl").write_text(json.dumps({
+        "model": other.upper(), "version": "1", "registered_by": "reg.builder@example.org",
+        "deployed_by": "dee.deployer@example.org",
+        "deployed_at": "2026-11-10T08:00:00Z"}) + "\n", "utf-8")
+    data = yaml.safe_load(cfg.read_text("utf-8"))
+    data["sources"].append({"adapter": "jsonl", "name": "ci", "path": "releases.jsonl",
+                            "kind": "release"})
+    cfg.write_text(yaml.safe_dump(data, sort_keys=False), "utf-8")
+    code, _ = _scan_exit(cfg)
+    assert code == 3
+    proc = gate(cfg, clean, "1")  # the registry reads the gated model and the log's models
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert f"E332 duplicate release '{other.upper()}:1'" in proc.stderr
+    assert f"mlflow: {other}/1" in proc.stderr
