@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ENV_NAME, ConfigError, Diagnostic, register_secret, register_url_secrets
+from .evidence import SUBJECT_KINDS, TARGET_KINDS
 from .loopconfig import EscalationStep, NotifyConfig, TicketsConfig
 from .regex import compile_pattern
 from .safefile import DEFAULT_MAX_FILE_BYTES
@@ -45,6 +46,20 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+#: The person-reference fields of a subject (``settings.known_people``): its current
+#: owners (any role), its past owners, and the people who reviewed it.
+SUBJECT_REFERENCE_FIELDS: tuple[str, ...] = ("owners", "owner_history", "reviewers")
+#: The person-reference fields of a record (release, incident, alert …) and its approvals.
+RECORD_REFERENCE_FIELDS: tuple[str, ...] = (
+    "registered_by", "deployed_by", "requested_by", "assignee", "escalated_to",
+    "corrective_action_by", "actioned_by", "approvers")
+
+
+def reference_fields(kind: str) -> tuple[str, ...]:
+    """The person-reference fields a target kind has."""
+    return SUBJECT_REFERENCE_FIELDS if kind in SUBJECT_KINDS else RECORD_REFERENCE_FIELDS
+
+
 class Settings(_Strict):
     """Organisation-wide settings that checks read."""
 
@@ -71,6 +86,35 @@ class Settings(_Strict):
         "after trimming: `High` is `high`). A tier outside this list (or the tiers a rule "
         "names) is an error in the rules that depend on it, never 'no requirement'.",
     )
+
+    known_people: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Which person-reference fields must resolve to a known person, per "
+        "target kind (AIMS-IDN-001's `people_known` check), e.g. {release: [deployed_by, "
+        "requested_by, approvers]}: a release's registrant (an MLflow `user_id`, often a CI "
+        "service account HR does not list) need not, its deployer and approvers must. Kinds "
+        "not listed: every field must (the default). Fields of subjects: owners, "
+        "owner_history, reviewers; of records: registered_by, deployed_by, requested_by, "
+        "assignee, escalated_to, corrective_action_by, actioned_by, approvers. `aimscheck "
+        "rules show AIMS-IDN-001` prints the effective fields.")
+
+    @field_validator("known_people")
+    @classmethod
+    def _known_people(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        from .registry import did_you_mean
+
+        for kind, fields in v.items():
+            if kind not in TARGET_KINDS:
+                raise ValueError(f"unknown target kind {kind!r} in known_people; "
+                                 + (did_you_mean(kind, list(TARGET_KINDS))
+                                    or f"kinds: {', '.join(TARGET_KINDS)}"))
+            allowed = reference_fields(kind)
+            for f in fields:
+                if f not in allowed:
+                    raise ValueError(f"{kind} has no person-reference field {f!r}; "
+                                     + (did_you_mean(f, list(allowed))
+                                        or f"its fields: {', '.join(allowed)}"))
+        return v
 
     @field_validator("shared_mailbox_patterns")
     @classmethod

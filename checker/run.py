@@ -507,9 +507,9 @@ def _collect(req: ScanRequest, plan: _Plan) -> Collected:
 
 def _collect_gated(sources: list[tuple[str, Adapter]], hint: frozenset[str],
                    needed: frozenset[str] | None, req: ScanRequest) -> list[SourceRun]:
-    """Collect for ``gate release``: registries read the gated model and every model another
-    source records a release of.
+    """Collect for ``gate release``: a registry reads the gated model and the others' models.
 
+    A registry reads the gated model and every model another source records a release of.
     A release recorded twice (a case variant, or the same release from a second source) is
     an E332 that fails the run closed, whatever model is gated — as the scan of the same
     config does. A registry reading only the gated model would not see the other copy of a

@@ -8,7 +8,16 @@ from checker.availability import availability
 from checker.evidence import Subject, vocab
 from checker.store import Target
 
-from .base import Check, CheckArgs, EvalContext, Outcome, combine_all, locator, register
+from .base import (
+    Check,
+    CheckArgs,
+    EvalContext,
+    Outcome,
+    combine_all,
+    locator,
+    register,
+    target_kind,
+)
 
 __all__ = [
     "OwnerActive",
@@ -227,26 +236,34 @@ class KnownArgs(CheckArgs):
     """Arguments of people_known (none)."""
 
 
-def referenced_handles(ctx: EvalContext, target: Target) -> list[tuple[str, str]]:
-    """Every (what, handle) person reference of a target and its decisions."""
-    refs: list[tuple[str, str]] = []
+def referenced_handles(ctx: EvalContext, target: Target) -> list[tuple[str, str, str]]:
+    """Every (field, what, handle) person reference of a target and its decisions.
+
+    ``field`` is the reference field (``settings.known_people``): ``owners``,
+    ``owner_history``, ``reviewers`` of a subject; ``registered_by`` … ``approvers`` of a
+    record.
+    """
+    refs: list[tuple[str, str, str]] = []
     if isinstance(target, Subject):
-        refs += [(f"{role} owner", h) for role, h in sorted(target.owners.items()) if h]
-        refs += [(f"{s.role} owner in history", s.owner) for s in target.history if s.owner]
+        refs += [("owners", f"{role} owner", h) for role, h in sorted(target.owners.items())
+                 if h]
+        refs += [("owner_history", f"{s.role} owner in history", s.owner)
+                 for s in target.history if s.owner]
         for kind_reviews in ("risk_review", "impact_assessment", "policy_review",
                              "due_diligence"):
             for rv in ctx.store.reviews_for(target.key, kind_reviews) or ctx.store.reviews_for(
                     target.id, kind_reviews):
-                refs.append((f"{kind_reviews} reviewer", rv.reviewer))
+                refs.append(("reviewers", f"{kind_reviews} reviewer", rv.reviewer))
     else:
         for attr in ("registered_by", "deployed_by", "requested_by", "assignee",
                      "escalated_to", "corrective_action_by", "actioned_by"):
             h = getattr(target, attr, None)
             if isinstance(h, str) and h:
-                refs.append((attr.replace("_", " "), h))
+                refs.append((attr, attr.replace("_", " "), h))
         rid = getattr(target, "id", None)
         if isinstance(rid, str):
-            refs += [("approver", a.approver) for a in ctx.store.approvals_for(rid)]
+            refs += [("approvers", "approver", a.approver)
+                     for a in ctx.store.approvals_for(rid)]
     return refs
 
 
@@ -255,8 +272,9 @@ class PeopleKnown(Check[Target, KnownArgs]):
     """Every person the target's evidence refers to resolves to one known person.
 
     Looks at owners (current and historic), reviewers, approvers, registrants, deployers,
-    assignees. Passes when all resolve. Fails when a handle is unknown or ambiguous, naming
-    each one.
+    assignees — or, for a kind listed in ``settings.known_people``, only the fields listed
+    there (e.g. a release's registrant, a CI service account, need not be known). Passes
+    when all resolve. Fails when a handle is unknown or ambiguous, naming each one.
 
     Example:
         applies_to: [ai_system, risk, release]
@@ -267,14 +285,24 @@ class PeopleKnown(Check[Target, KnownArgs]):
     needs = frozenset({"person"})
 
     def evaluate(self, ctx: EvalContext, target: Target) -> Outcome:
-        """Resolve every reference."""
+        """Resolve every reference (of the fields that must resolve)."""
+        must = ctx.settings.known_people.get(target_kind(target))
         bad = []
-        for what, h in referenced_handles(ctx, target):
+        skipped: list[str] = []
+        for field, what, h in referenced_handles(ctx, target):
+            if must is not None and field not in must:
+                if ctx.person(h) is None:
+                    skipped.append(field)
+                continue
             if ctx.person(h) is None:
                 why = "ambiguous" if ctx.store.identity.is_ambiguous(h) else "unknown person"
                 bad.append(f"{what} {h!r} is {why}")
         if bad:
             return Outcome("fail", "; ".join(dict.fromkeys(bad)), (locator(target),))
+        if skipped:
+            return Outcome("pass", "every person who must resolve is known; "
+                           f"{', '.join(dict.fromkeys(skipped))} need not resolve "
+                           "(settings.known_people)", (locator(target),))
         return Outcome("pass", "every referenced person is known", (locator(target),))
 
 

@@ -61,8 +61,10 @@ def rules_show(rule_id: str, config_path: Path) -> None:
     applies_to = list(d["applies_to"])
     chain = list(d["finding_owner"])
     by_kind: dict[str, list[str]] = {}
+    known: dict[str, list[str]] = {}
     if config_path.exists():
         cfg = load_config(config_path).config
+        known = dict(cfg.settings.known_people)
         ov = cfg.rules.get(rule_id)
         overrides = dict(ov.params) if ov else {}
         if ov is not None and ov.applies_to:
@@ -91,6 +93,8 @@ def rules_show(rule_id: str, config_path: Path) -> None:
     else:
         click.echo(f"  finding owner: {shown}"
                    + ("  (config)" if chain != list(d["finding_owner"]) else ""))
+    if _uses_check(d, "people_known"):
+        _show_known_people(applies_to, known)
     if d.get("description"):
         click.echo(f"\n{d['description'].strip()}")
     click.echo(f"\nRemediation: {d['remediation']}")
@@ -127,6 +131,30 @@ def rules_show(rule_id: str, config_path: Path) -> None:
         for fname, field in cls.Args.model_fields.items():
             default = "required" if field.is_required() else f"default {field.default!r}"
             click.echo(f"    {fname} ({default}): {field.description or ''}")
+
+
+def _uses_check(d: dict[str, Any], name: str) -> bool:
+    """Whether a rule's conditions use the check ``name`` anywhere."""
+    def walk(c: Any) -> bool:
+        if isinstance(c, dict):
+            return any(k == name or walk(v) for k, v in c.items())
+        if isinstance(c, list):
+            return any(walk(x) for x in c)
+        return False
+    return walk([*(d.get("where") or []), *d["require"]])
+
+
+def _show_known_people(applies_to: list[str], known: dict[str, list[str]]) -> None:
+    """The reference fields that must resolve to a known person (settings.known_people)."""
+    if not any(k in known for k in applies_to):
+        click.echo("  must resolve to a known person: every reference field (default)")
+        return
+    for kind in applies_to:
+        if kind in known:
+            click.echo(f"  must resolve ({kind}): {', '.join(known[kind]) or 'nothing'}"
+                       "  (config settings.known_people)")
+        else:
+            click.echo(f"  must resolve ({kind}): every reference field (default)")
 
 
 @rules.command("validate")
