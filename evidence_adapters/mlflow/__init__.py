@@ -228,15 +228,43 @@ class MlflowAdapter(Adapter):
             rel = self._release(cfg, v, models.get(v.name), aliases, reader, run_users, diags)
             if rel is not None:
                 bundle.releases.append(rel)
-                if cfg.events and rel.registered_at is not None:
-                    bundle.events.append(Event(
-                        provenance=rel.provenance, id=f"{rel.model}/{rel.version}#registered",
-                        subject=rel.system or f"model/{rel.model}",
-                        type="model_version_registered", occurred_at=rel.registered_at,
-                        actor=rel.registered_by))
+                if cfg.events:
+                    bundle.events.extend(self._events(cfg, v, rel, diags))
         if diags:
             raise EvidenceError(sorted(diags))
         return bundle
+
+    def _events(self, cfg: MlflowConfig, v: _RawVersion, rel: Release,
+                diags: list[Diagnostic]) -> list[Event]:
+        """The change events a version's record gives an instant for.
+
+        Registration (``creation_timestamp``, or the ``registered_at`` tag); each tag of
+        ``event_tags``; each ``<alias_event_prefix><alias>`` tag. Nothing else: the REST
+        API keeps no stage or alias history, and ``last_updated_timestamp`` moves with any
+        edit (a tag, the description, a stage), so it dates no particular change.
+        """
+        tags = {t.key: t.value.strip() for t in v.tags}
+        where = f"{self.ctx.source_name}: {v.name}/{v.version}"
+        subject = rel.system or f"model/{rel.model}"
+        base = f"{rel.model}/{rel.version}"
+        out: list[Event] = []
+        if rel.registered_at is not None:
+            out.append(Event(provenance=rel.provenance, id=f"{base}#registered",
+                             subject=subject, type="model_version_registered",
+                             occurred_at=rel.registered_at, actor=rel.registered_by))
+        stamped = [(tag, kind, f"{base}#{tag}") for tag, kind in sorted(cfg.event_tags.items())]
+        if cfg.alias_event_prefix:
+            p = cfg.alias_event_prefix
+            stamped += [(tag, "model_version_alias_set", f"{base}#alias:{tag[len(p):]}")
+                        for tag in sorted(tags) if tag.startswith(p) and len(tag) > len(p)]
+        for tag, kind, ident in stamped:
+            at = _tag_time(tags, tag, where, diags)
+            if at is None:
+                continue
+            actor = rel.deployed_by if tag == cfg.tags.deployed_at else None
+            out.append(Event(provenance=rel.provenance, id=ident, subject=subject, type=kind,
+                             occurred_at=at, actor=actor))
+        return out
 
     def _parse(self, model: type[Any], raw: Any, what: str, diags: list[Diagnostic]) -> Any:
         try:
@@ -343,19 +371,7 @@ class MlflowAdapter(Adapter):
         before = len(diags)
 
         def when(tag: str) -> datetime | None:
-            text = tags.get(tag)
-            if not text:
-                return None
-            try:
-                if text.isdigit():
-                    return datetime.fromtimestamp(int(text) / 1000, tz=UTC)
-                return parse_ts(text, date_only_ok=False)
-            except (ValueError, OverflowError) as exc:
-                diags.append(Diagnostic(where, 0, 0, "E363",
-                                        f"tag {tag!r} = {text!r} is not a timestamp: {exc}",
-                                        "the deploy pipeline must write ISO 8601 with an "
-                                        "offset (2026-10-05T09:00:00+02:00) or epoch ms"))
-                return None
+            return _tag_time(tags, tag, where, diags)
 
         registrant = (v.user_id or "").strip() or tags.get(names.registered_by) or None
         if registrant is None and cfg.run_user and v.run_id:
@@ -398,6 +414,24 @@ class MlflowAdapter(Adapter):
             registered_by=registrant, registered_at=registered_at,
             deployed_by=tags.get(names.deployed_by) or None, deployed_at=deployed_at,
             requested_by=tags.get(names.requested_by) or None, attributes=attributes)
+
+
+def _tag_time(tags: dict[str, str], tag: str, where: str,
+              diags: list[Diagnostic]) -> datetime | None:
+    """The instant a tag holds (ISO 8601 with an offset, or epoch ms); E363 when malformed."""
+    text = tags.get(tag)
+    if not text:
+        return None
+    try:
+        if text.isdigit():
+            return datetime.fromtimestamp(int(text) / 1000, tz=UTC)
+        return parse_ts(text, date_only_ok=False)
+    except (ValueError, OverflowError) as exc:
+        diags.append(Diagnostic(where, 0, 0, "E363",
+                                f"tag {tag!r} = {text!r} is not a timestamp: {exc}",
+                                "the deploy pipeline must write ISO 8601 with an "
+                                "offset (2026-10-05T09:00:00+02:00) or epoch ms"))
+        return None
 
 
 def _name_of(raw: Any) -> str | None:

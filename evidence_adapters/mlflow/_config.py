@@ -114,7 +114,30 @@ class MlflowConfig(AdapterConfig):
     events: bool = Field(
         False, description="Emit a `model_version_registered` change event per version (at "
         "its creation time, by its registrant, on its AI system, else its model), feeding "
-        "the risk-review and stale-sign-off rules.")
+        "the risk-review and stale-sign-off rules; and the events of `event_tags` and "
+        "`alias_event_prefix`.")
+    event_tags: dict[str, str] = Field(
+        default_factory=dict,
+        description="With `events: true`: version tags holding an instant (ISO 8601 with an "
+        "offset, or epoch ms) → the type of change event each becomes, e.g. {deployed_at: "
+        "model_version_deployed, stage_changed_at: model_version_stage_changed}. MLflow keeps "
+        "no stage or alias history, so a stage change is an event only where the pipeline "
+        "that makes it writes its instant in a tag. The `deployed_at` tag's event names the "
+        "`deployed_by` tag as actor.")
+    alias_event_prefix: str | None = Field(
+        None, min_length=1,
+        description="With `events: true`: version tags `<prefix><alias>` (e.g. "
+        "`alias_set_at.champion`) hold when the alias was set on the version; each becomes a "
+        "`model_version_alias_set` event (its id names the alias).")
+
+    @field_validator("event_tags")
+    @classmethod
+    def _event_types(cls, v: dict[str, str]) -> dict[str, str]:
+        for tag, kind in v.items():
+            if not tag.strip() or not kind.strip():
+                raise ValueError("event_tags maps a tag name to an event type; neither may "
+                                 "be empty")
+        return v
 
     @field_validator("replay", mode="before")
     @classmethod
