@@ -273,8 +273,8 @@ class PeopleKnown(Check[Target, KnownArgs]):
 
     Looks at owners (current and historic), reviewers, approvers, registrants, deployers,
     assignees — or, for a kind listed in ``settings.known_people``, only the fields listed
-    there (e.g. a release's registrant, a CI service account, need not be known). Passes
-    when all resolve. Fails when a handle is unknown or ambiguous, naming each one.
+    there (e.g. a release's registrant, a CI service account, need not be known).
+    Passes when all resolve. Fails when a handle is unknown or ambiguous, naming each one.
 
     Example:
         applies_to: [ai_system, risk, release]
