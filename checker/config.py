@@ -22,6 +22,7 @@ from .severity import SEVERITIES, Severity
 from .yamlsrc import Located, load_yaml_file
 
 __all__ = [
+    "DEFAULT_HISTORY_FILE",
     "SEVERITIES",
     "Config",
     "LoadedConfig",
@@ -32,6 +33,10 @@ __all__ = [
     "pydantic_diagnostics",
 ]
 
+
+#: The SQLite history store beside the config (checker.history); defined here so that
+#: checking for it does not import the database layer (SQLAlchemy) on every run.
+DEFAULT_HISTORY_FILE = ".aimscheck-history.sqlite"
 
 DEFAULT_SHARED_PATTERNS = [
     r"^(team|teams|group|all|ml|ai|data|ops|support|info|admin|security|platform|risk"

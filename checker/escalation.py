@@ -21,11 +21,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from .config import LoadedConfig
+from .config import DEFAULT_HISTORY_FILE, LoadedConfig
 from .errors import ConfigError
 from .evidence import Person
 from .findings import FAILING, ClosedFinding, Finding, OwnerRef
-from .history import DEFAULT_FILE
 from .identity import IdentityIndex
 from .loopconfig import EscalationStep
 from .timeutil import format_ts, parse_ts
@@ -133,12 +132,11 @@ def age_from_history(loaded: LoadedConfig, findings: Sequence[Finding], as_of: d
     does not fail now is returned as closed — its corrective action verified by this scan.
     Without a store, only a configured ladder applies (everything starts failing now).
     """
-    from .history import History, default_url
-
     cfg = loaded.config
-    has_store = bool(history_url) or (loaded.base_dir / DEFAULT_FILE).exists()
+    has_store = bool(history_url) or (loaded.base_dir / DEFAULT_HISTORY_FILE).exists()
     if not has_store and not cfg.escalation:
         return list(findings), ()
+    from .history import History, default_url  # SQLAlchemy: only when there is a store
     check_ladder(cfg.escalation, loaded.located)
     since: dict[Key, str] = {}
     if has_store:

@@ -32,6 +32,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.schema import CreateIndex, CreateTable
 
+from .config import DEFAULT_HISTORY_FILE
 from .errors import Diagnostic, UsageError, redact, register_url_secrets
 from .findings import FAILING, ScanResult
 from .timeutil import format_ts, parse_ts
@@ -45,7 +46,7 @@ __all__ = [
     "default_url",
 ]
 
-DEFAULT_FILE = ".aimscheck-history.sqlite"
+DEFAULT_FILE = DEFAULT_HISTORY_FILE
 
 _meta = sa.MetaData()
 scans = sa.Table(
