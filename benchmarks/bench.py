@@ -9,12 +9,20 @@ For each size: generate the organisation (benchmarks/generate.py), then run, sev
   are compared with the floor (benchmarks/floor.py) and with OPA (benchmarks/opa);
 - the floor, and OPA where asked (``--opa-sizes``; it is slow: see RESULTS.md);
 
-then ``aimscheck gate release`` on the largest organisation, and the scaling exponents
-log(t2/t1)/log(n2/n1). Prints a table and writes JSON. Medians throughout; never part of
-``make test``.
+- the JSON and JUnit report sizes of the iso42001 scan (it writes both, as CI does);
+- ``aimscheck evidence pull`` once, then ``aimscheck gate release --evidence SNAP`` (the
+  indexed gate) for a production release, a blocked one and an unknown model: median wall,
+  CPU and peak RSS, and whether the index was used (``--gate-sizes``, default: every size);
+
+then ``aimscheck gate release`` from the live sources on the largest organisation (the
+full load, for before/after), start-up CPU (benchmarks/startup.py's command lines), and
+the scaling exponents log(t2/t1)/log(n2/n1) per phase. Prints a table and writes the
+figures (every run's, not only the medians) as JSON under benchmarks/results/. Medians
+throughout; never part of ``make test``.
 
 Usage: python benchmarks/bench.py [--sizes 1000,10000,100000] [--runs 3]
-       [--opa-python PATH] [--opa-sizes 1000] [--out benchmarks/results/NAME.json]
+       [--gate-sizes 10000,100000] [--opa-python PATH] [--opa-sizes 1000]
+       [--out benchmarks/results/NAME.json]
 """
 
 from __future__ import annotations
@@ -73,7 +81,7 @@ def run_rss(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, Any]
         proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - t0
     return {"wall": wall, "rc": proc.returncode, "rss_mib": usage.ru_maxrss / 1024,
-            "stderr": err}
+            "cpu": usage.ru_utime + usage.ru_stime, "stderr": err}
 
 
 def timings_of(stderr: str) -> dict[str, Any]:
@@ -91,16 +99,21 @@ def aimscheck_bin() -> str:
     return exe
 
 
-def scan(exe: str, config: Path, out: Path) -> dict[str, Any]:
+def scan(exe: str, config: Path, out: Path, junit: Path | None = None) -> dict[str, Any]:
+    more = ["-f", "junit", "-o", str(junit)] if junit is not None else []
     r = run_rss([exe, "scan", "-c", str(config), "--as-of", AS_OF_TEXT, "--no-progress",
-                 "-f", "json", "-o", str(out)], {"AIMSCHECK_TIMINGS": "1"})
-    if r["rc"] not in (0, 1):
+                 "-f", "json", "-o", str(out), *more], {"AIMSCHECK_TIMINGS": "1"})
+    if r["rc"] not in (0, 1, 3):  # 3: the generated organisation has incomplete records
         raise RuntimeError(f"scan exited {r['rc']}:\n{r['stderr'][-3000:]}")
     t = timings_of(r["stderr"])
-    return {"wall": r["wall"], "rss_mib": r["rss_mib"],
-            "load": t["collect"] + t["index"], "evaluate": t["evaluate"],
-            "report": t["summarise"] + t["report"], "setup": t["setup"],
-            "sources": t["sources"]}
+    got = {"wall": r["wall"], "rss_mib": r["rss_mib"], "cpu": r["cpu"], "rc": r["rc"],
+           "load": t["collect"] + t["index"], "evaluate": t["evaluate"],
+           "report": t["summarise"] + t["report"], "setup": t["setup"],
+           "sources": t["sources"], "json_bytes": out.stat().st_size}
+    if junit is not None:
+        got["junit_bytes"] = junit.stat().st_size
+        got["junit_testcases"] = junit.read_bytes().count(b"<testcase")
+    return got
 
 
 def failing_sets(findings_json: Path) -> dict[str, set[str]]:
@@ -148,7 +161,8 @@ def bench_size(n: int, args: argparse.Namespace, exe: str) -> dict[str, Any]:
     res["records"] = {k: len(v) for k, v in doc.items() if isinstance(v, list)}
     res["records"]["total"] = sum(res["records"].values())
     del doc
-    full = [scan(exe, d / "aimscheck.yaml", d / "findings-iso.json") for _ in range(args.runs)]
+    full = [scan(exe, d / "aimscheck.yaml", d / "findings-iso.json", d / "report-iso.xml")
+            for _ in range(args.runs)]
     six = [scan(exe, d / "aimscheck-six.yaml", d / "findings-six.json")
            for _ in range(args.runs)]
     floors = []
@@ -169,11 +183,22 @@ def bench_size(n: int, args: argparse.Namespace, exe: str) -> dict[str, Any]:
         return {k: med([r[k] for r in runs]) for k in ("wall", "rss_mib", "load", "evaluate",
                                                       "report")}
 
-    res["scan_iso42001"] = summary(full)
+    res["scan_iso42001"] = {**summary(full), "json_bytes": full[-1]["json_bytes"],
+                            "junit_bytes": full[-1]["junit_bytes"],
+                            "junit_testcases": full[-1]["junit_testcases"]}
     res["scan_six"] = summary(six)
     res["floor"] = {"wall": med([r["wall"] for r in floors]),
                     "rss_mib": med([r["rss_mib"] for r in floors]),
                     "load": floor_split["load"], "evaluate": floor_split["evaluate"]}
+    res["ratio_to_floor"] = {"scan_iso42001_wall": res["scan_iso42001"]["wall"]
+                             / res["floor"]["wall"],
+                             "scan_six_wall": res["scan_six"]["wall"] / res["floor"]["wall"],
+                             "scan_six_evaluate": res["scan_six"]["evaluate"]
+                             / max(res["floor"]["evaluate"], 1e-9)}
+    res["raw"] = {"scan_iso42001": full, "scan_six": six,
+                  "floor": [{k: r[k] for k in ("wall", "rss_mib", "cpu")} for r in floors]}
+    if n in args.gate_sizes:
+        res["gate_snapshot"] = gate_snapshot(exe, d, args.gate_runs)
     if args.opa_python and n in args.opa_sizes:
         opa_runs = []
         for _ in range(args.opa_runs):
@@ -222,6 +247,55 @@ def gate(exe: str, d: Path, runs: int) -> dict[str, Any]:
             "rss_mib": med(rss), "exit_codes": sorted(set(rcs))}
 
 
+def gate_snapshot(exe: str, d: Path, runs: int) -> dict[str, Any]:
+    """Pull a snapshot once, then time the indexed gate for three kinds of release."""
+    snap = d / "snapshot"
+    if snap.exists():
+        shutil.rmtree(snap)
+    pull = run_rss([exe, "evidence", "pull", "-c", str(d / "aimscheck.yaml"), "--as-of",
+                    AS_OF_TEXT, "--no-progress", "-o", str(snap)])
+    if pull["rc"] not in (0, 3):
+        raise RuntimeError(f"evidence pull exited {pull['rc']}:\n{pull['stderr'][-3000:]}")
+    planted = json.loads((d / "planted.json").read_text(encoding="utf-8"))
+    production = None
+    with (d / "evidence" / "releases.jsonl").open(encoding="utf-8") as fh:
+        for line in fh:
+            r = json.loads(line)
+            if r["stage"] == "Production":
+                production = f"{r['model']}:{r['version']}"
+                break
+    assert production is not None
+    cases = {"production": production,
+             "blocked": sorted(planted["release_approved"])[0],
+             "unknown model": "model-unknown:1"}
+    out: dict[str, Any] = {"pull_wall": pull["wall"], "pull_rss_mib": pull["rss_mib"],
+                           "snapshot_bytes": sum(p.stat().st_size for p in snap.rglob("*")
+                                                 if p.is_file()),
+                           "index_bytes": sum(p.stat().st_size
+                                              for p in (snap / "index").glob("*")),
+                           "cases": {}}
+    for name, release in cases.items():
+        model, version = release.rsplit(":", 1)
+        rs = [run_rss([exe, "gate", "release", "--model", model, "--version", version,
+                       "-c", str(d / "aimscheck.yaml"), "--evidence", str(snap),
+                       "--no-progress", "-f", "json", "-o", str(d / "gate.json")])
+              for _ in range(runs)]
+        used = "note: gate index used" in rs[-1]["stderr"]
+        out["cases"][name] = {"release": release, "wall": med([r["wall"] for r in rs]),
+                              "cpu": med([r["cpu"] for r in rs]),
+                              "rss_mib": med([r["rss_mib"] for r in rs]),
+                              "exit_codes": sorted({r["rc"] for r in rs}),
+                              "index_used": used, "walls": [r["wall"] for r in rs]}
+    return out
+
+
+def startup(runs: int) -> dict[str, float]:
+    """Median CPU seconds of the start-up command lines of benchmarks/startup.py."""
+    from startup import CASES, cpu_seconds
+
+    return {name: med([cpu_seconds(args) for _ in range(runs)]) for name, args in CASES}
+
+
 def table(results: dict[str, Any]) -> str:
     lines = []
     head = (f"{'N':>7} {'records':>8} | {'scan s':>7} {'RSS MiB':>8} {'load':>6} {'eval':>6} "
@@ -244,12 +318,34 @@ def table(results: dict[str, Any]) -> str:
             f"{x['evaluate']:6.2f} | {f['wall']:6.2f} {f['evaluate']:6.2f} | {opa_s} {ratio} | "
             f"floor={'yes' if eq_f else 'NO'} "
             f"opa={'-' if eq_o is None else 'yes' if eq_o else 'NO'}")
+    lines.append("")
+    for r in results["sizes"]:
+        s, q = r["scan_iso42001"], r["ratio_to_floor"]
+        lines.append(f"N={r['n']}: iso42001 scan {s['wall']:.2f} s = "
+                     f"{q['scan_iso42001_wall']:.1f}x the floor; "
+                     f"six-check {q['scan_six_wall']:.1f}x (evaluate "
+                     f"{q['scan_six_evaluate']:.1f}x); JSON {s['json_bytes'] / 2**20:.1f} MiB, "
+                     f"JUnit {s['junit_bytes'] / 2**20:.1f} MiB "
+                     f"({s['junit_testcases']} test cases)")
+        g = r.get("gate_snapshot")
+        if g:
+            lines.append(f"N={r['n']}: evidence pull {g['pull_wall']:.1f} s "
+                         f"{g['pull_rss_mib']:.0f} MiB; snapshot "
+                         f"{g['snapshot_bytes'] / 2**20:.0f} MiB, index "
+                         f"{g['index_bytes'] / 2**20:.1f} MiB")
+            for name, c in g["cases"].items():
+                lines.append(f"N={r['n']}: gate --evidence ({name} {c['release']}): "
+                             f"{c['wall']:.2f} s wall, {c['cpu']:.2f} s CPU, "
+                             f"{c['rss_mib']:.0f} MiB, exit {c['exit_codes']}, index "
+                             f"{'used' if c['index_used'] else 'NOT used'}")
     for k, v in results.get("exponents", {}).items():
         lines.append(f"scaling exponent {k}: {v:.2f}")
     if "gate" in results:
         g = results["gate"]
-        lines.append(f"gate release {g['release']} on N={g['n']}: {g['wall']:.2f} s, "
-                     f"{g['rss_mib']:.0f} MiB (exit {g['exit_codes']})")
+        lines.append(f"gate release {g['release']} on N={g['n']} from the live sources (full "
+                     f"load): {g['wall']:.2f} s, {g['rss_mib']:.0f} MiB (exit {g['exit_codes']})")
+    for name, cpu in results.get("startup_cpu", {}).items():
+        lines.append(f"start-up CPU {name}: {cpu:.3f} s")
     for r in results["sizes"]:
         if "opa" in r and "engine" in r["opa"]:
             lines.append(f"OPA engine: {r['opa']['engine']}")
@@ -261,7 +357,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description="aimscheck scale benchmark")
     ap.add_argument("--sizes", default="1000,10000,100000")
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--gate-runs", type=int, default=5)
+    ap.add_argument("--gate-runs", type=int, default=5,
+                    help="runs of each indexed gate (the live full-load gate runs once)")
+    ap.add_argument("--gate-sizes", default="10000,100000",
+                    help="sizes whose snapshot gate is measured (each costs one pull)")
+    ap.add_argument("--startup-runs", type=int, default=5)
     ap.add_argument("--opa-python", help="python of a venv with regopy installed")
     ap.add_argument("--opa-sizes", default="1000")
     ap.add_argument("--opa-runs", type=int, default=3)
@@ -271,6 +371,7 @@ def main() -> None:
     args = ap.parse_args()
     sizes = [int(x) for x in args.sizes.split(",")]
     args.opa_sizes = {int(x) for x in args.opa_sizes.split(",") if x}
+    args.gate_sizes = {int(x) for x in args.gate_sizes.split(",") if x}
     exe = aimscheck_bin()
     results: dict[str, Any] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -284,11 +385,13 @@ def main() -> None:
     ns = sorted(by_n)
     results["exponents"] = {}
     for a, b in itertools.pairwise(ns):
-        results["exponents"][f"scan wall {a}->{b}"] = exponent(
-            a, by_n[a]["scan_iso42001"]["wall"], b, by_n[b]["scan_iso42001"]["wall"])
+        for phase in ("wall", "load", "evaluate", "report", "rss_mib"):
+            results["exponents"][f"scan {phase} {a}->{b}"] = exponent(
+                a, by_n[a]["scan_iso42001"][phase], b, by_n[b]["scan_iso42001"][phase])
         results["exponents"][f"six-check evaluate {a}->{b}"] = exponent(
             a, by_n[a]["scan_six"]["evaluate"], b, by_n[b]["scan_six"]["evaluate"])
-    results["gate"] = {"n": ns[-1], **gate(exe, args.workdir / f"n{ns[-1]}", args.gate_runs)}
+    results["gate"] = {"n": ns[-1], **gate(exe, args.workdir / f"n{ns[-1]}", 1)}
+    results["startup_cpu"] = startup(args.startup_runs)
     text = table(results)
     print(text)
     out = args.out or HERE / "results" / f"bench-{results['date'][:10]}.json"
