@@ -58,7 +58,7 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT", "INDEX", "SLICES", "IndexedSlice", "build_gate_index",
            "gate_checks_known", "load_release_slice"]
 
-FORMAT = "aimscheck-gate-index/1"
+FORMAT = "aimscheck-gate-index/2"
 INDEX = "index/gate.json"
 SLICES = "index/slices.jsonl"
 #: Checks whose reads a slice covers: the built-in ones (``checker.checks.*``).
@@ -163,10 +163,15 @@ def build_gate_index(outcome: RunOutcome, files: dict[str, bytes],
                             "rule_pack_digest": rule_pack_digest,
                             "config_digest": config_digest, "unusable": None}
 
-    def finish(slices: list[bytes], releases: dict[str, list[Any]],
-               models: dict[str, list[Any]], base: list[Any] | None) -> dict[str, bytes]:
+    def finish(slices: list[bytes], releases: dict[str, int], models: dict[str, int],
+               base: int | None) -> dict[str, bytes]:
         body = b"".join(slices)
-        index = {**head, "base": base, "releases": releases, "models": models,
+        table: list[list[Any]] = []
+        at = 0
+        for line in slices:  # slice number → [offset, length, SHA-256] in slices.jsonl
+            table.append([at, len(line), _sha(line)])
+            at += len(line)
+        index = {**head, "slices": table, "base": base, "releases": releases, "models": models,
                  "unmatched": [[u.source, u.kind, u.locators, [pseudo(h) for h in u.handles]]
                                for _, u in sorted(store.unmatched.items())]}
         return {INDEX: (json.dumps(index, sort_keys=True, separators=(",", ":")) + "\n"
@@ -374,14 +379,10 @@ def build_gate_index(outcome: RunOutcome, files: dict[str, bytes],
                            sort_keys=True, separators=(",", ":")) + "\n").encode("utf-8")
 
     slices: list[bytes] = []
-    at = 0
 
-    def add(line: bytes) -> list[Any]:
-        nonlocal at
-        entry = [at, len(line), _sha(line)]
+    def add(line: bytes) -> int:
         slices.append(line)
-        at += len(line)
-        return entry
+        return len(slices) - 1
 
     # group releases: by AI system, else by model, else alone
     groups: dict[str, list[Any]] = defaultdict(list)
@@ -395,8 +396,8 @@ def build_gate_index(outcome: RunOutcome, files: dict[str, bytes],
         model_group[_norm(m.id)] = sysobj.key if sysobj is not None else f"model/{_norm(m.id)}"
     for g in set(model_group.values()) - set(groups):
         groups[g] = []
-    release_entries: dict[str, list[Any]] = {}
-    group_entries: dict[str, list[Any]] = {}
+    release_entries: dict[str, int] = {}
+    group_entries: dict[str, int] = {}
     for g in sorted(groups):
         rels = list(groups[g])
         seed = {g} if g.startswith("ai_system/") else set()
@@ -483,11 +484,11 @@ def load_release_slice(folder: Path, manifest: dict[str, Any], index: dict[str, 
             or a record does not validate (E395).
     """
     listed = manifest.get("files") or {}
-    entries = [index.get("base")]
-    hit = index["releases"].get(_norm(f"{model}:{version}")) or index["models"].get(
-        _norm(model))
-    if hit:
-        entries.append(hit)
+    table = index["slices"]
+    numbers = [index.get("base")]
+    hit = index["releases"].get(_norm(f"{model}:{version}"))
+    numbers.append(hit if hit is not None else index["models"].get(_norm(model)))
+    entries = [table[i] for i in numbers if i is not None]
     slices_path = folder / SLICES
     lines_of: dict[str, dict[int, bytes]] = defaultdict(dict)  # file → line start → bytes
     with slices_path.open("rb") as fh:
