@@ -282,8 +282,15 @@ def build_gate_index(outcome: RunOutcome, files: dict[str, bytes],
         if inc.system:
             incidents[_norm(inc.system)].append(inc)
     subjects_by_key: dict[str, list[Any]] = defaultdict(list)
+    # a bare id or an AI system's name that several subjects share resolves to nobody in
+    # the full store; the slice holds all of them, so that it resolves to nobody there too
+    same_ref: dict[str, set[str]] = defaultdict(set)
     for s in bundle.subjects:
         subjects_by_key[_norm(s.key)].append(s)
+        same_ref[_norm(s.id)].add(_norm(s.key))
+        if s.kind == "ai_system":
+            same_ref[_norm(s.name)].add(_norm(s.key))
+    shared_ref = {ref: keys for ref, keys in same_ref.items() if len(keys) > 1}
     releases_by_model: dict[str, list[Any]] = defaultdict(list)
     for r in bundle.releases:
         releases_by_model[_norm(r.model)].append(r)
@@ -321,6 +328,7 @@ def build_gate_index(outcome: RunOutcome, files: dict[str, bytes],
             for r in rels:
                 _strings(r, strings)
             for v in set(strings):
+                keys.update(shared_ref.get(_norm(v), ()))
                 hit = store.subject(v) if v.strip() else None
                 if hit is not None:
                     keys.add(hit.key)

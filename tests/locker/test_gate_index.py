@@ -237,3 +237,24 @@ def test_another_as_of_loads_the_whole_snapshot(demo: Org) -> None:
     assert f"{NOT_USED} (the gate's as-of 2026-11-29T00:00:00Z is not the snapshot's" in err
     assert doc["as_of"].startswith("2026-11-29")
     assert code in (0, 1, 3)
+
+
+def test_a_name_two_systems_share_resolves_to_nobody_in_the_slice_too(tmp_path: Path) -> None:
+    # The release names its system by a name two AI systems share: the full store cannot
+    # resolve it (no system, so the release's scope is just the release and its model);
+    # the slice must hold both systems, or it would resolve to the one it holds.
+    shutil.copytree(DEMO, tmp_path / "demo")
+    cfg = tmp_path / "demo" / "aimscheck.yaml"
+    reg = tmp_path / "demo" / "register.yaml"
+    reg.write_text(reg.read_text("utf-8").replace("ai_systems:\n", (
+        "ai_systems:\n  - id: credit-scoring-eu\n    name: Consumer credit scoring\n"
+        "    risk_tier: high\n    lifecycle: production\n    in_scope: true\n"
+        "    owners: {primary: wei.chen@northwind.example}\n"), 1), "utf-8")
+    rel = tmp_path / "demo" / "evidence" / "releases.jsonl"
+    rel.write_text(rel.read_text("utf-8").replace(
+        '"version": "12", "system": "credit-scoring"',
+        '"version": "12", "system": "Consumer credit scoring"'), "utf-8")
+    org = Org(tmp_path, cfg, _runner())
+    indexed = org.gate("credit-risk-scorer", "12")
+    _same(indexed, org.gate("credit-risk-scorer", "12", full=True))
+    assert "system" not in indexed[1]["gate"]
