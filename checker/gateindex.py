@@ -12,11 +12,12 @@ manifest like every other file)::
 A **slice** is what the gate of any release of one AI system reads: the system, every
 subject linked to it (models, risks, datasets …), the subjects its records name, the
 releases of those models, the approvals, reviews, events, incidents and alerts about any
-of them, and every person any of those records names (plus the accountable executive and
-the managers above each), with all of those people's source records, trainings and
-absences. A release whose system cannot be resolved gets the slice of its model (or of
-itself). The slice is a superset: the gate's store built from it answers every question
-the gated rules ask about the release's scope exactly as the full store would.
+of them, and every person any of those records names (plus the accountable executive, the
+people the escalation ladder names, and the managers above each), with all of those
+people's source records, trainings and absences. A release whose system cannot be
+resolved gets the slice of its model (or of itself). The slice is a superset: the gate's
+store built from it answers every question the gated rules ask about the release's scope
+exactly as the full store would.
 
 ``gate release --evidence SNAP`` (:func:`load_release_slice`) reads the manifest (and
 checks its signature with ``--public-key``), the index (its SHA-256 from the manifest),
@@ -311,7 +312,10 @@ def build_gate_index(outcome: RunOutcome, files: dict[str, bytes],
             return [e for k in keys for e in self.by.get(k, ())]
 
     bundle_events_by_system = _EventsBySystem()
-    executive = outcome.config.accountable_executive
+    # people every gate may name: the executive, and the escalation ladder's named people
+    always = [outcome.config.accountable_executive,
+              *(step.to for step in outcome.config.escalation
+                if step.to not in ("deputy", "manager", "accountable_executive"))]
 
     def group_slice(subject_keys: set[str], rels: list[Any]) -> bytes:
         """The slice line of a group of subjects and releases."""
@@ -353,7 +357,7 @@ def build_gate_index(outcome: RunOutcome, files: dict[str, bytes],
         sys_keys = {k for k in keys if k.startswith("ai_system/")}
         for e in bundle_events_by_system.get_many(sys_keys):
             picked.setdefault(id(e), e)
-        handles: list[str] = [executive]
+        handles: list[str] = list(always)
         for x in picked.values():
             _strings(x, handles)
         people = people_closure(handles)
@@ -425,7 +429,7 @@ def build_gate_index(outcome: RunOutcome, files: dict[str, bytes],
             release_entries[_norm(r.id)] = entry
     model_entries = {m: group_entries[g] for m, g in sorted(model_group.items())}
     base = add(slice_line(set().union(*(person_records(p)
-                                        for p in people_closure([executive])))))
+                                        for p in people_closure(always)))))
     return finish(slices, release_entries, model_entries, base)
 
 

@@ -258,3 +258,22 @@ def test_a_name_two_systems_share_resolves_to_nobody_in_the_slice_too(tmp_path: 
     indexed = org.gate("credit-risk-scorer", "12")
     _same(indexed, org.gate("credit-risk-scorer", "12", full=True))
     assert "system" not in indexed[1]["gate"]
+
+
+def test_escalation_to_a_named_person_reaches_the_slice(tmp_path: Path) -> None:
+    # the ladder names someone no record of the release's system names: the slice holds them
+    shutil.copytree(DEMO, tmp_path / "demo")
+    cfg = tmp_path / "demo" / "aimscheck.yaml"
+    with cfg.open("a", encoding="utf-8") as fh:
+        fh.write("\nescalation:\n  - {after_days: 1, to: mei.tanaka@northwind.example}\n")
+    history = f"sqlite:///{(tmp_path / 'h.sqlite').as_posix()}"
+    run = _runner()
+    old = run("scan", "-c", cfg, "--as-of", "2026-11-01", "--record", "--history-url",
+              history, "-q", "-f", "json", "-o", tmp_path / "old.json")
+    assert old.returncode in (1, 3), old.stderr
+    org = Org(tmp_path, cfg, run)
+    indexed = org.gate("churn-xgb", "5", "--history-url", history)
+    _same(indexed, org.gate("churn-xgb", "5", "--history-url", history, full=True))
+    escalated = {f["escalated_to"]["email"] for f in indexed[1]["findings"]
+                 if f.get("escalated_to")}
+    assert escalated == {"mei.tanaka@northwind.example"}
