@@ -248,9 +248,17 @@ def build_gate_index(outcome: RunOutcome, files: dict[str, bytes],
         got = person_cache[pid] = tuple(k for k in out if k in pos.of)
         return got
 
+    resolved: dict[str, str | None] = {}
+
+    def person_id(handle: str) -> str | None:
+        if handle not in resolved:  # most strings recur across groups: resolve each once
+            p = identity.resolve(handle)
+            resolved[handle] = p.id if p is not None else None
+        return resolved[handle]
+
     def people_closure(handles: Iterable[str]) -> set[str]:
         ids: set[str] = set()
-        todo = [p.id for h in handles if (p := identity.resolve(h)) is not None]
+        todo = [pid for h in set(handles) if (pid := person_id(h)) is not None]
         while todo:  # the managers above each person too (escalation names them)
             pid = todo.pop()
             if pid in ids:
@@ -258,9 +266,9 @@ def build_gate_index(outcome: RunOutcome, files: dict[str, bytes],
             ids.add(pid)
             p = identity.by_id(pid)
             if p is not None and p.manager:
-                m = identity.resolve(p.manager)
+                m = person_id(p.manager)
                 if m is not None:
-                    todo.append(m.id)
+                    todo.append(m)
         return ids
 
     # records about subjects, by the reference they carry
@@ -376,7 +384,7 @@ def build_gate_index(outcome: RunOutcome, files: dict[str, bytes],
         digest = hashlib.sha256()
         for rel in sorted(per_file):
             starts = offsets[rel]
-            data = files[rel]
+            data = memoryview(files[rel])
             spans: list[list[int]] = []
             for i in sorted(set(per_file[rel])):
                 a, b = starts[i], starts[i + 1]
