@@ -88,8 +88,10 @@ screenshot: $(STAMP) system-deps
 	    >/dev/null 2>&1; rc=$$?; rm -rf $$tmp; exit $$rc
 	@echo "wrote docs/img/report.png"
 
-## bench: scale benchmark (1k/10k/100k employees) against the indexed-Python floor and OPA
-## (regopy, installed into its own venv); never part of `make test`. See benchmarks/RESULTS.md.
+## bench: scale benchmark (1k/10k/100k employees): scan wall/RSS by phase, JSON and JUnit sizes,
+## ratios to the indexed-Python floor, OPA (regopy, its own venv), the gate from a pulled
+## snapshot, start-up CPU, scaling exponents; figures under benchmarks/results/. Never part of
+## `make test`. Smaller: make bench BENCH_ARGS="--sizes 1000,10000 --gate-sizes 10000".
 BENCH_VENV := .venv-bench
 BENCH_ARGS ?=
 $(BENCH_VENV)/.installed:
