@@ -277,3 +277,13 @@ def test_escalation_to_a_named_person_reaches_the_slice(tmp_path: Path) -> None:
     escalated = {f["escalated_to"]["email"] for f in indexed[1]["findings"]
                  if f.get("escalated_to")}
     assert escalated == {"mei.tanaka@northwind.example"}
+
+
+def test_a_pseudonymised_snapshot_gates_alike(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIMSCHECK_PSEUDONYM_KEY", "k" * 32)
+    shutil.copytree(DEMO, tmp_path / "demo")
+    org = Org(tmp_path, tmp_path / "demo" / "aimscheck.yaml", _runner(), "--pseudonymise")
+    assert "northwind.example" not in (org.snap / "index" / "gate.json").read_text("utf-8")
+    for model, version in (("credit-risk-scorer", "13"), ("churn-xgb", "5")):
+        _same(org.gate(model, version), org.gate(model, version, full=True))
