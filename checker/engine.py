@@ -11,13 +11,13 @@ from .checks.base import EvalContext, Outcome, combine_all, locator, target_id, 
 from .config import Config
 from .errors import IncompleteEvidence
 from .evidence import Person, Provenance, Release, Subject
-from .findings import FAILING, Finding, FindingStatus, OwnerRef
+from .findings import FAILING, Finding, FindingStatus, OwnerRef, PassRecord, RuleInfo
 from .owners import OwnerChoice, resolve_owner
 from .rules import CompiledRule
 from .severity import Severity, severity_rank
 from .store import EvidenceStore, Target
 
-__all__ = ["NO_TARGET", "evaluate", "exit_code_for", "summarise"]
+__all__ = ["NO_TARGET", "evaluate", "evaluate_compact", "exit_code_for", "summarise"]
 
 
 def _name(target: Target) -> str:
@@ -66,6 +66,26 @@ def evaluate(
     gate_release: str | None = None,
     only: set[str] | None = None,
 ) -> list[Finding]:
+    """Every finding of :func:`evaluate_compact`, passes included, as full findings.
+
+    Returns:
+        One finding per (rule, target), sorted by rule id, target kind and id.
+    """
+    findings, passes = evaluate_compact(rules, store, as_of, config, gate_release=gate_release,
+                                        only=only)
+    return sorted([*findings, *(p.to_finding() for p in passes)],
+                  key=lambda f: (f.rule_id, f.target_kind, f.target_id))
+
+
+def evaluate_compact(
+    rules: Iterable[CompiledRule],
+    store: EvidenceStore,
+    as_of: datetime,
+    config: Config,
+    *,
+    gate_release: str | None = None,
+    only: set[str] | None = None,
+) -> tuple[list[Finding], list[PassRecord]]:
     """Evaluate each rule on each target it applies to.
 
     Args:
@@ -77,16 +97,23 @@ def evaluate(
         only: When given, evaluate only targets whose ``kind/id`` is in this set.
 
     Returns:
-        One finding per (rule, target), sorted by rule id, target kind and id. A rule that
-        matched no target yields one ``warn`` finding saying so.
+        The findings that do not pass, and the passes as compact records: one per (rule,
+        target), each list sorted by rule id, target kind and id. A rule that matched no
+        target yields one ``warn`` finding saying so. Only non-passing outcomes become
+        validated :class:`Finding` models; a pass shares its rule's details and its owners'
+        references with the other passes.
     """
     exec_ = config.accountable_executive
     findings: list[Finding] = []
+    passes: list[PassRecord] = []
+    fallback = _fallback_owner(exec_)
     # Many rules share a finding-owner chain: resolve each (target, chain) once.
     owners: dict[tuple[int, tuple[str, ...], frozenset[str]],
                  tuple[OwnerRef | None, OwnerRef | None]] = {}
     refs: dict[tuple[int, str], tuple[Person, OwnerRef]] = {}
     for rule in rules:
+        info = RuleInfo(rule.id, rule.title, Severity(rule.severity), rule.references,
+                        rule.remediation, rule.file, rule.good_practice)
         missing = sorted(k for k in rule.needs if k in store.incomplete)
         ctx = EvalContext(store, as_of, config.settings, rule.params, gate_release)
         matched = 0
@@ -125,7 +152,13 @@ def evaluate(
                                          config.settings, excl)
                     owners[okey] = (_ref(o, refs), _ref(d, refs))
                 owner_ref, deputy_ref = owners[okey]
-                findings.append(_finding(rule, target, out, owner_ref, deputy_ref, exec_))
+                if out is not None and out.status == "pass":
+                    passes.append(PassRecord(
+                        info, target_kind(target), target_id(target), _name(target),
+                        out.message, tuple(e for e in out.evidence if e and e != "?"),
+                        out.act, owner_ref or fallback, deputy_ref))
+                else:
+                    findings.append(_finding(rule, target, out, owner_ref, deputy_ref, exec_))
         if matched == 0 and only is None:
             if missing:
                 diag = store.incomplete[missing[0]][0]
@@ -137,7 +170,13 @@ def evaluate(
             o, d = resolve_owner(store, NO_TARGET, [], exec_, as_of, config.settings)
             findings.append(_finding(rule, None, out, _ref(o), _ref(d), exec_))
     findings.sort(key=lambda f: (f.rule_id, f.target_kind, f.target_id))
-    return findings
+    passes.sort(key=lambda p: (p.rule.rule_id, p.target_kind, p.target_id))
+    return findings, passes
+
+
+def _fallback_owner(executive: str) -> OwnerRef:
+    return OwnerRef(id=executive, name=executive, email=None,
+                    via="accountable_executive (not found in HR)")
 
 
 def _subjects(store: EvidenceStore, target: Target, out: Outcome | None) -> frozenset[str]:
@@ -161,8 +200,7 @@ NO_TARGET = Subject.model_construct(
 
 def _finding(rule: CompiledRule, target: Target | None, out: Outcome | None,
              owner: OwnerRef | None, deputy: OwnerRef | None, executive: str) -> Finding:
-    owner_ref = owner or OwnerRef(id=executive, name=executive, email=None,
-                                  via="accountable_executive (not found in HR)")
+    owner_ref = owner or _fallback_owner(executive)
     status: str = "not_applicable"
     message = "not applicable"
     evidence: tuple[str, ...] = ()
@@ -182,15 +220,19 @@ def _finding(rule: CompiledRule, target: Target | None, out: Outcome | None,
     )
 
 
-def summarise(findings: Iterable[Finding], fail_on: str) -> dict[str, object]:
-    """Counts by status and the number of findings that fail the run."""
+def summarise(findings: Iterable[Finding], fail_on: str, passes: int = 0) -> dict[str, object]:
+    """Counts by status and the number of findings that fail the run.
+
+    ``passes`` counts the compact passes that are not among ``findings``.
+    """
     fl = list(findings)
     counts = Counter(f.status for f in fl)
+    counts["pass"] += passes
     threshold = severity_rank(fail_on)
     failing = [f for f in fl if f.status in FAILING
                and (f.status == "error" or f.severity.rank >= threshold)]
     return {
-        "total": len(fl),
+        "total": len(fl) + passes,
         **{s: counts.get(s, 0) for s in ("pass", "warn", "fail", "error", "waived",
                                           "not_applicable")},
         "failing": len(failing),

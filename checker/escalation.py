@@ -24,7 +24,7 @@ from datetime import datetime
 from .config import DEFAULT_HISTORY_FILE, LoadedConfig
 from .errors import ConfigError
 from .evidence import Person
-from .findings import FAILING, ClosedFinding, Finding, OwnerRef
+from .findings import FAILING, ClosedFinding, Finding, OwnerRef, PassRecord
 from .identity import IdentityIndex
 from .loopconfig import EscalationStep
 from .timeutil import format_ts, parse_ts
@@ -122,7 +122,8 @@ def apply_escalation(findings: Sequence[Finding], steps: Sequence[EscalationStep
 
 
 def age_from_history(loaded: LoadedConfig, findings: Sequence[Finding], as_of: datetime,
-                     people: Iterable[Person], history_url: str | None
+                     people: Iterable[Person], history_url: str | None,
+                     passes: Iterable[PassRecord] = (),
                      ) -> tuple[list[Finding], tuple[ClosedFinding, ...]]:
     """Age every failing finding and list the ones this scan closes (10.2).
 
@@ -146,6 +147,8 @@ def age_from_history(loaded: LoadedConfig, findings: Sequence[Finding], as_of: d
                             cfg.accountable_executive)
     now = format_ts(as_of)
     current = {(f.rule_id, f.target_kind, f.target_id): f.status for f in findings}
+    if since:  # a closed finding that passes now says so (else it is 'gone')
+        current.update(((p.rule_id, p.target_kind, p.target_id), "pass") for p in passes)
     closed = tuple(
         ClosedFinding(rule_id=k[0], target_kind=k[1], target_id=k[2], first_seen=start,
                       closed_at=now, status_now=current.get(k, "gone"))

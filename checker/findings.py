@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import heapq
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from .severity import Severity
 
 __all__ = [
     "FAILING",
     "OWNER_STATUS_ORDER",
+    "PASSES_MODES",
     "SCHEMA_VERSION",
     "ClosedFinding",
     "CoverageRow",
@@ -23,6 +27,9 @@ __all__ = [
     "MatrixRow",
     "OwnerRef",
     "OwnerStatus",
+    "PassGroup",
+    "PassRecord",
+    "RuleInfo",
     "ScanResult",
     "SourceStatus",
     "UnmatchedRecords",
@@ -118,6 +125,80 @@ class Finding(_Frozen):
     def finding_id(self) -> str:
         """A short stable id for people (``F-`` + 16 hex digits of the fingerprint's SHA-256)."""
         return "F-" + hashlib.sha256(self.fingerprint.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleInfo:
+    """What every finding of one rule repeats: shared by the rule's compact passes."""
+
+    rule_id: str
+    title: str
+    severity: Severity
+    references: dict[str, list[str]]
+    remediation: str
+    rule_file: str
+    good_practice: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PassRecord:
+    """A passing (rule, target): kept compact in memory, a :class:`Finding` on request.
+
+    A scan holds hundreds of thousands of passes; each is a plain slotted record sharing
+    its rule's :class:`RuleInfo` and its owners' :class:`OwnerRef` with the others. Only
+    the consumers that show every pass (the population view, ``--passes full``, OSCAL, the
+    history) turn them into findings, one at a time.
+    """
+
+    rule: RuleInfo
+    target_kind: str
+    target_id: str
+    target_name: str
+    message: str
+    evidence: tuple[str, ...]
+    act: tuple[str, ...]
+    owner: OwnerRef
+    deputy: OwnerRef | None
+
+    @property
+    def rule_id(self) -> str:
+        """The rule's id."""
+        return self.rule.rule_id
+
+    @property
+    def target(self) -> str:
+        """``kind/id``."""
+        return f"{self.target_kind}/{self.target_id}"
+
+    def to_finding(self) -> Finding:
+        """The full finding (the same value the engine would have built)."""
+        r = self.rule
+        return Finding.model_construct(
+            rule_id=r.rule_id, title=r.title, severity=r.severity, status="pass",
+            target_kind=self.target_kind, target_id=self.target_id,
+            target_name=self.target_name, message=self.message, owner=self.owner,
+            deputy=self.deputy, evidence=self.evidence, references=r.references,
+            remediation=r.remediation, rule_file=r.rule_file, act=self.act,
+            good_practice=r.good_practice, waiver=None, baseline=None, failing_since=None,
+            escalated_to=None)
+
+
+#: ``--passes``: ``compact`` (passes counted per rule, one ``kind/id`` each) or ``full``
+#: (every pass as a whole finding, as before).
+PASSES_MODES = ("compact", "full")
+
+
+class PassGroup(_Frozen):
+    """The passing targets of one rule (the compact pass format)."""
+
+    rule_id: str
+    count: int = Field(description="How many targets pass the rule.")
+    targets: tuple[str, ...] = Field(
+        default=(), description="Each passing target as 'kind/id', sorted by kind, then id.")
+
+
+def _order(f: Finding | PassRecord) -> tuple[str, str, str]:
+    return (f.rule_id, f.target_kind, f.target_id)
 
 
 class SourceStatus(_Frozen):
@@ -251,7 +332,12 @@ class ScanResult(_Frozen):
     sources: tuple[SourceStatus, ...] = ()
     unmatched: tuple[UnmatchedRecords, ...] = Field(
         default=(), description="Per source and kind: records that attach to no known person.")
-    findings: tuple[Finding, ...] = ()
+    findings: tuple[Finding, ...] = Field(
+        default=(), description="Every finding that does not pass (and, with '--passes "
+        "full', every pass too), by rule, target kind and id.")
+    passes: tuple[PassGroup, ...] = Field(
+        default=(), description="Per rule, the targets that pass it (compact: their "
+        "messages, owners and evidence are in the findings with '--passes full').")
     rule_pack_digest: str | None = Field(
         default=None, description="SHA-256 over the rule files of the packs used.")
     config_digest: str | None = Field(
@@ -281,3 +367,44 @@ class ScanResult(_Frozen):
     # ``github`` annotations). Never serialised: outputs stay free of machine paths.
     config_file: Path | None = Field(default=None, exclude=True, repr=False)
     repo_root: Path | None = Field(default=None, exclude=True, repr=False)
+    # How reporters write passes (``--passes``); never serialised.
+    passes_mode: Literal["compact", "full"] = Field(default="compact", exclude=True,
+                                                    repr=False)
+    # The passes in full detail (in memory only; a result read back from JSON has none).
+    _pass_records: tuple[PassRecord, ...] = PrivateAttr(default=())
+
+    def with_pass_records(self, records: tuple[PassRecord, ...]) -> ScanResult:
+        """This result holding ``records`` (sorted by rule, target kind, id) in memory."""
+        self._pass_records = records
+        return self
+
+    @property
+    def pass_records(self) -> tuple[PassRecord, ...]:
+        """The passes in full detail, sorted by rule, target kind and id."""
+        return self._pass_records
+
+    def all_findings(self) -> Iterator[Finding]:
+        """Every finding, passes included, by rule, target kind and id (streamed).
+
+        Passes become full findings one at a time; a result read back from a compact JSON
+        output yields only the findings it holds.
+        """
+        if not self._pass_records:
+            yield from self.findings
+            return
+        both: Iterator[Finding | PassRecord] = heapq.merge(
+            self.findings, self._pass_records, key=_order)
+        for f in both:
+            yield f if isinstance(f, Finding) else f.to_finding()
+
+    def pass_counts(self) -> dict[str, int]:
+        """Passes per rule id."""
+        return {g.rule_id: g.count for g in self.passes}
+
+    def passes_by_rule(self) -> list[tuple[RuleInfo, int]]:
+        """Each rule with passes held in memory, and how many (for counts by reference)."""
+        out: dict[str, tuple[RuleInfo, int]] = {}
+        for p in self._pass_records:
+            info, n = out.get(p.rule.rule_id, (p.rule, 0))
+            out[p.rule.rule_id] = (info, n + 1)
+        return list(out.values())

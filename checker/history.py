@@ -285,7 +285,7 @@ class History:
                 "target_id": f.target_id, "target_name": redact(f.target_name),
                 "severity": f.severity, "status": f.status, "owner_id": f.owner.id,
                 "owner_name": f.owner.name, "owner_email": f.owner.email,
-                "message": redact(f.message)} for f in result.findings]
+                "message": redact(f.message)} for f in result.all_findings()]
             if rows:
                 conn.execute(findings.insert(), rows)
         return int(scan_id)

@@ -40,13 +40,15 @@ from .adapters import (
     set_record_limit,
 )
 from .config import Config, LoadedConfig, pydantic_diagnostics
-from .engine import NO_TARGET, evaluate, exit_code_for, summarise
+from .engine import NO_TARGET, evaluate_compact, exit_code_for, summarise
 from .errors import AimscheckError, ConfigError, Diagnostic, EvidenceError, UsageError, redact
 from .evidence import RECORD_TYPES, EvidenceBundle
 from .findings import (
     FAILING,
     Finding,
     OwnerRef,
+    PassGroup,
+    PassRecord,
     ScanResult,
     SourceStatus,
     UnmatchedRecords,
@@ -71,6 +73,7 @@ __all__ = [
     "apply_baseline",
     "load_baseline",
     "load_rules_for",
+    "pass_groups",
     "record_history",
     "run",
     "source_causes",
@@ -233,8 +236,14 @@ def load_baseline(path: Path) -> dict[Key, str]:
     try:
         data = json.loads(path.read_text("utf-8"))
         items = data["findings"]
-        return {(str(f["rule_id"]), str(f["target_kind"]), str(f["target_id"])):
-                str(f["status"]) for f in items}
+        out: dict[Key, str] = {}
+        for g in data.get("passes") or ():  # the compact passes: "kind/id" per rule
+            for t in g["targets"]:
+                kind, _, tid = str(t).partition("/")
+                out[(str(g["rule_id"]), kind, tid)] = "pass"
+        out.update({(str(f["rule_id"]), str(f["target_kind"]), str(f["target_id"])):
+                    str(f["status"]) for f in items})
+        return out
     except OSError as exc:
         raise UsageError(Diagnostic(str(path), 0, 0, "E394", f"cannot read the baseline: "
                                     f"{exc.strerror or exc}")) from None
@@ -686,11 +695,11 @@ def apply_baseline(findings: list[Finding], base: dict[Key, str]) -> list[Findin
     return out
 
 
-def _summary(findings: list[Finding], fail_on: str, source_errors: bool
+def _summary(findings: list[Finding], fail_on: str, source_errors: bool, passes: int = 0
              ) -> tuple[dict[str, object], int]:
     """Summary and exit code; known baseline failures do not fail the run, errors always do."""
     counted = [f for f in findings if f.baseline != "known"]
-    summary = summarise(findings, fail_on)
+    summary = summarise(findings, fail_on, passes)
     gate_view = summarise(counted, fail_on)
     summary["failing"] = gate_view["failing"]
     summary["owners"] = gate_view["owners"]
@@ -765,8 +774,9 @@ def run(req: ScanRequest) -> RunOutcome:
     if req.gate is not None:
         only, gate_info = _gate_scope(store, req.gate)
     t3 = time.perf_counter()
-    findings = evaluate(plan.rules, store, as_of, cfg,
-                        gate_release=req.gate.release_id if req.gate else None, only=only)
+    findings, passes = evaluate_compact(
+        plan.rules, store, as_of, cfg, gate_release=req.gate.release_id if req.gate else None,
+        only=only)
     if req.gate is not None and gate_info and gate_info.get("found") == "no":
         findings = _release_missing(findings, req.gate, store, cfg, as_of)
     t4 = time.perf_counter()
@@ -779,7 +789,7 @@ def run(req: ScanRequest) -> RunOutcome:
         findings, wnotes = apply_waivers(
             findings, lw.data, store, as_of, policy=cfg.waiver_policy, locators=locs,
             record_ids=frozenset(a.id for a in collected.bundle.approvals),
-            settings=cfg.settings)
+            settings=cfg.settings, passes=passes)
         notes.extend(f"warning: {n}" for n in wnotes)
     if plan.baseline is not None:
         findings = apply_baseline(findings, plan.baseline)
@@ -787,7 +797,7 @@ def run(req: ScanRequest) -> RunOutcome:
 
     try:
         findings, closed = age_from_history(req.loaded, findings, as_of,
-                                            collected.bundle.people, req.history_url)
+                                            collected.bundle.people, req.history_url, passes)
     except UsageError as exc:
         if not any(d.code == "E388" for d in exc.diagnostics):
             raise
@@ -797,12 +807,13 @@ def run(req: ScanRequest) -> RunOutcome:
         notes.extend(f"warning: {d.one_line()}; findings are not aged or escalated this run"
                      for d in exc.diagnostics)
     source_errors = any(s.status == "error" for s in statuses)
-    summary, code = _summary(findings, cfg.fail_on, source_errors)
+    summary, code = _summary(findings, cfg.fail_on, source_errors, len(passes))
     result = ScanResult(
         tool_version=__version__, organisation=cfg.organisation, as_of=format_ts(as_of),
         mode=req.mode, gate=gate_info, fail_on=cfg.fail_on,
         rule_packs=tuple(cfg.rule_packs), sources=tuple(statuses), unmatched=unmatched,
-        findings=tuple(findings), closed=closed, summary=summary, exit_code=code,
+        findings=tuple(findings), passes=pass_groups(passes), closed=closed, summary=summary,
+        exit_code=code,
         corrective_action_days=dict(cfg.settings.corrective_action_days),
         concentration_max_roles=cfg.settings.concentration_max_roles,
         rule_pack_digest=_rule_pack_digest(cfg, req.loaded.base_dir),
@@ -811,10 +822,11 @@ def run(req: ScanRequest) -> RunOutcome:
         prepared_by=cfg.prepared_by,
         coverage=coverage_rows(plan.rules),
         matrix=build_matrix(store, plan.rules, as_of, cfg.settings),
-        links=evidence_links(collected.bundle, {e for f in findings for e in f.evidence}),
+        links=evidence_links(collected.bundle, {*(e for f in findings for e in f.evidence),
+                                                *(e for p in passes for e in p.evidence)}),
         evidence_digest=plan.snapshot.digest if plan.snapshot is not None else None,
         config_file=req.loaded.path,
-    )
+    ).with_pass_records(tuple(passes))
     t5 = time.perf_counter()
     timings: dict[str, Any] = {"plan": t1 - t0, "collect": t2 - t1, "index": t3 - t2,
                                "evaluate": t4 - t3, "post": t5 - t4,
@@ -823,6 +835,15 @@ def run(req: ScanRequest) -> RunOutcome:
     return RunOutcome(result, store, collected, fixed, cfg, timings, notes,
                       source_causes(collected, [*dups, *(d for ds in unsourced.values()
                                                          for d in ds), *strict.diagnostics]))
+
+
+def pass_groups(passes: Iterable[PassRecord]) -> tuple[PassGroup, ...]:
+    """The compact passes of a scan: per rule, its passing targets (``kind/id``), sorted."""
+    by_rule: dict[str, list[str]] = {}
+    for p in passes:
+        by_rule.setdefault(p.rule_id, []).append(f"{p.target_kind}/{p.target_id}")
+    return tuple(PassGroup.model_construct(rule_id=r, count=len(ts), targets=tuple(ts))
+                 for r, ts in sorted(by_rule.items()))
 
 
 def _rule_pack_digest(cfg: Config, base_dir: Path) -> str | None:

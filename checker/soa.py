@@ -152,6 +152,9 @@ def build_soa(result: ScanResult, decisions: SoaFile) -> list[SoaRow]:
                 c[1] += 1
             elif f.status in ("pass", "warn", "waived"):
                 c[0] += 1
+    for info, n in result.passes_by_rule():
+        for ref in info.references.get("iso42001", []):
+            counts.setdefault(ref, [0, 0])[0] += n
     rows: list[SoaRow] = []
     for cid, title in ANNEX_A.items():
         d = decisions.controls.get(cid)

@@ -340,7 +340,7 @@ def make_plan(result: ScanResult, identity: IdentityIndex, tracker: Tracker,
                          f"({dup.meta.get('fingerprint', label)}); only {ordered[0].key} is "
                          "kept up to date — close the duplicate by hand")
     findings_by_fp: dict[str, Finding] = {}
-    for f in result.findings:
+    for f in result.all_findings():
         findings_by_fp.setdefault(f"{cfg.label}-{fp_hash(fingerprint(f))}", f)
     changes: list[Change] = []
     for f in sorted(result.findings, key=lambda f: (f.rule_id, f.target)):

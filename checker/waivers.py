@@ -47,7 +47,9 @@ dates, E392 unknown rule, E393 duplicate waiver id.
 
 from __future__ import annotations
 
+import heapq
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -59,7 +61,7 @@ from .availability import availability
 from .config import DEFAULT_WAIVER_MAX_DAYS, Settings, WaiverPolicy
 from .errors import ConfigError, Diagnostic
 from .evidence import Subject
-from .findings import Finding, WaiverRef
+from .findings import Finding, PassRecord, WaiverRef
 from .registry import did_you_mean
 from .severity import Severity
 from .store import EvidenceStore
@@ -96,7 +98,7 @@ class Waiver(_Strict):
         min_length=1, description="Id of the risk (register) or review/approval record "
         "that accepts the residual risk.")
 
-    def matches(self, f: Finding) -> bool:
+    def matches(self, f: Finding | PassRecord) -> bool:
         """True when this waiver names the finding's rule and target."""
         if f.rule_id != self.rule:
             return False
@@ -301,11 +303,14 @@ def apply_waivers(findings: list[Finding], waivers: WaiverFile, store: EvidenceS
                   locators: dict[str, str] | None = None,
                   record_ids: frozenset[str] = frozenset(),
                   settings: Settings | None = None,
+                  passes: Sequence[PassRecord] = (),
                   ) -> tuple[list[Finding], list[str]]:
     """Apply waivers to findings (pure: no I/O, the as-of is the only "now").
 
     Args:
         findings: The evaluated findings.
+        passes: The compact passes (sorted like ``findings``): a waiver matching one is
+            not needed (a note); passes are never changed.
         waivers: The waivers file.
         store: The evidence (people for approvers, subjects for owners).
         as_of: The evaluation time.
@@ -324,8 +329,21 @@ def apply_waivers(findings: list[Finding], waivers: WaiverFile, store: EvidenceS
     notes: list[str] = []
     used: set[str] = set()
     out: list[Finding] = []
-    for f in findings:
+    waived_rules = {w.rule for w in waivers.waivers}
+    relevant = [p for p in passes if p.rule_id in waived_rules]
+    # In one sequence by rule, target kind and id, so the notes keep that order.
+    merged: Iterable[Finding | PassRecord] = heapq.merge(
+        findings, relevant, key=lambda f: (f.rule_id, f.target_kind, f.target_id)
+    ) if relevant else findings
+    for f in merged:
         w = next((w for w in waivers.waivers if w.matches(f)), None)
+        if isinstance(f, PassRecord):
+            if w is not None:
+                used.add(w.id)
+                where = f" ({locs[w.id]})" if w.id in locs else ""
+                notes.append(f"waiver {w.id}{where}: {f.rule_id} {f.target} passes; the "
+                             "waiver is not needed")
+            continue
         if w is None:
             out.append(f)
             continue

@@ -24,7 +24,7 @@ import click
 
 from checker.config import SEVERITIES, LoadedConfig, load_config
 from checker.errors import AimscheckError, Diagnostic, UsageError, redact
-from checker.findings import ScanResult
+from checker.findings import PASSES_MODES, ScanResult
 from checker.outputs import check_outputs, config_inputs, write_atomic
 from checker.registry import UnknownName
 from checker.reporters import load_plugins as load_reporter_plugins
@@ -128,11 +128,21 @@ def _remember_sarif_root(ctx: click.Context, _param: click.Parameter,
         ctx.meta[_SARIF_ROOT] = value.resolve()
 
 
+_PASSES = "aimscheck.passes"
+
+
+def _remember_passes(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.meta[_PASSES] = value
+
+
 def emit(result: ScanResult, formats: tuple[str, ...], outputs: tuple[str, ...]) -> None:
     """Render each format (all first, so a failing reporter writes nothing) and write them."""
     ctx = click.get_current_context(silent=True)
     if ctx is not None and ctx.meta.get(_SARIF_ROOT) is not None:
         result = result.model_copy(update={"repo_root": ctx.meta[_SARIF_ROOT]})
+    if ctx is not None and ctx.meta.get(_PASSES, "compact") != result.passes_mode:
+        result = result.model_copy(update={"passes_mode": ctx.meta[_PASSES]})
     fmts = list(formats) or ["text"]
     outs = list(outputs)
     if len(outs) > len(fmts):
@@ -344,6 +354,12 @@ def _common_options(fn: F, default_format: str) -> F:
                       envvar="AIMSCHECK_SARIF_ROOT",
                       help="Make SARIF and github paths relative to this folder (default: "
                       "the git work tree of the config file).")(fn)
+    fn = click.option("--passes", type=click.Choice(PASSES_MODES), expose_value=False,
+                      callback=_remember_passes, envvar="AIMSCHECK_PASSES", show_envvar=True,
+                      help="How the JSON and JUnit reports show passing findings: 'compact' "
+                      "(default: per rule, the passing targets in the JSON's 'passes' and "
+                      "one JUnit test case) or 'full' (every pass as a whole finding with "
+                      "its message, owners and evidence, and one JUnit test case each).")(fn)
     fn = progress_option(fn)
     fn = quiet_option(fn)
     return fn

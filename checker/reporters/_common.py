@@ -216,6 +216,11 @@ def readiness(result: ScanResult) -> list[Readiness]:
                 rd.warned += 1
             elif f.status in FAILING:
                 rd.failed += 1
+    for info, n in result.passes_by_rule():
+        for ref in info.references.get("iso42001", []):
+            rd = rows.get(ref)
+            if rd is not None:
+                rd.passed += n
     return list(rows.values())
 
 

@@ -35,11 +35,12 @@ def render_gate(result: ScanResult) -> str:
     failing = sorted((f for f in result.findings if f.status in ("fail", "error")),
                      key=lambda f: (-f.severity.rank, f.rule_id, f.target))
     source_errors = [s for s in result.sources if s.status == "error"]
-    n_pass = sum(1 for f in result.findings if f.status == "pass")
+    compact = sum(g.count for g in result.passes)
+    n_pass = sum(1 for f in result.findings if f.status == "pass") + compact
     out: list[str] = []
     if result.exit_code == 0:
-        out.append(f"RELEASE {release}: {n_pass} of {len(result.findings)} checks pass, "
-                   "nobody needs to act")
+        out.append(f"RELEASE {release}: {n_pass} of {len(result.findings) + compact} checks "
+                   "pass, nobody needs to act")
     elif result.exit_code == 3 or source_errors:
         out.append(f"BLOCK {release}: evidence missing — the gate does not open without it")
     else:

@@ -163,7 +163,7 @@ class HtmlReporter(Reporter):
             warns=[f for f in result.findings if f.status == "warn"],
             actions=_actions(result),
             population=list(group_by_rule(sorted(
-                result.findings, key=lambda f: (f.rule_id, f.target))).items()),
+                result.all_findings(), key=lambda f: (f.rule_id, f.target))).items()),
             waived=sorted((f for f in result.findings if f.status == "waived"),
                           key=lambda f: (f.rule_id, f.target)),
         )

@@ -1,4 +1,8 @@
-"""JUnit XML: one testsuite per rule, one testcase per target.
+"""JUnit XML: one testsuite per rule, one testcase per target that does not pass.
+
+The passes of a rule are one test case, ``N passing targets`` (``--passes full``: one test
+case per passing target, as for the others), so a large organisation stays within what CI
+test reporters load.
 
 ``fail`` → ``<failure>``, ``error`` → ``<error>``, ``not_applicable``/``waived`` →
 ``<skipped>``; ``warn`` passes with the warning in ``system-out``. The owner and deputy of
@@ -12,7 +16,6 @@ refuse a repeated name.
 from __future__ import annotations
 
 import re
-from itertools import groupby
 
 from junit_xml import TestCase, TestSuite, to_xml_report_string
 
@@ -65,10 +68,19 @@ class JUnitReporter(Reporter):
             seen.add(out)
             return out
 
-        for rule_id, group in groupby(result.findings, key=lambda f: f.rule_id):
+        full = result.passes_mode == "full"
+        by_rule: dict[str, list[Finding]] = {}
+        titles: dict[str, str] = {}
+        for f in (result.all_findings() if full else result.findings):
+            by_rule.setdefault(f.rule_id, []).append(f)
+            titles.setdefault(f.rule_id, f.title)
+        for info, _ in result.passes_by_rule():
+            titles.setdefault(info.rule_id, info.title)
+        compact = {} if full else result.pass_counts()
+        for rule_id in sorted(by_rule.keys() | compact.keys()):
             cases = []
             props: dict[str, str] = {}
-            for f in group:
+            for f in by_rule.get(rule_id, ()):
                 # no ``file`` attribute: the Jenkins xUnit JUnit schema does not allow it
                 # (the rule file is in the details text instead)
                 tc = TestCase(name=neutralise(f.target), classname=f"aimscheck.{rule_id}")
@@ -87,10 +99,17 @@ class JUnitReporter(Reporter):
                 if f.deputy is not None:
                     props[unique(f"deputy:{rule_id}:{f.target}")] = _who(f.deputy)
                 cases.append(tc)
-            title = neutralise(next((f.title for f in result.findings
-                                     if f.rule_id == rule_id), ""))
-            suites.append(TestSuite(name=f"{rule_id} {title}", test_cases=cases,
-                                    properties=props, package="aimscheck"))
+            n = compact.get(rule_id, 0)
+            if n:
+                # the passes of a rule are one test case (its targets are in the JSON
+                # report's ``passes``; ``--passes full`` gives one test case each)
+                tc = TestCase(name=f"{n} passing target{'s' if n != 1 else ''}",
+                              classname=f"aimscheck.{rule_id}")
+                tc.stdout = (f"PASS {rule_id}: {n} target{'s' if n != 1 else ''} pass "
+                             "(one test case each with --passes full)")
+                cases.append(tc)
+            suites.append(TestSuite(name=f"{rule_id} {neutralise(titles.get(rule_id, ''))}",
+                                    test_cases=cases, properties=props, package="aimscheck"))
         xml = str(to_xml_report_string(suites, prettyprint=True, encoding="utf-8"))
         # junit-xml always writes ``disabled``, which the Jenkins xUnit schema rejects
         return _DISABLED.sub(r"\1", xml)

@@ -104,7 +104,7 @@ class OscalReporter(Reporter):
         """Build the document."""
         base = (result.organisation, result.as_of, result.mode)
         tool_uuid = _uuid("tool", "aimscheck")
-        considered = sorted((f for f in result.findings if f.status != "not_applicable"),
+        considered = sorted((f for f in result.all_findings() if f.status != "not_applicable"),
                             key=lambda f: (f.rule_id, f.target))
         observations = [_observation(f, result, tool_uuid) for f in considered]
         owners: dict[str, OwnerRef] = {}

@@ -1,9 +1,10 @@
 """The population an auditor samples from: every subject each rule checked, as CSV.
 
-One row per finding — pass, warn, fail, error, waived and not applicable alike — with the
-status, the reason (the check's message, also for not applicable), the deciding evidence,
-the named owner and the as-of instant, plus the ISO/IEC 42001 references so a sample can be
-drawn per control. Cells a spreadsheet would run as formulas are neutralised.
+One row per finding — pass, warn, fail, error, waived and not applicable alike (passes in
+full here, whatever ``--passes`` says) — with the status, the reason (the check's message,
+also for not applicable), the deciding evidence, the named owner and the as-of instant,
+plus the ISO/IEC 42001 references so a sample can be drawn per control. Cells a
+spreadsheet would run as formulas are neutralised.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class PopulationReporter(Reporter):
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(COLUMNS)
-        for f in sorted(result.findings, key=lambda f: (f.rule_id, f.target)):
+        for f in sorted(result.all_findings(), key=lambda f: (f.rule_id, f.target)):
             w.writerow([csv_safe(v) for v in (
                 f.finding_id, f.rule_id, f.title, "yes" if f.good_practice else "no",
                 " ".join(f.references.get("iso42001", [])), f.target_kind, f.target_id,

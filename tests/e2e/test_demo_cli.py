@@ -57,11 +57,14 @@ def test_junit_counts_match_findings(run_cli: Runner, tmp_path: Path) -> None:
     res = run_cli("scan", "-c", CONFIG, "--as-of", AS_OF, "--format", "junit", "-o", xml,
                   "--format", "json", "-o", js)
     assert res.returncode == 1, res.stderr
-    findings = json.loads(js.read_text("utf-8"))["findings"]
+    doc = json.loads(js.read_text("utf-8"))
+    findings, passes = doc["findings"], doc["passes"]
     suites = list(JUnitXml.fromfile(str(xml)))
-    assert len(suites) == len({f["rule_id"] for f in findings})
+    assert len(suites) == len({f["rule_id"] for f in findings} | {g["rule_id"] for g in passes})
     cases = [c for s in suites for c in s]
-    assert len(cases) == len(findings)
+    # one test case per finding that does not pass, one per rule for its passes
+    assert len(cases) == len(findings) + len(passes)
+    assert sum(g["count"] for g in passes) == doc["summary"]["pass"]
 
     def count(kind: type) -> int:
         return sum(1 for c in cases for r in c.result if isinstance(r, kind))

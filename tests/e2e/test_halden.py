@@ -50,7 +50,8 @@ def scan(run_cli: Runner, config: Path, tmp_path: Path) -> tuple[CompletedProces
 def findings(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
     out = tmp_path_factory.mktemp("halden") / "findings.json"
     proc = subprocess.run([aimscheck_exe(), "scan", "-c", str(CONFIG), "--as-of", AS_OF,
-                           "--format", "json", "-o", str(out)], capture_output=True,
+                           "--format", "json", "--passes", "full", "-o", str(out)],
+                          capture_output=True,
                           text=True, timeout=300, check=False, cwd=REPO)
     assert proc.returncode == 1, proc.stderr
     data: list[dict[str, Any]] = json.loads(out.read_text(encoding="utf-8"))["findings"]

@@ -219,7 +219,8 @@ def test_cli_scan_with_a_persistent_fault_exits_3_and_passes_nothing_it_needs(
     out = tmp_path / "findings.json"
     env = {**os.environ, **TOKENS}
     proc = subprocess.run([AIMSCHECK, "scan", "-c", str(config), "--as-of", "2026-11-30",
-                           "-f", "json", "-o", str(out), "--no-progress"],
+                           "-f", "json", "--passes", "full", "-o", str(out),
+                           "--no-progress"],
                           capture_output=True, text=True, env=env, timeout=120, check=False)
     assert proc.returncode == 3, proc.stdout + proc.stderr
     data = json.loads(out.read_text(encoding="utf-8"))

@@ -34,7 +34,7 @@ def scan(config: Path, out: Path, env: dict[str, str] | None = None
          ) -> tuple[subprocess.CompletedProcess[str], dict[str, Any] | None]:
     proc = subprocess.run(
         [str(AIMSCHECK), "scan", "-c", str(config), "--as-of", "2026-11-30", "-f", "json",
-         "-o", str(out), "--no-progress"],
+         "--passes", "full", "-o", str(out), "--no-progress"],
         capture_output=True, text=True, env={**os.environ, "CI": "1", **(env or {})},
         timeout=300, check=False)
     data = json.loads(out.read_text(encoding="utf-8")) if out.exists() else None

@@ -17,7 +17,7 @@ DEMO = REPO / "fixtures" / "demo"
 
 def _scan(config: Path, env: dict[str, str]) -> tuple[int, set[tuple[str, str, str, str]]]:
     proc = subprocess.run([str(REPO / ".venv" / "bin" / "aimscheck"), "scan", "-c", str(config),
-                           "--as-of", "2026-11-30", "--format", "json"],
+                           "--as-of", "2026-11-30", "--format", "json", "--passes", "full"],
                           capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode in (0, 1), proc.stdout[-2000:] + proc.stderr
     result = json.loads(proc.stdout)

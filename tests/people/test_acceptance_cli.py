@@ -55,7 +55,7 @@ def _config(tmp: Path, tag: str, scim_url: str, lrs_url: str, course: str) -> Pa
 def _scan(config: Path, env: dict[str, str]) -> tuple[int, dict[str, Any], str]:
     out = config.parent / "findings.json"
     r = subprocess.run([AIMSCHECK, "scan", "-c", str(config), "--as-of", "2026-11-30",
-                        "-f", "json", "-o", str(out), "--no-progress"],
+                        "-f", "json", "--passes", "full", "-o", str(out), "--no-progress"],
                        capture_output=True, text=True, env=env, timeout=300, check=False)
     data = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
     return r.returncode, data, r.stderr

@@ -56,7 +56,7 @@ def _variant_config(tmp: Path) -> Path:
 
 def _findings(config: Path, out: Path, env: dict[str, str]) -> dict[tuple[str, ...], str]:
     r = subprocess.run([AIMSCHECK, "scan", "-c", str(config), "--as-of", "2026-11-30",
-                        "-f", "json", "-o", str(out), "--no-progress"],
+                        "-f", "json", "--passes", "full", "-o", str(out), "--no-progress"],
                        capture_output=True, text=True, env=env, timeout=300, check=False)
     assert r.returncode in (0, 1), r.stderr
     data = json.loads(out.read_text(encoding="utf-8"))

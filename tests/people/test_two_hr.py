@@ -39,7 +39,7 @@ def copy(tmp_path: Path) -> Path:
 
 def test_scan_finds_exactly_the_expected_findings_and_owners() -> None:
     expected = yaml.safe_load((FIXTURE / "expected.yaml").read_text("utf-8"))
-    run = scan(FIXTURE / "aimscheck.yaml", "--format", "json")
+    run = scan(FIXTURE / "aimscheck.yaml", "--format", "json", "--passes", "full")
     assert run.returncode == expected["exit_code"], run.stderr
     got: dict[str, Any] = json.loads(run.stdout)
     found = sorted((f["rule_id"], f["target_id"], f["status"], f["owner"]["email"])
@@ -139,7 +139,7 @@ def test_bad_absence_rows_fail_closed_with_file_and_line(tmp_path: Path) -> None
         "P-101,2026-11-31,2026-12-04,Vacation\n"
         "P-102,2026-11-20,2026-11-19,Vacation\n"
         ",2026-11-20,2026-11-21,Vacation\n", "utf-8")
-    run = scan(root / "aimscheck.yaml", "--format", "json")
+    run = scan(root / "aimscheck.yaml", "--format", "json", "--passes", "full")
     assert run.returncode == 3
     got = json.loads(run.stdout)
     src = next(s for s in got["sources"] if s["name"] == "absences")
@@ -167,9 +167,10 @@ def test_a_snapshot_replays_to_the_same_findings_and_unmatched(tmp_path: Path) -
                            "--as-of", AS_OF, "-o", str(snap)],
                           capture_output=True, text=True, timeout=120, check=False)
     assert pull.returncode == 0, pull.stderr
-    live = json.loads(scan(FIXTURE / "aimscheck.yaml", "--format", "json").stdout)
+    live = json.loads(scan(FIXTURE / "aimscheck.yaml", "--format", "json", "--passes",
+                           "full").stdout)
     replay = json.loads(scan(FIXTURE / "aimscheck.yaml", "--evidence", str(snap),
-                             "--format", "json").stdout)
+                             "--format", "json", "--passes", "full").stdout)
 
     def key(d: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         return sorted((f["rule_id"], f["target_id"], f["status"], f["owner"]["email"])

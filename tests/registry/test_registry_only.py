@@ -33,7 +33,8 @@ def _expected() -> set[tuple[str, str, str, str]]:
 
 
 def _scan(run_cli: Runner, config: Path = CONFIG, as_of: str = AS_OF) -> dict[str, Any]:
-    res = run_cli("scan", "-c", config, "--as-of", as_of, "--format", "json")
+    res = run_cli("scan", "-c", config, "--as-of", as_of, "--format", "json",
+                  "--passes", "full")
     data: dict[str, Any] = json.loads(res.stdout)
     data["_exit"] = res.returncode
     return data

@@ -95,9 +95,28 @@ def test_junit_validates_against_the_jenkins_xsd_and_counts_match(
             elif isinstance(r, Skipped):
                 kinds["skipped"] += 1
     s = demo_result.summary
-    assert len(cases) == s["total"]
+    # passes are one test case per rule by default
+    assert demo_result.passes
+    assert s["pass"] > len(demo_result.passes)
+    assert len(cases) == s["total"] - s["pass"] + len(demo_result.passes)
     assert kinds == {"fail": s["fail"], "error": s["error"],
                      "skipped": s["not_applicable"] + s["waived"]}
+    passed = {c.name for suite in JUnitXml.fromfile(str(out)) for c in suite if not c.result}
+    for g in demo_result.passes:
+        assert f"{g.count} passing target{'s' if g.count != 1 else ''}" in passed
+
+
+def test_junit_passes_full_has_one_case_per_finding(demo_result: ScanResult,
+                                                    tmp_path: Path) -> None:
+    xsd = etree.XMLSchema(etree.parse(str(shared_schema("junit-10.xsd"))))
+    full = demo_result.model_copy(update={"passes_mode": "full"})
+    out = tmp_path / "report.xml"
+    out.write_text(JUnitReporter().render(full), "utf-8")
+    assert xsd.validate(etree.parse(str(out))), xsd.error_log
+    cases = [c for suite in JUnitXml.fromfile(str(out)) for c in suite]
+    assert len(cases) == demo_result.summary["total"]
+    assert sorted(f"{c.classname.removeprefix('aimscheck.')} {c.name}" for c in cases) == sorted(
+        f"{f.rule_id} {f.target}" for f in full.all_findings())
 
 
 def test_junit_reads_with_xunitparser(hostile_result: ScanResult) -> None:
@@ -109,7 +128,7 @@ def test_junit_reads_with_xunitparser(hostile_result: ScanResult) -> None:
     text = JUnitReporter().render(hostile_result)
     suite, outcome = xunitparser.parse(io.BytesIO(text.encode("utf-8")))
     s = hostile_result.summary
-    assert outcome.testsRun == len(hostile_result.findings)
+    assert outcome.testsRun == len(hostile_result.findings) + len(hostile_result.passes)
     assert len(outcome.failures) == sum(f.status == "fail" for f in hostile_result.findings)
     assert len(outcome.errors) == sum(f.status == "error" for f in hostile_result.findings)
     assert len(outcome.skipped) == s["not_applicable"] + s["waived"]

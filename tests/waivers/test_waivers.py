@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from checker.config import load_config
-from checker.findings import Finding
+from checker.findings import Finding, PassRecord
 from checker.run import ScanRequest, run
 from checker.store import EvidenceStore
 from checker.waivers import Waiver, WaiverFile, WaiverPolicy, apply_waivers
@@ -22,7 +22,13 @@ T0 = datetime(2026, 11, 30, tzinfo=UTC)
 @pytest.fixture(scope="module")
 def scanned() -> tuple[list[Finding], EvidenceStore]:
     outcome = run(ScanRequest(loaded=load_config(DEMO / "aimscheck.yaml"), as_of=T0))
-    return list(outcome.result.findings), outcome.store
+    return list(outcome.result.all_findings()), outcome.store
+
+
+@pytest.fixture(scope="module")
+def compact() -> tuple[list[Finding], list[PassRecord], EvidenceStore]:
+    outcome = run(ScanRequest(loaded=load_config(DEMO / "aimscheck.yaml"), as_of=T0))
+    return list(outcome.result.findings), list(outcome.result.pass_records), outcome.store
 
 
 def waiver(**kw: object) -> Waiver:
@@ -142,6 +148,18 @@ def test_waivers_do_not_touch_errors_or_passes(scanned: tuple[list[Finding], Evi
     out, notes = apply_waivers(findings, WaiverFile(waivers=(w,)), store, T0)
     assert [f.status for f in out] == [f.status for f in findings]
     assert any("not needed" in n for n in notes)
+
+
+def test_a_waiver_on_a_compact_pass_is_not_needed(
+        compact: tuple[list[Finding], list[PassRecord], EvidenceStore]) -> None:
+    findings, passes, store = compact
+    assert all(f.status != "pass" for f in findings)
+    passing = passes[0]
+    w = waiver(rule=passing.rule_id, subject=passing.target)
+    out, notes = apply_waivers(findings, WaiverFile(waivers=(w,)), store, T0, passes=passes)
+    assert out == findings
+    assert notes == [f"waiver {w.id}: {passing.rule_id} {passing.target} passes; the waiver "
+                     "is not needed"]
 
 
 WAIVERS = """\
