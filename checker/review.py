@@ -218,7 +218,7 @@ def point_of(result: ScanResult) -> Point:
     """The current scan as a trend point."""
     return Point(as_of=result.as_of, recorded=False, findings={
         (f.rule_id, f.target_kind, f.target_id): (f.status, str(f.severity))
-        for f in result.findings})
+        for f in result.all_findings()})
 
 
 def _item(f: Finding | None, key: Key, severity: str, first_seen: str, detail: str) -> Item:
@@ -304,6 +304,7 @@ def build_review(recorded: Sequence[Point], result: ScanResult,
 
     # this period
     by_key = {(f.rule_id, f.target_kind, f.target_id): f for f in result.findings}
+    passed = {(p.rule_id, p.target_kind, p.target_id): p for p in result.pass_records}
     now_failing = current.failing()
     before = previous.failing() if previous is not None else {}
     new = [_item(by_key.get(k), k, sev, by_key[k].failing_since or result.as_of,
@@ -315,7 +316,7 @@ def build_review(recorded: Sequence[Point], result: ScanResult,
     for k, sev in sorted(before.items()):
         if k in now_failing:
             continue
-        was = by_key.get(k)
+        was = by_key.get(k) or (passed[k].to_finding() if k in passed else None)
         ended = closed_now[(k[0], f"{k[1]}/{k[2]}")]
         status = (was.status if was is not None
                   else "gone (the subject is no longer in the evidence)")
