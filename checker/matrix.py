@@ -154,6 +154,8 @@ def build_matrix(store: EvidenceStore, rules: Iterable[CompiledRule], as_of: dat
     needed = required_roles(rules)
     ctx = EvalContext(store=store, as_of=as_of, settings=settings)
     rows: list[MatrixRow] = []
+    # One person holds many roles on many subjects: decide each (role, holder) once.
+    seen: dict[tuple[str, str, bool], MatrixOwner] = {}
     for kind in SUBJECT_KINDS:
         for s in store.subjects(kind):
             retired = _retired(s)
@@ -162,7 +164,10 @@ def build_matrix(store: EvidenceStore, rules: Iterable[CompiledRule], as_of: dat
             owners: list[MatrixOwner] = []
             for role in sorted({*held, *required}, key=_role_key):
                 if role in held:
-                    owners.append(_owner(store, ctx, role, held[role], reqs, not retired))
+                    key = (role, held[role], not retired)
+                    if key not in seen:
+                        seen[key] = _owner(store, ctx, role, held[role], reqs, not retired)
+                    owners.append(seen[key])
                 else:
                     owners.append(MatrixOwner(
                         role=role, handle="", status="missing",

@@ -15,10 +15,9 @@ refuse a repeated name.
 
 from __future__ import annotations
 
-import re
 from xml.etree import ElementTree
 
-from junit_xml import TestCase, TestSuite, to_xml_report_string
+from junit_xml import TestCase, TestSuite, _clean_illegal_xml_chars
 
 from checker.findings import Finding, OwnerRef, ScanResult
 
@@ -26,8 +25,6 @@ from ._common import neutralise
 from .base import Reporter, register_reporter
 
 __all__ = ["JUnitReporter"]
-
-_DISABLED = re.compile(r'(<testsuites?\b[^>]*?) disabled="[0-9]+"')
 
 
 def _who(o: OwnerRef | None) -> str:
@@ -111,12 +108,23 @@ class JUnitReporter(Reporter):
                 cases.append(tc)
             suites.append(TestSuite(name=f"{rule_id} {neutralise(titles.get(rule_id, ''))}",
                                     test_cases=cases, properties=props, package="aimscheck"))
-        # junit-xml's own pretty printer parses the document into a minidom tree: minutes
-        # and gigabytes for a large organisation. Indent with ElementTree (C) instead.
-        flat = str(to_xml_report_string(suites, prettyprint=False, encoding="utf-8"))
-        root = ElementTree.fromstring(flat.encode("utf-8"))
+        # junit-xml's to_xml_report_string serialises, then pretty-prints through a minidom
+        # tree: minutes and gigabytes for a large organisation. The same document is built
+        # here from junit-xml's suite elements, indented by ElementTree and serialised once.
+        root = ElementTree.Element("testsuites")
+        totals = {"errors": 0, "failures": 0, "tests": 0}
+        elapsed = 0.0
+        for suite in suites:
+            el = suite.build_xml_doc(encoding="utf-8")
+            # junit-xml always writes ``disabled``, which the Jenkins xUnit schema rejects
+            el.attrib.pop("disabled", None)
+            for key in totals:
+                totals[key] += int(el.get(key, 0))
+            elapsed += float(el.get("time", 0))
+            root.append(el)
+        for key, value in totals.items():
+            root.set(key, str(value))
+        root.set("time", str(elapsed))
         ElementTree.indent(root, space="\t")
-        xml = ('<?xml version="1.0" encoding="utf-8"?>\n'
-               + ElementTree.tostring(root, encoding="unicode") + "\n")
-        # junit-xml always writes ``disabled``, which the Jenkins xUnit schema rejects
-        return _DISABLED.sub(r"\1", xml)
+        text = str(_clean_illegal_xml_chars(ElementTree.tostring(root, encoding="unicode")))
+        return '<?xml version="1.0" encoding="utf-8"?>\n' + text + "\n"
