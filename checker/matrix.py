@@ -273,12 +273,18 @@ def coverage_rows(rules: Iterable[CompiledRule]) -> tuple[CoverageRow, ...]:
 
 
 def evidence_links(bundle: EvidenceBundle, locators: Iterable[str]) -> dict[str, str]:
-    """Locator → URL for the cited locators whose record has a URL (sorted by locator)."""
-    wanted = set(locators)
-    out: dict[str, str] = {}
+    """Locator → URL for the cited locators whose record has a URL (sorted by locator).
+
+    The records with a URL are found first: when there are none (file exports), the cited
+    locators (several per finding, passes included) are never read.
+    """
+    urls: dict[str, str] = {}
     for attr, _ in RECORD_TYPES.values():
         for rec in getattr(bundle, attr):
             prov = rec.provenance
-            if prov.url and prov.locator in wanted:
-                out.setdefault(prov.locator, prov.url)
+            if prov.url:
+                urls.setdefault(prov.locator, prov.url)
+    if not urls:
+        return {}
+    out = {loc: urls[loc] for loc in set(locators) if loc in urls}
     return dict(sorted(out.items()))

@@ -21,6 +21,7 @@ and diagnostics in a :class:`RunOutcome`, and progress goes to an observer.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -822,8 +823,8 @@ def run(req: ScanRequest) -> RunOutcome:
         prepared_by=cfg.prepared_by,
         coverage=coverage_rows(plan.rules),
         matrix=build_matrix(store, plan.rules, as_of, cfg.settings),
-        links=evidence_links(collected.bundle, {*(e for f in findings for e in f.evidence),
-                                                *(e for p in passes for e in p.evidence)}),
+        links=evidence_links(collected.bundle, itertools.chain(
+            (e for f in findings for e in f.evidence), (e for p in passes for e in p.evidence))),
         evidence_digest=plan.snapshot.digest if plan.snapshot is not None else None,
         config_file=req.loaded.path,
     ).with_pass_records(tuple(passes))
