@@ -320,7 +320,12 @@ class Review(_Record):
 
 
 class Incident(_Record):
-    """An AI incident and its handling timestamps."""
+    """An AI incident and its handling timestamps.
+
+    ``assignee`` is the current assignee; ``assignee_history`` (role ``assignee``), when the
+    source keeps one (Jira's changelog), says who was assigned when — so a sign-off is
+    judged against the assignee *at* the sign-off, not whoever holds the ticket today.
+    """
 
     id: str
     title: str = ""
@@ -328,6 +333,7 @@ class Incident(_Record):
     severity: Severity
     opened_at: UtcDatetime
     assignee: str | None = None
+    assignee_history: tuple[OwnershipSpan, ...] = ()
     acknowledged_at: UtcDatetime | None = None
     escalated_to: str | None = None
     escalated_at: UtcDatetime | None = None

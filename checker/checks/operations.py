@@ -184,6 +184,16 @@ class IncidentEscalated(Check[Incident, EscalationArgs]):
         return timing
 
 
+def assignee_at(incident: Incident, when: datetime) -> str | None:
+    """Who was assigned the incident at ``when``: its assignee history, else the assignee."""
+    for span in incident.assignee_history:
+        if span.start <= when and (span.end is None or when < span.end):
+            return span.owner
+    if incident.assignee_history and when < min(s.start for s in incident.assignee_history):
+        return None  # before anyone was assigned
+    return incident.assignee
+
+
 class SignOffArgs(CheckArgs):
     """Arguments of corrective_action_signed_off."""
 
@@ -196,8 +206,10 @@ class CorrectiveActionSignedOff(Check[Incident, SignOffArgs]):
     """Closed incidents carry a corrective-action sign-off by someone other than the assignee.
 
     Passes when the incident is open, or closed with a corrective action signed off
-    (person and time) by a known person who is not the assignee. Fails when a closed
-    incident has no sign-off, an unknown signer, or the assignee signed their own fix.
+    (person and time) by a known person who is not the assignee — the assignee at the
+    sign-off by the incident's assignee history where the source keeps one (Jira), else
+    the current assignee. Fails when a closed incident has no sign-off, an unknown signer,
+    or the assignee signed their own fix.
     Errors when: never.
 
     Example:
@@ -223,9 +235,11 @@ class CorrectiveActionSignedOff(Check[Incident, SignOffArgs]):
         p = ctx.person(by)
         if p is None:
             return Outcome("fail", f"corrective action signed off by unknown person {by!r}", ev)
-        a = ctx.person(target.assignee)
+        holder = assignee_at(target, at)
+        a = ctx.person(holder)
         if a is not None and a.id == p.id:
-            return Outcome("fail", f"corrective action signed off by the assignee "
+            then = "" if holder == target.assignee else " at the time"
+            return Outcome("fail", f"corrective action signed off by the assignee{then} "
                            f"{ctx.who(by)} (needs someone else)", ev)
         return Outcome("pass", f"corrective action signed off by {ctx.who(by)} on "
                        f"{fmt_time(at)}", ev)

@@ -4,7 +4,10 @@ The changelog decides who did what when: the author and time of the history entr
 an approval ticket into its approved status are the approver and the decision time; review
 dates, acknowledgement and escalation times likewise. Ownership history is rebuilt from
 assignee and owner-field changes (a field cleared and set again later leaves a gap: a span
-with no owner).
+with no owner). What an event was about is read *at its instant*: an approval's model,
+version, subject, kind and requester, a review's subject and version, the person an
+incident was escalated to — a field edited afterwards does not move an old decision onto
+the new value (``text_at``/``user_at`` undo the later changes from the changelog).
 """
 
 from __future__ import annotations
@@ -212,15 +215,40 @@ class IssueView:
                                "the change")
         return who
 
-    def spans(self, role: str, ref: str) -> list[OwnershipSpan]:
-        """Who held ``role`` (the user field ``ref``) from when to when."""
+    def changes(self, ref: str) -> list[tuple[datetime, RawItem]]:
+        """Every change of the field ``ref`` (id or display name), oldest first."""
         fid = self.field_id(ref)
-        changes: list[tuple[datetime, str | None, str | None]] = []
+        out: list[tuple[datetime, RawItem]] = []
         for h in self.histories:
             for item in h.items:
                 if item.fieldId == fid or item.field == fid or (
                         item.field.casefold() == ref.casefold()):
-                    changes.append((self._when(h), item.from_, item.to))
+                    out.append((self._when(h), item))
+        return out
+
+    def text_at(self, ref: str, when: datetime) -> str | None:
+        """A single-value field's text at an instant, from the changelog.
+
+        The current value with every later change undone: the ``fromString`` of the first
+        change after ``when``.
+        A change in the same history entry as the event counts as made by then.
+        """
+        later = [item for t, item in self.changes(ref) if t > when]
+        if not later:
+            return self.text(ref)
+        return later[0].fromString or None
+
+    def user_at(self, ref: str, when: datetime) -> str | None:
+        """Who a user field (assignee, a user picker) named at an instant (see ``text_at``)."""
+        later = [item for t, item in self.changes(ref) if t > when]
+        if not later:
+            return self.user(ref)
+        return self.ids.of_account(later[0].from_)
+
+    def spans(self, role: str, ref: str) -> list[OwnershipSpan]:
+        """Who held ``role`` (the user field ``ref``) from when to when."""
+        changes: list[tuple[datetime, str | None, str | None]] = [
+            (when, item.from_, item.to) for when, item in self.changes(ref)]
         current = self.user(ref)
         start = self.created()
         if not changes:
@@ -307,23 +335,33 @@ def approvals(view: IssueView, m: ApprovalMapping) -> list[Approval]:
     kept = [e for e in events if not any(v > (e[0], e[1]) for v in voids)]
     if not kept:
         return []
-    model = view.text(m.model) if m.model else None
-    version = view.text(m.version) if m.version else None
-    subject = view.text(m.subject) if m.subject else None
-    if not subject:
-        if not (model and version):
-            raise MappingError("the approval names no subject, and no model and version",
-                               "fill in the subject field, or the model and version fields")
-        subject = f"{model}:{version}"
-    kind = _need(view, m.kind_field, "approval kind") if m.kind_field else m.kind
     rid = view.text(m.id) or view.key
-    requested_by = view.user(m.requested_by) if m.requested_by else None
-    return [Approval(provenance=view.provenance(),
-                     id=rid if len(kept) == 1 else f"{rid}#{h.id}",
-                     subject=subject, model=model, version=version, decision=decision,
-                     approver=view.author(h), decided_at=when, requested_by=requested_by,
-                     kind=kind, rules=rule_ids(view.text(m.rules) if m.rules else None))
-            for when, _, decision, h in kept]
+    out = []
+    for when, _, decision, h in kept:
+        # What was decided is what the ticket said at that instant: a Version (or model,
+        # subject, requester) edited afterwards does not move an old approval to it.
+        model = view.text_at(m.model, when) if m.model else None
+        version = view.text_at(m.version, when) if m.version else None
+        subject = view.text_at(m.subject, when) if m.subject else None
+        if not subject:
+            if not (model and version):
+                raise MappingError("the approval names no subject, and no model and version",
+                                   "fill in the subject field, or the model and version "
+                                   "fields")
+            subject = f"{model}:{version}"
+        if m.kind_field:
+            kind = view.text_at(m.kind_field, when) or _need(view, m.kind_field,
+                                                             "approval kind")
+        else:
+            kind = m.kind
+        requested_by = view.user_at(m.requested_by, when) if m.requested_by else None
+        out.append(Approval(provenance=view.provenance(),
+                            id=rid if len(kept) == 1 else f"{rid}#{h.id}",
+                            subject=subject, model=model, version=version, decision=decision,
+                            approver=view.author(h), decided_at=when,
+                            requested_by=requested_by, kind=kind,
+                            rules=rule_ids(view.text_at(m.rules, when) if m.rules else None)))
+    return out
 
 
 def _hid(h: RawHistory) -> int:
@@ -351,11 +389,11 @@ def review(view: IssueView, m: ReviewMapping) -> Review | None:
         if signed:
             approver, approved_at = view.author(signed[-1][0]), signed[-1][2]
     return Review(provenance=view.provenance(), id=view.text(m.id) or view.key,
-                  subject=_need(view, m.subject, "subject"), kind=kind,
-                  reviewer=view.author(h), reviewed_at=when,
+                  subject=view.text_at(m.subject, when) or _need(view, m.subject, "subject"),
+                  kind=kind, reviewer=view.author(h), reviewed_at=when,
                   outcome=view.text(m.outcome) if m.outcome else None,
                   approver=approver, approved_at=approved_at,
-                  version=view.text(m.version) if m.version else None,
+                  version=view.text_at(m.version, when) if m.version else None,
                   attendees=view.users(m.attendees) if m.attendees else (),
                   rules=rule_ids(view.text(m.rules) if m.rules else None))
 
@@ -380,8 +418,10 @@ def incident(view: IssueView, m: IncidentMapping) -> Incident:
         provenance=view.provenance(), id=view.text(m.id) or view.key,
         title=view.text("summary") or "", system=view.text(m.system) if m.system else None,
         severity=sev, opened_at=view.created(), assignee=view.user("assignee"),
+        assignee_history=tuple(view.spans("assignee", "assignee")),
         acknowledged_at=ack[1] if ack else None,
-        escalated_to=view.user(m.escalated_to) if m.escalated_to else None,
+        escalated_to=(view.user_at(m.escalated_to, esc[1]) if esc else view.user(m.escalated_to))
+        if m.escalated_to else None,
         escalated_at=esc[1] if esc else None,
         resolved_at=res[1] if res else view.time("resolutiondate"),
         closed_at=clo[1] if clo else None,
