@@ -140,10 +140,18 @@ class OwnerCoverage(Check[Subject, CoverageArgs]):
         window = Interval(start, ctx.as_of)
         ev = [locator(target)]
         problems: list[str] = []
+        timelines: dict[str, list[Holding]] = {}
+
+        def timeline_of(role: str) -> list[Holding]:
+            # each role's timeline is read up to three times below: build it once
+            got = timelines.get(role)
+            if got is None:
+                got = timelines[role] = role_timeline(target, role)
+            return got
 
         def covered(role: str, *, present: bool) -> list[Interval]:
             out: list[Interval] = []
-            for h in role_timeline(target, role):
+            for h in timeline_of(role):
                 p = _usable(ctx, h.owner)
                 span = clip(h.start, h.end, window)
                 if p is None or span is None:
@@ -154,7 +162,7 @@ class OwnerCoverage(Check[Subject, CoverageArgs]):
             return union(out)
 
         in_post = covered(a.in_post_role, present=False)
-        timeline = role_timeline(target, a.in_post_role)
+        timeline = timeline_of(a.in_post_role)
         for gap in complement(in_post, window):
             why = "; ".join(dict.fromkeys(_state(ctx, h, gap.start)
                                           for h in _holders_at(timeline, gap.start) or [None]))
@@ -163,7 +171,7 @@ class OwnerCoverage(Check[Subject, CoverageArgs]):
         for gap in complement(present, window):
             whys = []
             for role in a.roles:
-                holders = _holders_at(role_timeline(target, role), gap.start) or [None]
+                holders = _holders_at(timeline_of(role), gap.start) or [None]
                 whys.append(f"{role}: " + ", ".join(_state(ctx, h, gap.start) for h in holders))
             problems.append(f"no {' or '.join(a.roles)} owner present {_fmt_gap(gap)} "
                             f"({'; '.join(whys)})")
