@@ -12,8 +12,11 @@ scan counts as the last of the run). The config's ladder::
 gives the finding ``escalated_to``: the target of the highest step reached. A target that
 cannot be named (no deputy, no manager in HR, a manager who has left, or the owner
 themselves) passes the escalation up to the next step's target, and finally to the
-accountable executive. Everything is computed from the as-of and the recorded scans, so
-the same history and ``--as-of`` give the same escalations.
+accountable executive. Whether a target can be named is :func:`checker.availability.availability`
+at the as-of under the config's settings — the answer owner resolution, the checks, the
+matrix and the waivers use (a manager on leave, terminated, a contractor when contractors
+may not own, or a shared mailbox is passed over). Everything is computed from the as-of and
+the recorded scans, so the same history and ``--as-of`` give the same escalations.
 """
 
 from __future__ import annotations
@@ -21,9 +24,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from .config import DEFAULT_HISTORY_FILE, LoadedConfig
+from .availability import availability
+from .config import DEFAULT_HISTORY_FILE, LoadedConfig, Settings
 from .errors import ConfigError
-from .evidence import Person
 from .findings import FAILING, ClosedFinding, Finding, OwnerRef, PassRecord
 from .identity import IdentityIndex
 from .loopconfig import EscalationStep
@@ -59,34 +62,35 @@ def failing_days(since: str, as_of: datetime) -> int:
     return (as_of - parse_ts(since)).days
 
 
-def _ref(identity: IdentityIndex, handle: str | None, as_of: datetime, via: str,
-         exclude: str) -> OwnerRef | None:
-    person = identity.resolve(handle)
-    if person is None or person.id == exclude or person.kind != "individual":
-        return None
-    if not person.employed_at(as_of):
+def _ref(identity: IdentityIndex, handle: str | None, as_of: datetime, settings: Settings,
+         via: str, exclude: str) -> OwnerRef | None:
+    """The target when :func:`availability` says they can be accountable at ``as_of``."""
+    a = availability(identity, handle, as_of, settings)
+    person = a.person
+    if not a.ok or person is None or person.id == exclude:
         return None
     return OwnerRef(id=person.id, name=person.name, email=person.primary_email, via=via)
 
 
 def _target(step: EscalationStep, f: Finding, identity: IdentityIndex, executive: str,
-            as_of: datetime) -> OwnerRef | None:
+            as_of: datetime, settings: Settings) -> OwnerRef | None:
     via = f"escalation:{step.after_days}d:{step.to}"
     if step.to == "deputy":
         if f.deputy is None:
             return None
-        return _ref(identity, f.deputy.id, as_of, via, f.owner.id)
+        return _ref(identity, f.deputy.id, as_of, settings, via, f.owner.id)
     if step.to == "manager":
         owner = identity.by_id(f.owner.id) or identity.resolve(f.owner.email)
-        return _ref(identity, owner.manager if owner else None, as_of, via, f.owner.id)
+        return _ref(identity, owner.manager if owner else None, as_of, settings, via,
+                    f.owner.id)
     if step.to == "accountable_executive":
-        return _ref(identity, executive, as_of, via, f.owner.id)
-    return _ref(identity, step.to, as_of, via, f.owner.id)
+        return _ref(identity, executive, as_of, settings, via, f.owner.id)
+    return _ref(identity, step.to, as_of, settings, via, f.owner.id)
 
 
 def apply_escalation(findings: Sequence[Finding], steps: Sequence[EscalationStep],
                      since: dict[Key, str], as_of: datetime, identity: IdentityIndex,
-                     executive: str) -> list[Finding]:
+                     executive: str, settings: Settings | None = None) -> list[Finding]:
     """Stamp ``failing_since`` and ``escalated_to`` on failing findings.
 
     Args:
@@ -94,9 +98,13 @@ def apply_escalation(findings: Sequence[Finding], steps: Sequence[EscalationStep
         steps: The ladder, increasing ``after_days``.
         since: From :meth:`History.failing_since` over the scans before this one.
         as_of: This scan's as-of (this scan is the last of every failing run).
-        identity: People, for managers and named targets.
+        identity: People, for managers and named targets (the store's index, so absences
+            from absence sources count).
         executive: The accountable executive's handle.
+        settings: The availability policy (shared mailboxes, contractors); default: the
+            built-in settings, as :func:`availability` defaults.
     """
+    s = settings or Settings()
     now = format_ts(as_of)
     ordered = sorted(steps, key=lambda s: s.after_days)
     out: list[Finding] = []
@@ -110,19 +118,19 @@ def apply_escalation(findings: Sequence[Finding], steps: Sequence[EscalationStep
         target: OwnerRef | None = None
         if reached:
             for step in ordered[reached[-1]:]:
-                target = _target(step, f, identity, executive, as_of)
+                target = _target(step, f, identity, executive, as_of, s)
                 if target is not None:
                     break
             if target is None:
                 last = EscalationStep(after_days=ordered[reached[-1]].after_days,
                                       to="accountable_executive")
-                target = _target(last, f, identity, executive, as_of)
+                target = _target(last, f, identity, executive, as_of, s)
         out.append(f.model_copy(update={"failing_since": start, "escalated_to": target}))
     return out
 
 
 def age_from_history(loaded: LoadedConfig, findings: Sequence[Finding], as_of: datetime,
-                     people: Iterable[Person], history_url: str | None,
+                     identity: IdentityIndex, history_url: str | None,
                      passes: Iterable[PassRecord] = (),
                      ) -> tuple[list[Finding], tuple[ClosedFinding, ...]]:
     """Age every failing finding and list the ones this scan closes (10.2).
@@ -132,6 +140,8 @@ def age_from_history(loaded: LoadedConfig, findings: Sequence[Finding], as_of: d
     ladder), and every finding that failed in the latest recorded scan up to ``as_of`` but
     does not fail now is returned as closed — its corrective action verified by this scan.
     Without a store, only a configured ladder applies (everything starts failing now).
+    ``identity`` is the scan's index (``store.identity``): the people, their merged HR
+    records and their absences, as the checks saw them.
     """
     cfg = loaded.config
     has_store = bool(history_url) or (loaded.base_dir / DEFAULT_HISTORY_FILE).exists()
@@ -143,8 +153,8 @@ def age_from_history(loaded: LoadedConfig, findings: Sequence[Finding], as_of: d
     if has_store:
         since = History(history_url or default_url(loaded.path)).failing_since(
             format_ts(as_of))
-    aged = apply_escalation(findings, cfg.escalation, since, as_of, IdentityIndex(people),
-                            cfg.accountable_executive)
+    aged = apply_escalation(findings, cfg.escalation, since, as_of, identity,
+                            cfg.accountable_executive, cfg.settings)
     now = format_ts(as_of)
     current = {(f.rule_id, f.target_kind, f.target_id): f.status for f in findings}
     if since:  # a closed finding that passes now says so (else it is 'gone')

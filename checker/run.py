@@ -797,8 +797,8 @@ def run(req: ScanRequest) -> RunOutcome:
     from .escalation import age_from_history
 
     try:
-        findings, closed = age_from_history(req.loaded, findings, as_of,
-                                            collected.bundle.people, req.history_url, passes)
+        findings, closed = age_from_history(req.loaded, findings, as_of, store.identity,
+                                            req.history_url, passes)
     except UsageError as exc:
         if not any(d.code == "E388" for d in exc.diagnostics):
             raise
