@@ -48,7 +48,7 @@ DEFAULT_SHARED_PATTERNS = [
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 #: The person-reference fields of a subject (``settings.known_people``): its current

@@ -114,7 +114,8 @@ else:
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True,
+                              defer_build=True)
 
 
 class Provenance(_Frozen):
@@ -461,7 +462,7 @@ class EvidenceBundle(BaseModel):
     The record lists are those of :data:`KINDS` (one per kind).
     """
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    model_config = ConfigDict(arbitrary_types_allowed=True, defer_build=True)
 
     kinds: frozenset[str] = frozenset()
     people: list[Person] = Field(default_factory=list)

@@ -22,7 +22,7 @@ _FIX_DAYS: dict[Severity, int] = {Severity.CRITICAL: 7, Severity.HIGH: 14, Sever
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class TicketsConfig(_Strict):

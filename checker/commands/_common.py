@@ -18,20 +18,23 @@ import traceback
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from checker.config import SEVERITIES, LoadedConfig, load_config
 from checker.errors import AimscheckError, Diagnostic, UsageError, redact
-from checker.findings import PASSES_MODES, ScanResult
+from checker.findings import PASSES_MODES
 from checker.outputs import check_outputs, config_inputs, write_atomic
 from checker.registry import UnknownName
-from checker.reporters import load_plugins as load_reporter_plugins
-from checker.reporters import reporter_registry
-from checker.reporters._common import summary_line
-from checker.run import GateSpec, RunOutcome, ScanRequest, record_history
 from checker.timeutil import parse_as_of
+
+if TYPE_CHECKING:
+    # The reporters, the run and the result model are imported where a command runs, not
+    # when this module is imported: `rules list`, `--help` and `schema` never load them
+    # (issue 18: start-up CPU).
+    from checker.findings import ScanResult
+    from checker.run import GateSpec, RunOutcome, ScanRequest
 
 __all__ = [
     "CONFIG_NAME",
@@ -138,6 +141,9 @@ def _remember_passes(ctx: click.Context, _param: click.Parameter, value: str | N
 
 def emit(result: ScanResult, formats: tuple[str, ...], outputs: tuple[str, ...]) -> None:
     """Render each format (all first, so a failing reporter writes nothing) and write them."""
+    from checker.reporters import load_plugins as load_reporter_plugins
+    from checker.reporters import reporter_registry
+
     ctx = click.get_current_context(silent=True)
     if ctx is not None and ctx.meta.get(_SARIF_ROOT) is not None:
         result = result.model_copy(update={"repo_root": ctx.meta[_SARIF_ROOT]})
@@ -293,6 +299,9 @@ class FormatChoice(click.Choice[str]):
     @property
     def choices(self) -> tuple[str, ...]:
         """Every registered format name, plugins included (their problems stop `emit`)."""
+        from checker.reporters import load_plugins as load_reporter_plugins
+        from checker.reporters import reporter_registry
+
         load_reporter_plugins()
         return tuple(reporter_registry.names())
 
@@ -438,6 +447,8 @@ def request_from(config_path: Path, *, as_of: str | datetime | None = None,
     input of the run (the config, its evidence, waivers, baseline, snapshot, ``inputs``) or
     repeat another, and each must be writable (E403/E404, see :mod:`checker.outputs`).
     """
+    from checker.run import ScanRequest
+
     loaded = loaded or load_config(config_path)
     ctx = click.get_current_context(silent=True)
     sign_key = ctx.meta.get(_SIGN_KEY) if ctx is not None else None
@@ -491,6 +502,9 @@ def finish(outcome: RunOutcome, *, quiet: bool = False, summary: bool = True,
         summary: Print the scan's one-line summary.
         code: The exit code (default: the result's).
     """
+    from checker.reporters._common import summary_line
+    from checker.run import record_history
+
     if not quiet:
         for n in outcome.notes:
             click.echo(n, err=True)
