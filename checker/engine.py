@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import cast
 
+from .causes import cause_key
 from .checks.base import EvalContext, Outcome, combine_all, locator, target_id, target_kind
 from .config import Config
 from .errors import IncompleteEvidence
@@ -205,8 +206,16 @@ def _finding(rule: CompiledRule, target: Target | None, out: Outcome | None,
     message = "not applicable"
     evidence: tuple[str, ...] = ()
     act: tuple[str, ...] = ()
+    remediation = rule.remediation
+    cause: str | None = None
+    cause_text: str | None = None
     if out is not None:
         status, message, evidence, act = out.status, out.message, out.evidence, out.act
+        if out.fact is not None and out.status != "pass":
+            # the fix is the fact's: an unknown person's fix is not "replace the group"
+            tkey = f"{target_kind(target)}/{target_id(target)}" if target is not None else "-"
+            cause, cause_text = cause_key(out.fact, tkey), out.fact.text
+            remediation = out.fact.remediation
     return Finding(
         rule_id=rule.id, title=rule.title, severity=Severity(rule.severity),
         status=cast(FindingStatus, status),
@@ -215,8 +224,8 @@ def _finding(rule: CompiledRule, target: Target | None, out: Outcome | None,
         target_name=_name(target) if target is not None else rule.title,
         message=message, owner=owner_ref, deputy=deputy,
         evidence=tuple(e for e in evidence if e and e != "?"), references=rule.references,
-        remediation=rule.remediation, rule_file=rule.file, act=act,
-        good_practice=rule.good_practice,
+        remediation=remediation, rule_file=rule.file, act=act,
+        good_practice=rule.good_practice, cause=cause, cause_text=cause_text,
     )
 
 

@@ -103,10 +103,18 @@ class Finding(_Frozen):
         "baseline and do not fail the run; 'new' and 'regressed' (passed in the baseline) do.")
     failing_since: str | None = Field(
         default=None, description="With an escalation ladder and recorded history: the as-of "
-        "of the first scan of the unbroken run of failing scans ending with this one.")
+        "of the first scan of the unbroken run of failing scans ending with this one; with "
+        "--baseline, at the latest when the baseline saw it failing.")
     escalated_to: OwnerRef | None = Field(
         default=None, description="The person this failing finding is escalated to by the "
         "escalation ladder (config 'escalation:'), 'via' naming the step.")
+    cause: str | None = Field(
+        default=None, description="The underlying fact when it alone makes this finding "
+        "fail: '<fact kind>:<subject kind/id>:<reference>' (e.g. 'person.unknown:dataset/"
+        "customer-transactions:j.smith@northwind.example'). Findings with the same cause "
+        "fail because of the same fact; reports for people show it once.")
+    cause_text: str | None = Field(
+        default=None, description="The cause in words (one sentence).")
 
     @property
     def target(self) -> str:
@@ -297,9 +305,10 @@ class HistoryPoint(_Frozen):
 
 
 class ClosedFinding(_Frozen):
-    """A finding that failed in the latest recorded scan and no longer fails (10.2).
+    """A finding that failed before (recorded scan or ``--baseline``) and no longer fails.
 
-    The corrective action is *verified* by this scan: the rule now holds (or the finding
+    ISO/IEC 42001 10.2: it failed in the latest recorded scan, or in the ``--baseline``
+    scan. The corrective action is *verified* by this scan: the rule now holds (or the finding
     is waived, or its subject is gone).
     """
 

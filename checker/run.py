@@ -46,6 +46,7 @@ from .errors import AimscheckError, ConfigError, Diagnostic, EvidenceError, Usag
 from .evidence import RECORD_TYPES, EvidenceBundle
 from .findings import (
     FAILING,
+    ClosedFinding,
     Finding,
     OwnerRef,
     PassGroup,
@@ -65,6 +66,7 @@ from .timeutil import format_ts, parse_ts
 
 __all__ = [
     "ABSENCE_READS_AS_PASS",
+    "Baseline",
     "Collected",
     "GateSpec",
     "ProgressObserver",
@@ -72,6 +74,8 @@ __all__ = [
     "ScanRequest",
     "SourceRun",
     "apply_baseline",
+    "baseline_first_seen",
+    "baseline_resolved",
     "load_baseline",
     "load_rules_for",
     "pass_groups",
@@ -230,20 +234,35 @@ def load_rules_for(loaded: LoadedConfig) -> list[CompiledRule]:
     return compile_rules(rules, cfg, loaded.located)
 
 
-def load_baseline(path: Path) -> dict[Key, str]:
+class Baseline(dict[Key, str]):
+    """(rule, kind, id) → status from a previous ``--format json`` output.
+
+    ``as_of`` is the baseline's as-of; ``since`` holds, per failing finding, when it was
+    first seen (its ``failing_since`` in the baseline, else the baseline's as-of).
+    """
+
+    as_of: str = ""
+    since: dict[Key, str]
+
+
+def load_baseline(path: Path) -> Baseline:
     """(rule, kind, id) → status from a previous ``--format json`` output."""
     import json
 
     try:
         data = json.loads(path.read_text("utf-8"))
         items = data["findings"]
-        out: dict[Key, str] = {}
+        out = Baseline()
         for g in data.get("passes") or ():  # the compact passes: "kind/id" per rule
             for t in g["targets"]:
                 kind, _, tid = str(t).partition("/")
                 out[(str(g["rule_id"]), kind, tid)] = "pass"
         out.update({(str(f["rule_id"]), str(f["target_kind"]), str(f["target_id"])):
                     str(f["status"]) for f in items})
+        out.as_of = str(data.get("as_of") or "")
+        out.since = {(str(f["rule_id"]), str(f["target_kind"]), str(f["target_id"])):
+                     str(f.get("failing_since") or out.as_of)
+                     for f in items if f["status"] in FAILING}
         return out
     except OSError as exc:
         raise UsageError(Diagnostic(str(path), 0, 0, "E394", f"cannot read the baseline: "
@@ -263,7 +282,7 @@ class _Plan:
     needed: frozenset[str] | None
     snapshot: Any  # locker.Snapshot | None (the locker imports this module)
     waivers: Any  # waivers.LoadedWaivers | None
-    baseline: dict[Key, str] | None
+    baseline: Baseline | None
     limit: int
     notes: list[str]
 
@@ -696,6 +715,37 @@ def apply_baseline(findings: list[Finding], base: dict[Key, str]) -> list[Findin
     return out
 
 
+def baseline_first_seen(findings: list[Finding], base: Baseline, now: str) -> list[Finding]:
+    """Failing findings known to the baseline are first seen when the baseline saw them.
+
+    Recorded history wins when it knows an earlier sighting; the earlier of the two is kept.
+    """
+    out = []
+    for f in findings:
+        seen = base.since.get((f.rule_id, f.target_kind, f.target_id))
+        if f.status in FAILING and seen and seen < (f.failing_since or now):
+            f = f.model_copy(update={"failing_since": seen})
+        out.append(f)
+    return out
+
+
+def baseline_resolved(findings: list[Finding], base: Baseline, now: str,
+                      known: set[Key], passes: Iterable[PassRecord] = ()
+                      ) -> tuple[ClosedFinding, ...]:
+    """Findings that failed in the baseline and no longer fail (not already in ``known``).
+
+    ``passes`` are this scan's compact passes (not among ``findings``).
+    """
+    current = {(p.rule_id, p.target_kind, p.target_id): "pass" for p in passes}
+    current.update({(f.rule_id, f.target_kind, f.target_id): f.status for f in findings})
+    return tuple(
+        ClosedFinding(rule_id=k[0], target_kind=k[1], target_id=k[2],
+                      first_seen=base.since.get(k, base.as_of) or now, closed_at=now,
+                      status_now=current.get(k, "gone"))
+        for k, st in sorted(base.items())
+        if st in FAILING and current.get(k) not in FAILING and k not in known)
+
+
 def _summary(findings: list[Finding], fail_on: str, source_errors: bool, passes: int = 0
              ) -> tuple[dict[str, object], int]:
     """Summary and exit code; known baseline failures do not fail the run, errors always do."""
@@ -807,6 +857,11 @@ def run(req: ScanRequest) -> RunOutcome:
         closed = ()
         notes.extend(f"warning: {d.one_line()}; findings are not aged or escalated this run"
                      for d in exc.diagnostics)
+    if plan.baseline is not None:
+        findings = baseline_first_seen(findings, plan.baseline, format_ts(as_of))
+        closed = (*closed, *baseline_resolved(findings, plan.baseline, format_ts(as_of),
+                                              {(c.rule_id, c.target_kind, c.target_id)
+                                               for c in closed}, passes))
     source_errors = any(s.status == "error" for s in statuses)
     summary, code = _summary(findings, cfg.fail_on, source_errors, len(passes))
     result = ScanResult(

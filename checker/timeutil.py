@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-__all__ = ["END_OF_TIME", "UTC", "day_end", "day_start", "ensure_utc", "format_ts", "parse_as_of",
-           "parse_ts"]
+__all__ = ["END_OF_TIME", "UTC", "day_end", "day_start", "duration_text", "ensure_utc",
+           "format_ts", "parse_as_of", "parse_ts"]
 
 
 def ensure_utc(value: datetime) -> datetime:
@@ -81,3 +81,22 @@ def parse_as_of(text: str) -> datetime:
 def format_ts(value: datetime) -> str:
     """Render a timestamp as ``YYYY-MM-DDTHH:MM:SSZ`` (UTC, seconds precision)."""
     return value.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def duration_text(value: timedelta) -> str:
+    """A duration in plain words with units: ``15 min``, ``3 h 30 min``, ``2 days 4 h``.
+
+    Rounded to the minute; up to 48 hours in hours and minutes, beyond in days and hours.
+    Never a decimal fraction ("0.2 h").
+    """
+    minutes = round(value.total_seconds() / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        h, m = divmod(minutes, 60)
+        return f"{h} h" + (f" {m} min" if m else "")
+    d, rest = divmod(minutes, 24 * 60)
+    h = round(rest / 60)
+    if h == 24:
+        d, h = d + 1, 0
+    return f"{d} days" + (f" {h} h" if h else "")

@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Generic, Literal, TypeVar, Union, cast, get_ar
 
 from pydantic import BaseModel, ConfigDict
 
+from checker.causes import Fact
 from checker.config import Settings
 from checker.evidence import KINDS, SUBJECT_KINDS, Person, Release, Subject, kind_of
 from checker.registry import Registry
@@ -55,6 +56,9 @@ class Outcome:
         act: Handles of the people who must act (e.g. who must sign off), if specific.
         cause: Handles of the people the finding is about or who caused it (the
             self-approver, the non-independent auditor): never named as the deputy.
+        fact: For a non-passing outcome wholly explained by one underlying fact (an
+            unknown owner, an unresolved AI-system reference): that fact
+            (:mod:`checker.causes`). Reports for people group findings by it.
     """
 
     status: Status
@@ -62,6 +66,7 @@ class Outcome:
     evidence: tuple[str, ...] = ()
     act: tuple[str, ...] = ()
     cause: tuple[str, ...] = ()
+    fact: Fact | None = None
 
 
 @dataclass
@@ -235,4 +240,8 @@ def combine_all(outcomes: list[Outcome]) -> Outcome:
     evidence = tuple(dict.fromkeys(e for o in outcomes for e in o.evidence))
     act = tuple(dict.fromkeys(a for o in chosen for a in o.act))
     cause = tuple(dict.fromkeys(c for o in chosen for c in o.cause))
-    return Outcome(worst, "; ".join(dict.fromkeys(msgs)), evidence, act, cause)
+    # one fact explains the conjunction only when it explains every non-passing part
+    fact = chosen[0].fact if worst != "pass" else None
+    if fact is not None and any(o.fact != fact for o in chosen):
+        fact = None
+    return Outcome(worst, "; ".join(dict.fromkeys(msgs)), evidence, act, cause, fact)

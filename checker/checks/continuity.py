@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from pydantic import Field
 
 from checker.availability import availability, employed_spans, present_spans
+from checker.causes import Fact, person_fact
 from checker.evidence import OwnershipSpan, Person, Subject
 from checker.intervals import Interval, clip, complement, union
 
@@ -163,12 +164,16 @@ class OwnerCoverage(Check[Subject, CoverageArgs]):
 
         in_post = covered(a.in_post_role, present=False)
         timeline = timeline_of(a.in_post_role)
+        facts: list[Fact | None] = []
         for gap in complement(in_post, window):
-            why = "; ".join(dict.fromkeys(_state(ctx, h, gap.start)
-                                          for h in _holders_at(timeline, gap.start) or [None]))
+            holders = _holders_at(timeline, gap.start) or [None]
+            why = "; ".join(dict.fromkeys(_state(ctx, h, gap.start) for h in holders))
             problems.append(f"no {a.in_post_role} owner in post {_fmt_gap(gap)}: {why}")
+            facts += [person_fact(availability(ctx.store.identity, h, gap.start,
+                                               ctx.settings), h) for h in holders]
         present = union(iv for role in a.roles for iv in covered(role, present=True))
         for gap in complement(present, window):
+            facts.append(None)  # an absence window: a fact of its own, not one person's
             whys = []
             for role in a.roles:
                 holders = _holders_at(timeline_of(role), gap.start) or [None]
@@ -177,7 +182,9 @@ class OwnerCoverage(Check[Subject, CoverageArgs]):
                             f"({'; '.join(whys)})")
         evidence = tuple(dict.fromkeys(ev))
         if problems:
-            return Outcome("fail", "; ".join(problems), evidence)
+            # one cause only when every gap is the same person's (unknown, group, leaver)
+            one = facts[0] if facts and all(f == facts[0] for f in facts) else None
+            return Outcome("fail", "; ".join(problems), evidence, fact=one)
         return Outcome("pass", f"covered from {fmt_time(window.start)} to "
                        f"{fmt_time(window.end)}", evidence)
 

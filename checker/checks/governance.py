@@ -77,6 +77,11 @@ class AfterEventsArgs(CheckArgs):
                                description="Only events this recent are considered.")
 
 
+def _event_words(kind: str) -> str:
+    """An event type in words: ``data_source_changed`` → "data source changed"."""
+    return kind.replace("_", " ")
+
+
 @register("reviewed_after_events")
 class ReviewedAfterEvents(Check[Subject, AfterEventsArgs]):
     """Every trigger event was followed by a review of the subject within a deadline.
@@ -129,8 +134,8 @@ class ReviewedAfterEvents(Check[Subject, AfterEventsArgs]):
                 ev.append(locator(hit))
                 continue
             if due > ctx.as_of:
-                pending.append(f"{label} after {e.type} on {fmt_time(e.occurred_at)} due by "
-                               f"{fmt_time(due)}")
+                pending.append(f"{label} after {_event_words(e.type)} on "
+                               f"{fmt_time(e.occurred_at)} due by {fmt_time(due)}")
                 continue
             late = next((r for r in reviews if r.reviewed_at > due), None)
             not_owner = next((r for r in others if e.occurred_at < r.reviewed_at <= due), None)
@@ -139,7 +144,8 @@ class ReviewedAfterEvents(Check[Subject, AfterEventsArgs]):
             if not_owner is not None:
                 why += (f" (the {label} by {ctx.who(not_owner.reviewer)} does not count: not "
                         f"the {' or '.join(a.reviewer_roles)} owner)")
-            problems.append(f"{e.type} on {e.subject} at {fmt_time(e.occurred_at)}: {why} "
+            problems.append(f"{_event_words(e.type)} on {e.subject} at "
+                            f"{fmt_time(e.occurred_at)}: {why} "
                             f"within {a.within_days} days (due {fmt_time(due)})")
         evidence = tuple(dict.fromkeys(ev))
         if problems:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from checker.causes import reference_fact
 from checker.evidence import Incident, Subject
 from checker.store import Target
 
@@ -50,7 +51,9 @@ class SystemReferenceResolves(Check[Target, NoArgs]):
         found = ctx.store.resolve_system(ref)
         if found is None:
             return Outcome("fail", f"names AI system or model {ref!r}, which no source knows "
-                           "(not an AI system's id or name, nor a registered model)", ev)
+                           "(not an AI system's id or name, nor a registered model)", ev,
+                           fact=reference_fact(ref, f"names AI system or model {ref!r}, "
+                                               "which no source knows"))
         return Outcome("pass", f"{ref!r} is AI system {found.id}", (*ev, locator(found)))
 
 

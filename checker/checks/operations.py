@@ -10,9 +10,11 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from checker.causes import reference_fact
 from checker.evidence import Alert, Incident, Person, vocab
 from checker.severity import Severity
 from checker.store import Act
+from checker.timeutil import duration_text
 
 from .base import Check, CheckArgs, EvalContext, Outcome, combine_all, locator, register
 from .continuity import fmt_time
@@ -29,8 +31,8 @@ __all__ = [
 ]
 
 def _hours(td: timedelta) -> str:
-    h = td.total_seconds() / 3600
-    return f"{h:.1f} h" if h < 48 else f"{h / 24:.1f} days"
+    """Plain words with units: ``15 min``, ``3 h 30 min``, ``2 days 4 h``."""
+    return duration_text(td)
 
 
 def _at_least(severity: Severity, floor: Severity) -> bool:
@@ -42,14 +44,14 @@ def _deadline(ctx: EvalContext, what: str, start: datetime, done: datetime | Non
     due = start + sla
     if done is None:
         if due <= ctx.as_of:
-            return Outcome("fail", f"not {what}; the {_hours(sla)} SLA ran out at "
+            return Outcome("fail", f"not {what}; the SLA of {_hours(sla)} ran out at "
                            f"{fmt_time(due)}", ev)
         return Outcome("pass", f"not {what} yet; due by {fmt_time(due)}", ev)
     took = done - start
     if done > due:
         return Outcome("fail", f"{what} after {_hours(took)} at {fmt_time(done)}, beyond the "
-                       f"{_hours(sla)} SLA (due {fmt_time(due)})", ev)
-    return Outcome("pass", f"{what} after {_hours(took)}, within the {_hours(sla)} SLA", ev)
+                       f"SLA of {_hours(sla)} (due {fmt_time(due)})", ev)
+    return Outcome("pass", f"{what} after {_hours(took)}, within the SLA of {_hours(sla)}", ev)
 
 
 class SeverityArgs(CheckArgs):
@@ -163,8 +165,13 @@ class IncidentEscalated(Check[Incident, EscalationArgs]):
         role = a.to.replace("_", " ")
         ev: tuple[str, ...] = (locator(target),)
         if system is None:
+            named = target.system if isinstance(target.system, str) else ""
+            # the same fact AIMS-LNK-001 reports (system_reference_resolves): one cause
             return Outcome("fail", f"incident names no known AI system, so its {role} is "
-                           "unknown", ev)
+                           "unknown", ev,
+                           fact=reference_fact(named, f"names AI system or model {named!r}, "
+                                               "which no source knows") if named.strip()
+                           else None)
         ev = (locator(target), locator(system))
         h = system.owners.get(a.to)
         if not h:

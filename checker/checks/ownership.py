@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from checker.availability import availability
+from checker.causes import Fact, person_fact
 from checker.evidence import Subject, vocab
 from checker.store import Target
 
@@ -27,6 +28,7 @@ __all__ = [
     "OwnersDistinct",
     "PeopleKnown",
     "RecordsMatched",
+    "owner_fact",
     "owner_problem",
 ]
 
@@ -48,6 +50,14 @@ def owner_problem(ctx: EvalContext, handle: str, *, need_active: bool) -> str | 
     if a.ok or (not need_active and a.individual):
         return None
     return a.reason
+
+
+def owner_fact(ctx: EvalContext, handle: str, *, need_active: bool) -> Fact | None:
+    """The underlying fact behind :func:`owner_problem`'s answer (None when there is none)."""
+    a = availability(ctx.store.identity, handle, ctx.as_of, ctx.settings)
+    if a.ok or (not need_active and a.individual):
+        return None
+    return person_fact(a, handle)
 
 
 class RoleArgs(CheckArgs):
@@ -154,7 +164,8 @@ def _each_owner(ctx: EvalContext, target: Target, roles: list[str], *, need_acti
         outs.append(Outcome("fail" if prob else "pass",
                             f"{role} owner: {prob}" if prob else f"{role} owner {ctx.who(h)} {ok}",
                             (locator(target), *((locator(p),) if p else ())),
-                            (h,) if prob else ()))
+                            (h,) if prob else (),
+                            fact=owner_fact(ctx, h, need_active=need_active) if prob else None))
     return combine_all(outs)
 
 
@@ -223,7 +234,8 @@ class OwnerHasRole(Check[Subject, HasRoleArgs]):
             p = ctx.person(h)
             if p is None:
                 outs.append(Outcome("fail", f"{role} owner: unknown person {h!r}",
-                                    (locator(target),)))
+                                    (locator(target),),
+                                    fact=owner_fact(ctx, h, need_active=False)))
             elif vocab(need) not in p.roles:
                 outs.append(Outcome("fail", f"{role} owner {ctx.who(h)} does not hold the "
                                     f"role {need!r}", (locator(target), locator(p))))
@@ -289,6 +301,7 @@ class PeopleKnown(Check[Target, KnownArgs]):
         must = ctx.settings.known_people.get(target_kind(target))
         bad = []
         skipped: list[str] = []
+        facts: set[Fact | None] = set()
         for field, what, h in referenced_handles(ctx, target):
             if must is not None and field not in must:
                 if ctx.person(h) is None:
@@ -297,8 +310,11 @@ class PeopleKnown(Check[Target, KnownArgs]):
             if ctx.person(h) is None:
                 why = "ambiguous" if ctx.store.identity.is_ambiguous(h) else "unknown person"
                 bad.append(f"{what} {h!r} is {why}")
+                facts.add(owner_fact(ctx, h, need_active=False))
         if bad:
-            return Outcome("fail", "; ".join(dict.fromkeys(bad)), (locator(target),))
+            # one unknown handle (however many times referenced) is one fact
+            return Outcome("fail", "; ".join(dict.fromkeys(bad)), (locator(target),),
+                           fact=facts.pop() if len(facts) == 1 else None)
         if skipped:
             return Outcome("pass", "every person who must resolve is known; "
                            f"{', '.join(dict.fromkeys(skipped))} need not resolve "

@@ -153,11 +153,18 @@ class ReleaseApproved(Check[Release, ApprovedArgs]):
         if len(valid) >= a.min_approvers:
             names = ", ".join(ctx.who(x.approver) for x in valid.values())
             return Outcome("pass", f"{r.id} approved by {names} before deployment", ev)
+        fact = None
+        if not valid:
+            from .signoff import no_signoff_fact, signable_approvals  # signoff imports us
+
+            fact = no_signoff_fact(ctx, r, signable_approvals(ctx, r, a.distinct_from))
         if not approvals:
-            return Outcome("fail", f"no approval recorded for {r.id}{must}", ev, signers)
+            return Outcome("fail", f"no approval recorded for {r.id}{must}", ev, signers,
+                           fact=fact)
         need = (f"{a.min_approvers} distinct approvers needed, {len(valid)} valid; "
                 if a.min_approvers > 1 else "")
-        return Outcome("fail", f"{r.id}: {need}{'; '.join(problems)}{must}", ev, signers)
+        return Outcome("fail", f"{r.id}: {need}{'; '.join(problems)}{must}", ev, signers,
+                       fact=fact)
 
     @staticmethod
     def _matches(ap: Approval, r: Release) -> bool:

@@ -14,6 +14,7 @@ from datetime import datetime
 from pydantic import Field
 
 from checker.availability import availability
+from checker.causes import Fact
 from checker.evidence import Approval, Release, Subject, vocab
 
 from .base import Check, CheckArgs, EvalContext, Outcome, locator, register
@@ -77,6 +78,36 @@ def signable_approvals(ctx: EvalContext, r: Release, distinct_from: list[str]) -
             continue
         out[ap.id] = ap
     return Signable(deadline, list(out.values()), problems, causes=tuple(causes))
+
+
+_SCOPE_WORDS = {"system": "the AI system's", "model": "the model's", "": "the"}
+_ROLE_WORDS = {"primary": "owner", "backup": "backup owner", "risk_owner": "risk owner"}
+
+
+def role_words(token: str) -> str:
+    """An owner-role token in words: ``system.risk_owner`` → "the AI system's risk owner"."""
+    scope, _, role = token.rpartition(".")
+    return (f"{_SCOPE_WORDS.get(scope, f'the {scope}')} "
+            f"{_ROLE_WORDS.get(role, role.replace('_', ' '))}")
+
+
+def no_signoff_fact(ctx: EvalContext, r: Release, sig: Signable) -> Fact:
+    """The fact "no approval of this release counts": none, late, rejected or conflicted.
+
+    The release rules (approved before deployment, by an authorised approver, by enough
+    approvers, still current) all fail because of it: one cause, one fix.
+    """
+    what = "deployment" if r.deployed_at else "as-of date"
+    late = [ap for ap in ctx.store.approvals_for(r.id)
+            if ap.decided_at >= sig.deadline and ap.decision == "approved"
+            and (ap.model is None or ap.model.casefold() == r.model.casefold())
+            and (ap.version is None or ap.version == r.version)]
+    parts = [*sig.problems, *(f"approval {ap.id} came only after the {what} "
+                              f"({fmt_time(ap.decided_at)})" for ap in late)]
+    text = (f"{r.id} has no approval that counts"
+            + (" before the deployment" if r.deployed_at else "")
+            + (f" ({'; '.join(parts)})" if parts else ": none is recorded"))
+    return Fact("release.no_signoff", "", text)
 
 
 def _holders(ctx: EvalContext, r: Release, token: str, at: datetime) -> list[str]:
@@ -160,8 +191,10 @@ class ApproverAuthorised(Check[Release, AuthorisedArgs]):
                        if (q := ctx.person(h)) is not None}
             why: list[str] = []
             if p.id not in holders and not {vocab(x) for x in a.roles} & set(p.roles):
-                allowed = ", ".join([*a.authorised, *(f"HR role {x}" for x in a.roles)])
-                why.append(f"not authorised (needs {allowed} at the time of signing)")
+                allowed = " or ".join([*(role_words(t) for t in a.authorised),
+                                       *(f"someone with the HR role {x!r}" for x in a.roles)])
+                why.append(f"not authorised (the approver must be {allowed} at the time of "
+                           "signing)")
             if not availability(ctx.store.identity, ap.approver, at, ctx.settings).present:
                 why.append("not active at the time of signing")
             for course in a.courses:
@@ -182,7 +215,8 @@ class ApproverAuthorised(Check[Release, AuthorisedArgs]):
             problems.append(f"no approval of {target.id} before "
                             f"{'deployment' if target.deployed_at else 'as-of'}")
         return Outcome("fail", f"{target.id}: " + "; ".join(problems), evidence,
-                       cause=tuple(dict.fromkeys(cause)))
+                       cause=tuple(dict.fromkeys(cause)),
+                       fact=None if sig.approvals else no_signoff_fact(ctx, target, sig))
 
 
 class TierArgs(CheckArgs):
@@ -253,7 +287,8 @@ class ApprovalsByTier(Check[Release, TierArgs]):
         noun = "approver" if need == 1 else "distinct approvers"
         return Outcome("fail", f"{target.id} ({label}) needs {need} {noun} before "
                        f"deployment, has {len(people)} ({names}){extra}", ev,
-                       cause=sig.causes)
+                       cause=sig.causes,
+                       fact=None if people else no_signoff_fact(ctx, target, sig))
 
 
 class CurrentArgs(CheckArgs):
@@ -309,11 +344,12 @@ class ApprovalCurrent(Check[Release, CurrentArgs]):
                                f"{fmt_time(ap.decided_at)} postdates every change",
                                tuple(dict.fromkeys(ev)))
             ev.extend(locator(e) for e in changes)
-            what = ", ".join(f"{e.type} on {e.subject} at {fmt_time(e.occurred_at)}"
-                             for e in changes)
+            what = ", ".join(f"{e.type.replace('_', ' ')} on {e.subject} at "
+                             f"{fmt_time(e.occurred_at)}" for e in changes)
             stale.append(f"approval {ap.id} by {ctx.who(ap.approver)} on "
                          f"{fmt_time(ap.decided_at)} is stale: {what}")
         if not sig.approvals:
             stale = [f"no approval of {target.id} to be current", *sig.problems]
         return Outcome("fail", f"{target.id}: " + "; ".join(stale) + " — it must be approved "
-                       "again", tuple(dict.fromkeys(ev)), cause=sig.causes)
+                       "again", tuple(dict.fromkeys(ev)), cause=sig.causes,
+                       fact=None if sig.approvals else no_signoff_fact(ctx, target, sig))

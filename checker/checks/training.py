@@ -6,6 +6,8 @@ from datetime import datetime, timedelta
 
 from pydantic import Field
 
+from checker.availability import IDENTITY_PROBLEMS, availability
+from checker.causes import person_fact
 from checker.evidence import Person, Subject, Training
 
 from .base import Check, CheckArgs, EvalContext, Outcome, combine_all, locator, register
@@ -113,10 +115,14 @@ class OwnerTrained(Check[Subject, TrainedArgs]):
             p = ctx.person(h)
             if p is None:
                 continue
+            # a group or shared mailbox holds no training: that is the fact, not the course
+            av = availability(ctx.store.identity, h, ctx.as_of, ctx.settings)
+            fact = person_fact(av, h) if av.status in IDENTITY_PROBLEMS else None
             for course in a.courses:
                 o = training_outcome(ctx, p, course, ctx.as_of, validity_days=a.validity_days,
                                      warn_days=a.warn_within_days)
-                outs.append(Outcome(o.status, f"{role} owner {o.message}", o.evidence, o.act))
+                outs.append(Outcome(o.status, f"{role} owner {o.message}", o.evidence, o.act,
+                                    fact=fact if o.status != "pass" else None))
         if not outs:
             return Outcome("pass", "no resolvable owner to check", (locator(target),))
         return combine_all(outs)

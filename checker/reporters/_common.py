@@ -14,12 +14,14 @@ from checker.findings import FAILING, CoverageRow, Finding, OwnerRef, ScanResult
 __all__ = [
     "CauseGroup",
     "ClauseGroup",
+    "FactGroup",
     "Readiness",
     "Worklist",
     "by_cause",
     "clause_groups",
     "config_path",
     "definition_site",
+    "fact_groups",
     "failing",
     "neutralise",
     "neutralise_document",
@@ -301,6 +303,70 @@ def by_cause(findings: list[Finding]) -> tuple[list[Finding], list[CauseGroup]]:
         else:
             groups.setdefault(m["cause"], []).append(f)
     return rest, [CauseGroup(c, tuple(fs)) for c, fs in groups.items()]
+
+
+@dataclass(frozen=True)
+class FactGroup:
+    """Failing findings on one subject caused by one underlying fact (their ``cause``).
+
+    The reports for people print the fact once, with the rules it fails and its fix;
+    ``findings`` are by severity, then rule (the first is the lead: its owner acts).
+    """
+
+    cause: str
+    text: str
+    findings: tuple[Finding, ...]
+
+    @property
+    def lead(self) -> Finding:
+        """The most severe finding: its owner, deputy and target stand for the group."""
+        return self.findings[0]
+
+    @property
+    def target(self) -> str:
+        """The subject (``kind/id``)."""
+        return self.lead.target
+
+    @property
+    def remediation(self) -> str:
+        """The fix of the fact (every finding of the group carries it)."""
+        return self.lead.remediation
+
+    @property
+    def evidence(self) -> tuple[str, ...]:
+        """The evidence locators of every finding, first seen first."""
+        return tuple(dict.fromkeys(e for f in self.findings for e in f.evidence))
+
+    @property
+    def rules(self) -> str:
+        """``AIMS-IDN-001 (high), AIMS-OWN-003 (high, good practice), …``."""
+        return ", ".join(f"{f.rule_id} ({f.severity}"
+                         + (", good practice" if f.good_practice else "") + ")"
+                         for f in self.findings)
+
+
+def fact_groups(findings: list[Finding]) -> list[Finding | FactGroup]:
+    """Findings with their shared causes folded: one :class:`FactGroup` per cause.
+
+    A cause shared by two or more findings becomes one group, at the place of its first
+    finding; everything else stays as it is, in order. Every finding appears exactly once.
+    """
+    by: dict[str, list[Finding]] = {}
+    for f in findings:
+        if f.cause:
+            by.setdefault(f.cause, []).append(f)
+    out: list[Finding | FactGroup] = []
+    done: set[str] = set()
+    for f in findings:
+        fs = by.get(f.cause) if f.cause else None
+        if fs is None or len(fs) < 2:
+            out.append(f)
+        elif f.cause not in done:
+            assert f.cause is not None
+            done.add(f.cause)
+            ordered = tuple(sorted(fs, key=_finding_key))
+            out.append(FactGroup(f.cause, ordered[0].cause_text or f.cause, ordered))
+    return out
 
 
 def worklists(result: ScanResult, findings: list[Finding] | None = None) -> list[Worklist]:

@@ -11,7 +11,7 @@ from collections import defaultdict
 
 from checker.findings import Finding, OwnerRef, ScanResult
 
-from ._common import neutralise_lines
+from ._common import FactGroup, fact_groups, neutralise_lines
 
 __all__ = ["render_gate"]
 
@@ -57,8 +57,12 @@ def render_gate(result: ScanResult) -> str:
             deputies = sorted({_who(f.deputy) for f in items if f.deputy is not None})
             out.append(f"  {who}" + (f" (deputy: {', '.join(deputies)})" if deputies else "")
                        + ":")
-            for f in items:
-                out.append(f"    - {f.rule_id}: {_short(f.remediation or f.title)}")
+            for item in fact_groups(items):
+                if isinstance(item, FactGroup):
+                    ids = ", ".join(g.rule_id for g in item.findings)
+                    out.append(f"    - {ids}: {_short(item.remediation)}")
+                else:
+                    out.append(f"    - {item.rule_id}: {_short(item.remediation or item.title)}")
     for s in source_errors:
         out.append(f"Evidence missing from source {s.name} ({s.adapter}):")
         for d in s.diagnostics[:5]:
@@ -67,9 +71,15 @@ def render_gate(result: ScanResult) -> str:
             out.append(f"    … and {len(s.diagnostics) - 5} more")
     if failing:
         out.append("Failing:")
-        for f in failing:
-            out.append(f"  {f.status.upper():5} {f.severity:8} {f.rule_id} {f.target}: "
-                       f"{_short(f.message, 400)}")
+        for item in fact_groups(failing):
+            if isinstance(item, FactGroup):  # one fact, one line (and the rules it fails)
+                f = item.lead
+                out.append(f"  {f.status.upper():5} {f.severity:8} {item.target}: "
+                           f"{_short(item.text, 400)} — fails "
+                           + ", ".join(g.rule_id for g in item.findings))
+            else:
+                out.append(f"  {item.status.upper():5} {item.severity:8} {item.rule_id} "
+                           f"{item.target}: {_short(item.message, 400)}")
     out.append(f"({result.organisation}, as of {result.as_of}, fail-on {result.fail_on}, "
                f"exit {result.exit_code})")
     return neutralise_lines(out)

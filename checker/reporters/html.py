@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from checker.findings import OWNER_STATUS_ORDER, Finding, ScanResult
+from checker.findings import OWNER_STATUS_ORDER, ClosedFinding, Finding, ScanResult
 from checker.matrix import STATUS_LABEL, concentration, role_columns, role_label
 from checker.timeutil import format_ts, parse_ts
 
@@ -20,6 +20,7 @@ from ._common import (
     by_cause,
     clause_groups,
     definition_site,
+    fact_groups,
     failing,
     group_by_rule,
     neutralise,
@@ -132,6 +133,45 @@ def _finalize(value: Any) -> Any:
     return value
 
 
+@dataclass
+class _Changes:
+    """The diff against the previous scan: new, resolved and still-open failing findings."""
+
+    against: str
+    new: list[Finding]
+    still: list[tuple[Finding, int]]
+    resolved: list[ClosedFinding]
+
+
+def _changes(result: ScanResult) -> _Changes | None:
+    """``aimscheck diff`` inside the report, when a previous scan is known.
+
+    The previous scan is the ``--baseline`` (findings marked new/known/regressed) or the
+    recorded history (findings aged, ``closed`` listed). Without either, None: the report
+    cannot tell new from old and says nothing about it.
+    """
+    fails = failing(result)
+    baseline = any(f.baseline for f in result.findings)
+    history = any(f.failing_since for f in fails) or bool(result.closed)
+    if not (baseline or history):
+        return None
+    now = result.as_of
+    as_of = parse_ts(now)
+    new: list[Finding] = []
+    still: list[tuple[Finding, int]] = []
+    for f in fails:
+        since = f.failing_since or now
+        if f.baseline in ("new", "regressed") or (f.baseline != "known" and since >= now):
+            new.append(f)
+        else:
+            still.append((f, (as_of - parse_ts(since)).days))
+    still.sort(key=lambda x: (-x[1], -x[0].severity.rank, x[0].rule_id, x[0].target))
+    against = ("the baseline scan (--baseline)" if baseline
+               else "the latest recorded scan (history)")
+    return _Changes(against, new, still,
+                    sorted(result.closed, key=lambda c: (c.rule_id, c.target)))
+
+
 @register_reporter("html")
 class HtmlReporter(Reporter):
     """The self-assessment report as one self-contained HTML page."""
@@ -155,13 +195,14 @@ class HtmlReporter(Reporter):
             controls=[x for x in rows if x.row.family == "annex_a"],
             bars=bars, bars_h=bars_h, history=_history(result, 560, 140),
             worklists=worklists(result, fails), fails=fails, cause_groups=groups,
+            fact_items=fact_groups(fails),
             site=lambda f: definition_site(f, result),
             href=lambda loc: evidence_href(loc, result.links),
             status_label=STATUS_LABEL, status_order=OWNER_STATUS_ORDER,
             roles=role_columns(result.matrix), role_label=role_label,
             people=concentration(result.matrix, result.concentration_max_roles),
             warns=[f for f in result.findings if f.status == "warn"],
-            actions=_actions(result),
+            actions=_actions(result), changes=_changes(result),
             population=list(group_by_rule(sorted(
                 result.all_findings(), key=lambda f: (f.rule_id, f.target))).items()),
             waived=sorted((f for f in result.findings if f.status == "waived"),

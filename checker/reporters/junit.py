@@ -43,6 +43,8 @@ def _details(f: Finding) -> str:
         lines.append(f"rule file: {f.rule_file}")
     if f.status in ("fail", "error") and f.remediation:
         lines.append(f"remediation: {f.remediation}")
+    if f.cause:
+        lines.append(f"cause: {f.cause} ({f.cause_text})")
     # each line neutralised: a CR/LF from the evidence cannot start a line of its own
     return "\n".join(neutralise(line) for line in lines)
 
@@ -96,6 +98,9 @@ class JUnitReporter(Reporter):
                 props[unique(f"owner:{rule_id}:{f.target}")] = _who(f.owner)
                 if f.deputy is not None:
                     props[unique(f"deputy:{rule_id}:{f.target}")] = _who(f.deputy)
+                if f.cause and f.status in ("fail", "error"):
+                    # the shared key of findings failing because of one fact (causes.py)
+                    props[unique(f"cause:{rule_id}:{f.target}")] = f.cause
                 cases.append(tc)
             n = compact.get(rule_id, 0)
             if n:

@@ -1,6 +1,8 @@
 """A Markdown summary sized for a pull-request comment or a CI job summary.
 
-Verdict, counts, and the failing findings with their owners in one table. Links only
+Verdict, counts, and the failing findings with their owners in one table; findings that
+fail because of one underlying fact (their ``cause``) share one row. After 50 rows the
+rest is folded in a ``<details>`` block, never cut. Links only
 where the evidence has an http(s) URL; everything else is plain text, so it reads the same
 where links are not rendered. Text from evidence is escaped: Markdown punctuation, ``|``
 (which would break the table) and HTML (which GitHub would render) become literal text.
@@ -12,7 +14,16 @@ import re
 
 from checker.findings import Finding, ScanResult
 
-from ._common import by_cause, failing, neutralise, neutralise_lines, verdict, who
+from ._common import (
+    FactGroup,
+    by_cause,
+    fact_groups,
+    failing,
+    neutralise,
+    neutralise_lines,
+    verdict,
+    who,
+)
 from .base import Reporter, register_reporter
 
 __all__ = ["MarkdownReporter", "md_escape"]
@@ -30,16 +41,16 @@ def md_escape(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
-def _evidence(f: Finding, links: dict[str, str]) -> str:
+def _evidence_locs(evidence: tuple[str, ...], links: dict[str, str]) -> str:
     parts = []
-    for loc in f.evidence[:3]:
+    for loc in evidence[:3]:
         url = links.get(loc) or loc
         if url.startswith(("https://", "http://")) and not re.search(r"[\s()<>]", url):
             parts.append(f"[{md_escape(loc)}]({url})")
         else:
             parts.append(md_escape(loc))
-    if len(f.evidence) > 3:
-        parts.append(f"+{len(f.evidence) - 3}")
+    if len(evidence) > 3:
+        parts.append(f"+{len(evidence) - 3}")
     return ", ".join(parts)
 
 
@@ -93,22 +104,39 @@ class MarkdownReporter(Reporter):
         if not fails:
             out.append("Nobody needs to act: no failing findings.")
             return neutralise_lines([*out, *_waived(result), *_coverage(result)])
-        out.append("| | severity | rule | subject | finding | owner | deputy | evidence |")
-        out.append("|---|---|---|---|---|---|---|---|")
-        for f in fails[:_MAX_ROWS]:
-            mark = "❌" if f.status == "fail" else "⚠️ error"
-            if f.good_practice:
-                mark += " (good practice)"
-            out.append(
-                f"| {mark} | {f.severity} | {md_escape(f.rule_id)} | {md_escape(f.target)} | "
-                f"{md_escape(f.message)} | {md_escape(who(f.owner))} | "
-                f"{md_escape(who(f.deputy)) if f.deputy else '—'}{_escalated(f)} | "
-                f"{_evidence(f, result.links)} |")
-        if len(fails) > _MAX_ROWS:
-            out.append("")
-            out.append(f"… and {len(fails) - _MAX_ROWS} more failing findings; see the full "
-                       "report (`aimscheck report --format html`).")
+        items = fact_groups(fails)
+        header = ["| | severity | rule | subject | finding | owner | deputy | evidence |",
+                  "|---|---|---|---|---|---|---|---|"]
+        out += header
+        out += [_row(i, result) for i in items[:_MAX_ROWS]]
+        if len(items) > _MAX_ROWS:
+            # never cut: the rest is folded, so a comment stays short and nothing is lost
+            rest = items[_MAX_ROWS:]
+            n = sum(len(i.findings) if isinstance(i, FactGroup) else 1 for i in rest)
+            out += ["", f"<details><summary>{n} more failing finding{'s' if n != 1 else ''} "
+                    f"(the full report: <code>aimscheck report --format html</code>)"
+                    "</summary>", "", *header, *(_row(i, result) for i in rest), "",
+                    "</details>"]
         return neutralise_lines([*out, *_waived(result), *_coverage(result)])
+
+
+def _row(item: Finding | FactGroup, result: ScanResult) -> str:
+    """One table row: a finding, or one fact with every rule it fails."""
+    f = item.lead if isinstance(item, FactGroup) else item
+    mark = "❌" if f.status == "fail" else "⚠️ error"
+    if isinstance(item, FactGroup):
+        rules = "<br>".join(md_escape(g.rule_id) + (" (good practice)" if g.good_practice
+                                                     else "") for g in item.findings)
+        text = f"{md_escape(item.text)}<br>**fix:** {md_escape(item.remediation)}"
+        evidence = _evidence_locs(item.evidence, result.links)
+    else:
+        if f.good_practice:
+            mark += " (good practice)"
+        rules, text = md_escape(f.rule_id), md_escape(f.message)
+        evidence = _evidence_locs(f.evidence, result.links)
+    return (f"| {mark} | {f.severity} | {rules} | {md_escape(f.target)} | {text} | "
+            f"{md_escape(who(f.owner))} | {md_escape(who(f.deputy)) if f.deputy else '—'}"
+            f"{_escalated(f)} | {evidence} |")
 
 
 def _waived(result: ScanResult) -> list[str]:

@@ -130,6 +130,8 @@ class SarifReporter(Reporter):
                                      "owner": _owner(f.owner), "evidence": list(f.evidence)}
             if f.deputy is not None:
                 props["deputy"] = _owner(f.deputy)
+            if f.cause:  # findings failing because of one fact share it (causes.py)
+                props["cause"] = f.cause
             if f.rule_file:  # named relative to its pack: never a path of this machine
                 props["ruleFile"] = "/".join(f.rule_file.replace("\\", "/").split("/")[-2:])
             # plain text a viewer shows as it is: the evidence's CR, LF and ESC as escapes

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from checker.findings import Finding, ScanResult
 
-from ._common import by_cause, neutralise_lines, summary_line
+from ._common import FactGroup, by_cause, fact_groups, neutralise_lines, summary_line
 from ._gate import render_gate
 from .base import Reporter, register_reporter
 
@@ -17,6 +17,39 @@ __all__ = ["TextReporter"]
 def _person(f: Finding) -> str:
     o = f.owner
     return f"{o.name} <{o.email}>" if o.email else o.name
+
+
+def _count(items: list[Finding | FactGroup]) -> int:
+    return sum(len(i.findings) if isinstance(i, FactGroup) else 1 for i in items)
+
+
+def _item_lines(item: Finding | FactGroup) -> list[str]:
+    """One failing finding, or one fact with the rules it fails (printed once)."""
+    f = item.lead if isinstance(item, FactGroup) else item
+    out: list[str] = []
+    if isinstance(item, FactGroup):
+        out.append(f"    {f.status.upper():5} {f.severity:8} {item.target}: {item.text}")
+        out.append(f"          fails {len(item.findings)} rules: {item.rules}")
+        others = [g for g in item.findings if g.owner.id != f.owner.id]
+        for g in others:
+            out.append(f"          owner of {g.rule_id}: {_person(g)}")
+    else:
+        gp = "  [good practice]" if f.good_practice else ""
+        out.append(f"    {f.status.upper():5} {f.severity:8} {f.rule_id} "
+                   f"{f.target}: {f.message}{gp}")
+    evidence = item.evidence
+    if evidence:
+        out.append(f"          evidence: {', '.join(evidence[:4])}")
+    if f.deputy is not None:
+        dep = f.deputy
+        out.append(f"          deputy: {dep.name}" + (f" <{dep.email}>" if dep.email else ""))
+    if f.escalated_to is not None:
+        esc = f.escalated_to
+        out.append(f"          escalated to: {esc.name}"
+                   + (f" <{esc.email}>" if esc.email else "")
+                   + f" (failing since {(f.failing_since or '')[:10]})")
+    out.append(f"          fix: {item.remediation}")
+    return out
 
 
 @register_reporter("text")
@@ -54,9 +87,11 @@ class TextReporter(Reporter):
                            f" — first: {', '.join(u.first)}"
                            f" (handles {', '.join(repr(h) for h in u.handles)})")
         failing, groups = by_cause([f for f in result.findings if f.status in ("fail", "error")])
-        by_owner: dict[str, list[Finding]] = defaultdict(list)
-        for f in failing:
-            by_owner[_person(f)].append(f)
+        by_owner: dict[str, list[Finding | FactGroup]] = defaultdict(list)
+        for item in fact_groups(sorted(failing, key=lambda f: (-f.severity.rank, f.rule_id,
+                                                                f.target))):
+            lead = item.lead if isinstance(item, FactGroup) else item
+            by_owner[_person(lead)].append(item)
         out.append("")
         if groups:
             n = sum(len(g.findings) for g in groups)
@@ -75,26 +110,12 @@ class TextReporter(Reporter):
             out.append("")
         if failing:
             out.append("Who must act")
-            for who in sorted(by_owner, key=lambda w: (-len(by_owner[w]), w)):
-                items = sorted(by_owner[who], key=lambda f: (-f.severity.rank, f.rule_id,
-                                                            f.target))
-                out.append(f"  {who} — {len(items)} finding{'s' if len(items) != 1 else ''}")
-                for f in items:
-                    gp = "  [good practice]" if f.good_practice else ""
-                    out.append(f"    {f.status.upper():5} {f.severity:8} {f.rule_id} "
-                               f"{f.target}: {f.message}{gp}")
-                    if f.evidence:
-                        out.append(f"          evidence: {', '.join(f.evidence[:4])}")
-                    if f.deputy is not None:
-                        dep = f.deputy
-                        out.append(f"          deputy: {dep.name}"
-                                   + (f" <{dep.email}>" if dep.email else ""))
-                    if f.escalated_to is not None:
-                        esc = f.escalated_to
-                        out.append(f"          escalated to: {esc.name}"
-                                   + (f" <{esc.email}>" if esc.email else "")
-                                   + f" (failing since {(f.failing_since or '')[:10]})")
-                    out.append(f"          fix: {f.remediation}")
+            for who in sorted(by_owner, key=lambda w: (-_count(by_owner[w]), w)):
+                items = by_owner[who]
+                n = _count(items)
+                out.append(f"  {who} — {n} finding{'s' if n != 1 else ''}")
+                for item in items:
+                    out.extend(_item_lines(item))
                 out.append("")
         elif not groups:
             out.append("Nobody needs to act: no failing findings.")

@@ -23,8 +23,10 @@ def test_demo_scan_names_owners_and_exits_1(run_cli: Runner) -> None:
     # deliberate gaps of the demo, each with the named person who must act
     assert "Daniel Okafor <daniel.okafor@northwind.example>" in out
     assert "AIMS-OWN-002 ai_system/support-chatbot: no backup owner named" in out
-    assert "AIMS-OWN-004 risk/RSK-007" in out
-    assert "Marco Rossi" in out
+    # one fact (Marco Rossi left) fails two rules: stated once, with both rules
+    assert out.count("risk/RSK-007: Marco Rossi <marco.rossi@northwind.example> is "
+                     "terminated since 2026-10-01") == 1
+    assert "fails 2 rules: AIMS-COV-001 (high, good practice), AIMS-OWN-004 (high)" in out
     assert out.rstrip().splitlines()[-1].startswith("FAIL: ")
     assert "Traceback" not in res.stderr
 
@@ -83,7 +85,8 @@ def test_gate_release(run_cli: Runner, version: str, code: int) -> None:
     assert res.returncode == code, res.stdout + res.stderr
     if code == 1:
         assert "Zoë Müller" in res.stdout  # the risk owner who must sign off
-        assert "no approval recorded for credit-risk-scorer:13" in res.stdout
+        assert "credit-risk-scorer:13 has no approval that counts: none is recorded" in \
+            res.stdout
 
 
 def test_gate_unknown_release_fails_closed(run_cli: Runner) -> None:
