@@ -27,7 +27,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -44,6 +44,7 @@ __all__ = [
     "SoaRow",
     "build_soa",
     "load_soa",
+    "oscal_state",
     "render_soa",
 ]
 
@@ -278,8 +279,116 @@ def _html(rows: list[SoaRow], result: ScanResult) -> str:
                                                   summary=_summary_line(rows))
 
 
+def oscal_state(row: SoaRow) -> str:
+    """The OSCAL assessment state of a control: ``satisfied`` only if automated and passing.
+
+    ``satisfied``: applicable, every expectation decided by rules (coverage automated), at
+    least one check made and none failing (``implementation == "implemented"``).
+    ``not-applicable``: excluded by the SoA. Everything else — partly automated, manual,
+    failing, undecided, or checked on nothing — is ``not-satisfied``.
+    """
+    if row.applicable == "no":
+        return "not-applicable"
+    if row.implementation == "implemented" and row.passed > 0 and row.failed == 0:
+        return "satisfied"
+    return "not-satisfied"
+
+
+_OSCAL_IMPL = {"implemented": "implemented", "partly_verified": "partial",
+               "gaps_found": "partial", "manual_evidence_required": "planned",
+               "undecided": "planned", "excluded": "not-applicable"}
+
+
+def _oscal(rows: list[SoaRow], result: ScanResult) -> str:
+    """The SoA as an OSCAL 1.1 component-definition fragment.
+
+    One component (the AI management system), one control-implementation over ISO/IEC
+    42001 Annex A, one implemented-requirement per control (``control-id``
+    ``iso42001-<id>``, as in the assessment results of ``report --format oscal``).
+
+    Byte-identical across runs: UUIDs are uuid5 of stable content, dates are the as-of.
+    """
+    from .reporters.oscal import NS, OSCAL_VERSION, _uuid
+
+    def prop(name: str, value: str) -> dict[str, str]:
+        return {"name": name, "ns": NS, "value": value}
+
+    owners: dict[str, str] = {r.owner: _uuid("party", "soa-owner", r.owner)
+                              for r in rows if r.owner}
+    reqs = []
+    for r in rows:
+        state = oscal_state(r)
+        props = [prop("implementation-status", _OSCAL_IMPL[r.implementation]),
+                 prop("applicable", r.applicable), prop("assessment", state)]
+        if r.basis:
+            props.append(prop("basis", r.basis))
+        if r.link:
+            props.append(prop("applicability-link", r.link))
+        if r.rules:
+            props += [prop("rule-id", x) for x in r.rules]
+            props += [prop("checks-passed", str(r.passed)),
+                      prop("checks-failed", str(r.failed)), prop("checked-on", r.checked_on)]
+        req: dict[str, Any] = {
+            "uuid": _uuid("soa-requirement", r.id),
+            "control-id": f"iso42001-{r.id}",
+            "description": f"{r.id} {r.title}: {r.implementation_text}."
+                           + (f" Justification: {r.justification}" if r.justification
+                              else ""),
+            "props": props,
+        }
+        if r.owner:
+            req["responsible-roles"] = [{"role-id": "control-owner",
+                                         "party-uuids": [owners[r.owner]]}]
+        remarks = []
+        if r.not_checked_by_rules:
+            remarks.append(f"Not checked by rules (manual evidence required): "
+                           f"{r.not_checked_by_rules}.")
+        if r.manual_evidence:
+            remarks.append(f"Manual evidence lives in: {r.manual_evidence}.")
+        if r.gaps:
+            remarks.append("Gaps: " + "; ".join(r.gaps) + ".")
+        if remarks:
+            req["remarks"] = " ".join(remarks)
+        reqs.append(req)
+    base = (result.organisation, result.as_of)
+    metadata: dict[str, Any] = {
+        "title": f"Statement of Applicability (ISO/IEC 42001 Annex A): {result.organisation}",
+        "published": result.as_of, "last-modified": result.as_of,
+        "version": result.tool_version, "oscal-version": OSCAL_VERSION,
+        "roles": [{"id": "control-owner", "title": "Control owner",
+                   "description": "The named person who owns the control's implementation."}],
+        "props": [prop("organisation", result.organisation), prop("as-of", result.as_of),
+                  prop("summary", _summary_line(rows))],
+    }
+    if owners:
+        metadata["parties"] = [{"uuid": u, "type": "person", "name": name}
+                               for name, u in sorted(owners.items())]
+    doc = {"component-definition": {
+        "uuid": _uuid("soa-component-definition", *base),
+        "metadata": metadata,
+        "components": [{
+            "uuid": _uuid("soa-component", result.organisation),
+            "type": "policy",
+            "title": f"{result.organisation} AI management system",
+            "description": "The organisation's AI management system (ISO/IEC 42001), with "
+                           "its Statement of Applicability (6.1.3) as of "
+                           f"{result.as_of}. 'assessment' is 'satisfied' only for an "
+                           "applicable control that rules decide fully and that passes.",
+            "control-implementations": [{
+                "uuid": _uuid("soa-control-implementation", *base),
+                "source": "https://www.iso.org/standard/81230.html",
+                "description": "ISO/IEC 42001:2023 Annex A reference controls.",
+                "implemented-requirements": reqs,
+            }],
+        }],
+    }}
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
 def render_soa(rows: list[SoaRow], result: ScanResult, fmt: str) -> str:
-    """The SoA as ``html``, ``csv``, ``markdown`` or ``json``."""
+    """The SoA as ``html``, ``csv``, ``markdown``, ``json`` or ``oscal``."""
+    if fmt == "oscal":
+        return _oscal(rows, result)
     if fmt == "csv":
         return _csv(rows)
     if fmt == "markdown":

@@ -31,7 +31,7 @@ from ._common import (
 
 __all__ = ["soa"]
 
-FORMATS = ("html", "csv", "markdown", "json")
+FORMATS = ("html", "csv", "markdown", "json", "oscal")
 
 
 @click.command()
