@@ -69,7 +69,7 @@ def test_a_deployment_is_a_trigger_event_for_the_risk_review(run_cli: Runner,
     # fraud-model v4 was deployed on 20 August; AIRISK-2's last review is of 15 August
     f = _finding(data, "AIMS-RSK-002", "risk/AIRISK-2")
     assert f["status"] == "fail", f["message"]
-    assert "model_version_deployed on fraud-model at 2026-08-20" in f["message"]
+    assert "model version deployed on fraud-model at 2026-08-20" in f["message"]
     assert f["owner"]["email"] == "ingrid.solberg@fjord.example"
     # v5's deployment of 2 December lies after as-of: no event, nothing about it
     assert "2026-12-02" not in f["message"]
@@ -91,7 +91,7 @@ def test_a_stage_change_after_approval_makes_the_sign_off_stale(run_cli: Runner,
     data = _scan(run_cli, config)
     f = _finding(data, "AIMS-REL-004", "release/credit-scorer:2")
     assert f["status"] == "fail", f["message"]
-    assert "model_version_stage_changed" in f["message"]
+    assert "model version stage changed on credit-scorer" in f["message"]
 
 
 def test_alias_tags_are_events(run_cli: Runner, tmp_path: Path) -> None:
@@ -102,7 +102,7 @@ def test_alias_tags_are_events(run_cli: Runner, tmp_path: Path) -> None:
     data = _scan(run_cli, config)
     f = _finding(data, "AIMS-RSK-002", "risk/AIRISK-2")
     assert f["status"] == "fail", f["message"]
-    assert "model_version_alias_set on fraud-model at 2026-09-01" in f["message"]
+    assert "model version alias set on fraud-model at 2026-09-01" in f["message"]
 
 
 def test_a_malformed_event_tag_fails_the_source_closed(run_cli: Runner,
