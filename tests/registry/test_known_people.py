@@ -39,7 +39,8 @@ def _variant(tmp_path: Path, known: dict[str, list[str]] | None) -> Path:
 
 
 def _findings(run_cli: Runner, config: Path) -> dict[tuple[str, str], dict[str, Any]]:
-    res = run_cli("scan", "-c", config, "--as-of", AS_OF, "--format", "json")
+    res = run_cli("scan", "-c", config, "--as-of", AS_OF, "--format", "json",
+                  "--passes", "full")
     assert res.returncode in (0, 1), res.stderr
     data = json.loads(res.stdout)
     return {(f["rule_id"], f"{f['target_kind']}/{f['target_id']}"): f

@@ -46,7 +46,8 @@ def _version_tags(config: Path, model: str, version: str, tags: dict[str, str]) 
 
 
 def _scan(run_cli: Runner, config: Path, as_of: str = AS_OF) -> dict[str, Any]:
-    res = run_cli("scan", "-c", config, "--as-of", as_of, "--format", "json")
+    res = run_cli("scan", "-c", config, "--as-of", as_of, "--format", "json",
+                  "--passes", "full")
     data: dict[str, Any] = json.loads(res.stdout)
     data["_exit"] = res.returncode
     data["_stderr"] = res.stderr
