@@ -273,7 +273,11 @@ class Org:
                 "registered_at": _ts(registered)}
             deployed = None
             if stage != "Staging":
-                deployed = registered + timedelta(hours=rng.randrange(2, 200))
+                # never after the as-of: a deployment dated after the export would be judged
+                # against the collection time (checker/asof.py), i.e. by the day the
+                # benchmark runs, and the reference findings would change with the calendar
+                deployed = min(registered + timedelta(hours=rng.randrange(2, 200)),
+                               AS_OF - timedelta(minutes=1))
                 rel["deployed_by"] = str(dep_p["mlflow"])
                 rel["deployed_at"] = _ts(deployed)
             self.releases.append(rel)
