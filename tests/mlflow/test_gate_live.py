@@ -81,7 +81,7 @@ def test_production_alias_without_approval_blocks_and_names_risk_owner(
     first = proc.stdout.splitlines()[0]
     assert first.startswith(f"BLOCK {model} version 1"), proc.stdout
     assert "Rita Riskowner <rita.riskowner@example.org>" in proc.stdout
-    assert "no approval recorded" in proc.stdout
+    assert "none is recorded" in proc.stdout  # the cause, once: no approval at all
     assert "AIMS-REL-001" in proc.stdout
 
 
@@ -91,7 +91,7 @@ def test_approval_after_production_blocks(mlflow_url: str, tmp_path: Path) -> No
         approval(model, "1", "rita.riskowner@example.org", "2026-11-10T09:30:00+01:00")])
     proc = gate(cfg, model, "1")
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "came after the deployment" in proc.stdout
+    assert "came only after the deployment" in proc.stdout
     assert "Rita Riskowner" in proc.stdout
 
 
@@ -101,7 +101,7 @@ def test_approver_is_registrant_blocks(mlflow_url: str, tmp_path: Path) -> None:
         approval(model, "1", "reg.builder@example.org", "2026-11-09T09:00:00Z")])
     proc = gate(cfg, model, "1")
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "separation of duties" in proc.stdout
+    assert "who also registered the release" in proc.stdout  # separation of duties
     assert "Reg Builder" in proc.stdout  # the registrant, resolved from the run's MLflow user
 
 
