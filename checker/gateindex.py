@@ -46,9 +46,9 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from .errors import Diagnostic, EvidenceError
-from .evidence import RECORD_TYPES, EvidenceBundle
-from .findings import SourceStatus
+from .evidence import RECORD_TYPES
 from .identity import normalise_handle
+from .locker import source_header
 from .timeutil import parse_ts
 
 if TYPE_CHECKING:
@@ -549,10 +549,7 @@ def load_release_slice(folder: Path, manifest: dict[str, Any], index: dict[str, 
     from .run import SourceRun
 
     for src in manifest.get("sources", []):
-        status = SourceStatus.model_validate(src["status"])
-        incomplete = {k: [Diagnostic(**d) for d in ds]
-                      for k, ds in src.get("incomplete", {}).items()}
-        part = EvidenceBundle(kinds=frozenset(src.get("bundle_kinds", [])))
+        status, incomplete, part = source_header(src)
         for rel in src.get("records", []):
             kind = PurePosixPath(rel).stem
             if kind not in RECORD_TYPES:

@@ -301,8 +301,16 @@ def _diag_dict(d: Diagnostic) -> dict[str, Any]:
     return {k: v for k, v in dataclasses.asdict(d).items()}
 
 
-def _diag_from(data: dict[str, Any]) -> Diagnostic:
-    return Diagnostic(**data)
+def source_header(src: dict[str, Any]
+                  ) -> tuple[SourceStatus, dict[str, list[Diagnostic]], EvidenceBundle]:
+    """A manifest source entry's status, incomplete kinds and (empty) bundle of its kinds.
+
+    Shared by the full load below and the gate index's slice load.
+    """
+    status = SourceStatus.model_validate(src["status"])
+    incomplete = {k: [Diagnostic(**d) for d in ds]
+                  for k, ds in src.get("incomplete", {}).items()}
+    return status, incomplete, EvidenceBundle(kinds=frozenset(src.get("bundle_kinds", [])))
 
 
 def _record_lines(bundle: EvidenceBundle, pseudo: Pseudonymiser | None
@@ -618,10 +626,7 @@ def load_snapshot(folder: Path, public_key: Path | None = None) -> Snapshot:
     runs: list[SourceRun] = []
     diags: list[Diagnostic] = []
     for src in manifest.get("sources", []):
-        status = SourceStatus.model_validate(src["status"])
-        incomplete = {k: [_diag_from(d) for d in ds]
-                      for k, ds in src.get("incomplete", {}).items()}
-        part = EvidenceBundle(kinds=frozenset(src.get("bundle_kinds", [])))
+        status, incomplete, part = source_header(src)
         for rel in src.get("records", []):
             kind = PurePosixPath(rel).stem
             if kind not in RECORD_TYPES:

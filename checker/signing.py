@@ -165,35 +165,14 @@ def verify_signature(folder: Path, public: Ed25519PublicKey) -> list[Diagnostic]
     this key; E399 the manifest was changed after it was signed.
     """
     where = str(folder / SIGNATURE)
-    try:
-        envelope = json.loads((folder / SIGNATURE).read_text("utf-8"))
-    except FileNotFoundError:
-        return [Diagnostic(where, 0, 0, "E397", "the snapshot is not signed, but a public key "
-                           "was given", "pull with --sign-key, or verify without --public-key "
-                           "(which proves much less: see SECURITY.md)")]
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return [Diagnostic(where, 0, 0, "E398", f"signature envelope unreadable: {exc}")]
-    try:
-        if envelope["payloadType"] != PAYLOAD_TYPE:
-            raise ValueError(f"payloadType {envelope['payloadType']!r}")
-        payload = base64.b64decode(envelope["payload"], validate=True)
-        kid = key_id(public)
-        sigs = [s for s in envelope["signatures"] if s.get("keyid") == kid]
-        if not sigs:
-            return [Diagnostic(where, 0, 0, "E398", f"no signature by key {kid}",
-                               "the snapshot was signed with another key (keys "
-                               + ", ".join(str(s.get("keyid")) for s in envelope["signatures"])
-                               + ")")]
-        public.verify(base64.b64decode(sigs[0]["sig"], validate=True),
-                      pae(PAYLOAD_TYPE, payload))
-        statement = json.loads(payload)
-        subject = statement["subject"][0]
-        signed = subject["digest"]["sha256"]
-    except InvalidSignature:
-        return [Diagnostic(where, 0, 0, "E398", "the signature does not verify: the envelope "
-                           "was altered or signed by another key")]
-    except (KeyError, IndexError, TypeError, ValueError) as exc:
-        return [Diagnostic(where, 0, 0, "E398", f"signature envelope malformed ({exc})")]
+    missing = Diagnostic(where, 0, 0, "E397", "the snapshot is not signed, but a public key "
+                         "was given", "pull with --sign-key, or verify without --public-key "
+                         "(which proves much less: see SECURITY.md)")
+    opened = _open_envelope(folder / SIGNATURE, public, missing=missing, code="E398",
+                            what="snapshot")
+    if isinstance(opened, Diagnostic):
+        return [opened]
+    _, subject, signed = opened
     actual = hashlib.sha256((folder / "manifest.json").read_bytes()).hexdigest()
     if subject.get("name") != "manifest.json" or signed != actual:
         return [Diagnostic(str(folder / "manifest.json"), 0, 0, "E399",
@@ -256,40 +235,15 @@ def verify_result(result: Path, public: Ed25519PublicKey, signature: Path | None
     not verify under ``public``; E407 the result file was changed after it was signed.
     """
     sig = signature or result_signature_path(result)
-    where = str(sig)
-    try:
-        envelope = json.loads(sig.read_text("utf-8"))
-    except FileNotFoundError:
-        return [Diagnostic(where, 0, 0, "E405", "the scan result is not signed (no signature "
-                           "file)", "sign it with 'scan --sign-key KEY -f json -o FILE', or "
-                           "pass --signature")], {}
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return [Diagnostic(where, 0, 0, "E406", f"signature envelope unreadable: {exc}")], {}
-    try:
-        if envelope["payloadType"] != PAYLOAD_TYPE:
-            raise ValueError(f"payloadType {envelope['payloadType']!r}")
-        payload = base64.b64decode(envelope["payload"], validate=True)
-        kid = key_id(public)
-        sigs = [s for s in envelope["signatures"] if s.get("keyid") == kid]
-        if not sigs:
-            return [Diagnostic(where, 0, 0, "E406", f"no signature by key {kid}",
-                               "the result was signed with another key (keys "
-                               + ", ".join(str(s.get("keyid")) for s in envelope["signatures"])
-                               + ")")], {}
-        public.verify(base64.b64decode(sigs[0]["sig"], validate=True),
-                      pae(PAYLOAD_TYPE, payload))
-        statement = json.loads(payload)
-        if statement.get("predicateType") != RESULT_PREDICATE_TYPE:
-            raise ValueError(f"predicateType {statement.get('predicateType')!r} is not a "
-                             "scan result")
-        subject = statement["subject"][0]
-        signed = subject["digest"]["sha256"]
-        predicate = statement.get("predicate") or {}
-    except InvalidSignature:
-        return [Diagnostic(where, 0, 0, "E406", "the signature does not verify: the envelope "
-                           "was altered or signed by another key")], {}
-    except (KeyError, IndexError, TypeError, ValueError) as exc:
-        return [Diagnostic(where, 0, 0, "E406", f"signature envelope malformed ({exc})")], {}
+    missing = Diagnostic(str(sig), 0, 0, "E405", "the scan result is not signed (no signature "
+                         "file)", "sign it with 'scan --sign-key KEY -f json -o FILE', or "
+                         "pass --signature")
+    opened = _open_envelope(sig, public, missing=missing, code="E406", what="result",
+                            predicate_type=RESULT_PREDICATE_TYPE)
+    if isinstance(opened, Diagnostic):
+        return [opened], {}
+    statement, _, signed = opened
+    predicate = statement.get("predicate") or {}
     try:
         actual = hashlib.sha256(result.read_bytes()).hexdigest()
     except OSError as exc:
@@ -302,3 +256,47 @@ def verify_result(result: Path, public: Ed25519PublicKey, signature: Path | None
                            "do not trust this result: re-run the scan")], predicate
     # the subject's name is informational (a result may be renamed); its digest binds
     return [], predicate
+
+
+def _open_envelope(path: Path, public: Ed25519PublicKey, *, missing: Diagnostic, code: str,
+                   what: str, predicate_type: str | None = None
+                   ) -> tuple[dict[str, Any], dict[str, Any], str] | Diagnostic:
+    """The verified statement of the DSSE envelope at ``path``, or its one problem.
+
+    Returns the in-toto statement, its first subject and that subject's signed sha256; or
+    ``missing`` when there is no envelope, else a ``code`` diagnostic (unreadable,
+    malformed, another key, does not verify, or not of ``predicate_type``). ``what`` names
+    the signed thing in hints. Shared by snapshot and scan-result verification.
+    """
+    where = str(path)
+    try:
+        envelope = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        return missing
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return Diagnostic(where, 0, 0, code, f"signature envelope unreadable: {exc}")
+    try:
+        if envelope["payloadType"] != PAYLOAD_TYPE:
+            raise ValueError(f"payloadType {envelope['payloadType']!r}")
+        payload = base64.b64decode(envelope["payload"], validate=True)
+        kid = key_id(public)
+        sigs = [s for s in envelope["signatures"] if s.get("keyid") == kid]
+        if not sigs:
+            return Diagnostic(where, 0, 0, code, f"no signature by key {kid}",
+                              f"the {what} was signed with another key (keys "
+                              + ", ".join(str(s.get("keyid")) for s in envelope["signatures"])
+                              + ")")
+        public.verify(base64.b64decode(sigs[0]["sig"], validate=True),
+                      pae(PAYLOAD_TYPE, payload))
+        statement = json.loads(payload)
+        if predicate_type is not None and statement.get("predicateType") != predicate_type:
+            raise ValueError(f"predicateType {statement.get('predicateType')!r} is not a "
+                             "scan result")
+        subject = statement["subject"][0]
+        signed = subject["digest"]["sha256"]
+    except InvalidSignature:
+        return Diagnostic(where, 0, 0, code, "the signature does not verify: the envelope "
+                          "was altered or signed by another key")
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        return Diagnostic(where, 0, 0, code, f"signature envelope malformed ({exc})")
+    return statement, subject, signed
