@@ -24,6 +24,7 @@ import click
 from pydantic import ValidationError
 
 from checker.availability import availability
+from checker.config import Settings
 from checker.errors import Diagnostic, EvidenceError, UsageError
 from checker.evidence import Person
 from checker.findings import FAILING, OWNER_STATUS_ORDER, HistoryPoint, MatrixRow, ScanResult
@@ -255,9 +256,12 @@ def matrix(config_path: Path, as_of: str | None, fmt: str, output: str | None,
 # -- one person's accountability -----------------------------------------------------------
 
 
-def _person_report(person: Person, result: ScanResult, store: EvidenceStore) -> dict[str, Any]:
+def _person_report(person: Person, result: ScanResult, store: EvidenceStore,
+                   settings: Settings) -> dict[str, Any]:
     at = parse_ts(result.as_of)
-    avail = availability(store.identity, person.id, at)
+    # the config's availability policy (shared-mailbox patterns, contractors), as the scan,
+    # its owner resolution and its matrix rows judged this person
+    avail = availability(store.identity, person.id, at, settings)
     status = {"available": "active", "contractor": "active", "on_leave": "on_leave",
               "not_hired": "not_hired", "terminated": "terminated"}.get(avail.status,
                                                                         avail.status)
@@ -364,7 +368,7 @@ def owners(person: str, config_path: Path, as_of: str | None, fmt: str, output: 
     if p is None:
         raise UsageError(Diagnostic(person, 0, 0, "E401", f"no person {person!r} in the evidence",
                                     "give an email, employee number or account id known to HR"))
-    d = _person_report(p, result, store)
+    d = _person_report(p, result, store, outcome.config.settings)
     text = (json.dumps(d, indent=2, ensure_ascii=False) + "\n" if fmt == "json"
             else _person_text(d))
     _write(text, output, f"{fmt} owner report")

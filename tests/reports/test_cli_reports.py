@@ -90,3 +90,34 @@ def test_csv_cells_are_neutralised() -> None:
     cells = next(csv.reader(io.StringIO(matrix_csv((row,)).splitlines()[1])))
     assert cells[2].startswith("'=")
     assert cells[5].startswith("'@")
+
+
+def test_owners_judges_the_person_by_the_configs_availability_settings(
+        run_cli: Runner, demo_copy: Path) -> None:
+    """The person's status is availability() under the config's settings, as the scan's.
+
+    Northwind declares Daniel Okafor's address a shared mailbox (an org-specific
+    ``shared_mailbox_patterns``): the scan and its matrix then treat him as no individual,
+    and so must ``owners`` — the built-in patterns would call him active.
+    """
+    text = demo_copy.read_text("utf-8")
+    assert "\nsettings:\n" in text
+    demo_copy.write_text(text.replace(
+        "\nsettings:\n",
+        "\nsettings:\n  shared_mailbox_patterns: ['^daniel\\.okafor@']\n"), "utf-8")
+    res = run_cli("owners", "daniel.okafor@northwind.example", "-c", demo_copy, "--as-of",
+                  AS_OF, "-f", "json")
+    assert res.returncode == 0, res.stderr
+    d = json.loads(res.stdout)
+    assert d["person"]["status"] == "shared_mailbox"
+    # the matrix rows of his roles, built by the scan under the same settings, agree (the
+    # matrix words a shared mailbox 'not_individual')
+    assert d["owns"]
+    assert {r["status"] for r in d["owns"]} == {"not_individual"}
+    text_out = run_cli("owners", "daniel.okafor@northwind.example", "-c", demo_copy,
+                       "--as-of", AS_OF).stdout
+    assert "shared mailbox as of" in text_out
+    # the built-in settings (the demo as shipped): the same person is active
+    res = run_cli("owners", "daniel.okafor@northwind.example", "-c", CONFIG, "--as-of",
+                  AS_OF, "-f", "json")
+    assert json.loads(res.stdout)["person"]["status"] == "active"
