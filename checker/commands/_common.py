@@ -53,6 +53,7 @@ __all__ = [
     "finish",
     "guard",
     "packs_from",
+    "pair_outputs",
     "parse_as_of_value",
     "print_causes",
     "progress_flag",
@@ -62,6 +63,7 @@ __all__ = [
     "run_options",
     "soft_fail_option",
     "write_atomic",
+    "write_report",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -139,6 +141,37 @@ def _remember_passes(ctx: click.Context, _param: click.Parameter, value: str | N
         ctx.meta[_PASSES] = value
 
 
+def pair_outputs(formats: Sequence[str], outputs: Sequence[str],
+                 default: str) -> list[tuple[str, str | None]]:
+    """Each ``--format`` with the ``-o`` in the same position (``None``: standard output).
+
+    No ``--format`` means ``default``; a format without an ``-o``, or with ``-o -``, goes to
+    standard output. Checked before anything is written: more ``-o`` than formats, or more
+    than one format on standard output, is a usage error (E002), the same in every command.
+    """
+    fmts = list(formats) or [default]
+    outs = list(outputs)
+    if len(outs) > len(fmts):
+        raise UsageError(Diagnostic("-o", 0, 0, "E002", "more -o/--output than --format",
+                                    "give one --format per -o, in the same order"))
+    pairs = [(f, outs[i] if i < len(outs) and outs[i] != "-" else None)
+             for i, f in enumerate(fmts)]
+    if sum(1 for _, out in pairs if out is None) > 1:
+        raise UsageError(Diagnostic("--format", 0, 0, "E002",
+                                    "only one format can go to standard output",
+                                    "give the others an -o FILE"))
+    return pairs
+
+
+def write_report(text: str, output: str | None, what: str) -> None:
+    """``text`` to the file ``output``, saying so on stderr (None or ``-``: standard output)."""
+    if output is None or output == "-":
+        click.echo(text, nl=False)
+    else:
+        write_atomic(Path(output), text)
+        click.echo(f"wrote {what} to {output}", err=True)
+
+
 def emit(result: ScanResult, formats: tuple[str, ...], outputs: tuple[str, ...]) -> None:
     """Render each format (all first, so a failing reporter writes nothing) and write them."""
     from checker.reporters import load_plugins as load_reporter_plugins
@@ -149,11 +182,8 @@ def emit(result: ScanResult, formats: tuple[str, ...], outputs: tuple[str, ...])
         result = result.model_copy(update={"repo_root": ctx.meta[_SARIF_ROOT]})
     if ctx is not None and ctx.meta.get(_PASSES, "compact") != result.passes_mode:
         result = result.model_copy(update={"passes_mode": ctx.meta[_PASSES]})
-    fmts = list(formats) or ["text"]
-    outs = list(outputs)
-    if len(outs) > len(fmts):
-        raise UsageError(Diagnostic("-o", 0, 0, "E002", "more -o/--output than --format",
-                                    "give one --format per -o, in the same order"))
+    pairs = pair_outputs(formats, outputs, "text")
+    fmts = [f for f, _ in pairs]
     broken = load_reporter_plugins()
     if broken:  # a broken format plugin: write nothing (fail closed)
         raise UsageError(broken)
@@ -165,13 +195,8 @@ def emit(result: ScanResult, formats: tuple[str, ...], outputs: tuple[str, ...])
             raise UsageError(Diagnostic("--format", 0, 0, "E003", str(exc),
                                         exc.hint or "formats: " +
                                         ", ".join(reporter_registry.names()))) from None
-    to_stdout = [i for i in range(len(fmts)) if i >= len(outs) or outs[i] == "-"]
-    if len(to_stdout) > 1:
-        raise UsageError(Diagnostic("--format", 0, 0, "E002",
-                                    "only one format can go to standard output",
-                                    "give the others an -o FILE"))
     sign_key = ctx.meta.get(_SIGN_KEY) if ctx is not None else None
-    signed = [i for i, f in enumerate(fmts) if f == "json" and i not in to_stdout]
+    signed = [i for i, (f, out) in enumerate(pairs) if f == "json" and out is not None]
     key = None
     if sign_key is not None:
         if not signed:
@@ -182,22 +207,22 @@ def emit(result: ScanResult, formats: tuple[str, ...], outputs: tuple[str, ...])
 
         key = load_private_key(sign_key)  # before anything is written
     rendered = [redact(r.render(result)) for r in reporters]
-    for i, text in enumerate(rendered):
-        if i in to_stdout:
-            if fmts[i] == "text" and sys.stdout.isatty():
+    for i, ((fmt, out), text) in enumerate(zip(pairs, rendered, strict=True)):
+        if out is None:
+            if fmt == "text" and sys.stdout.isatty():
                 from ._terminal import present
 
                 text = present(text)
             click.echo(text, nl=False)
         else:
-            write_atomic(Path(outs[i]), text)
-            click.echo(f"wrote {fmts[i]} report to {outs[i]}", err=True)
+            write_atomic(Path(out), text)
+            click.echo(f"wrote {fmt} report to {out}", err=True)
             if key is not None and i in signed:
                 from checker.signing import key_id, result_signature_path, sign_result
 
-                sig = result_signature_path(Path(outs[i]))
-                write_atomic(sig, sign_result(text, Path(outs[i]).name, key))
-                click.echo(f"signed {outs[i]} with key {key_id(key.public_key())}: {sig}",
+                sig = result_signature_path(Path(out))
+                write_atomic(sig, sign_result(text, Path(out).name, key))
+                click.echo(f"signed {out} with key {key_id(key.public_key())}: {sig}",
                            err=True)
 
 

@@ -48,12 +48,13 @@ from ._common import (
     evidence_options,
     finish,
     guard,
+    pair_outputs,
     print_causes,
     progress_option,
     quiet_option,
     request_from,
     run_options,
-    write_atomic,
+    write_report,
 )
 
 __all__ = ["concentration_csv", "csv_safe", "history_points", "matrix", "matrix_csv",
@@ -108,6 +109,7 @@ def report(config_path: Path, as_of: str | None, formats: tuple[str, ...],
 
     Formats: html, markdown, sarif, oscal, json (and the scan formats). Exits like scan.
     """
+    pair_outputs(formats, outputs, "html")  # before the run: no evidence read in vain
     outcome = run(request_from(config_path, as_of=as_of, fail_on=fail_on, progress=progress,
                                evidence=evidence, waivers=waivers, baseline=baseline,
                                record=record, history_url=history_url, outputs=outputs,
@@ -217,14 +219,6 @@ def _export_code(outcome: RunOutcome) -> int:
     return 3 if outcome.result.exit_code == 3 else 0
 
 
-def _write(text: str, output: str | None, what: str) -> None:
-    if output is None or output == "-":
-        click.echo(text, nl=False)
-    else:
-        write_atomic(Path(output), text)
-        click.echo(f"wrote {what} to {output}", err=True)
-
-
 @click.command()
 @config_option
 @as_of_option
@@ -249,7 +243,7 @@ def matrix(config_path: Path, as_of: str | None, fmt: str, output: str | None,
     text = {"csv": lambda: matrix_csv(result.matrix), "json": lambda: matrix_json(result),
             "html": lambda: matrix_html(result),
             "concentration-csv": lambda: concentration_csv(result)}[fmt]()
-    _write(text, output, f"{fmt} matrix")
+    write_report(text, output, f"{fmt} matrix")
     finish(outcome, quiet=quiet, summary=False, code=_export_code(outcome))
 
 
@@ -371,5 +365,5 @@ def owners(person: str, config_path: Path, as_of: str | None, fmt: str, output: 
     d = _person_report(p, result, store, outcome.config.settings)
     text = (json.dumps(d, indent=2, ensure_ascii=False) + "\n" if fmt == "json"
             else _person_text(d))
-    _write(text, output, f"{fmt} owner report")
+    write_report(text, output, f"{fmt} owner report")
     finish(outcome, quiet=quiet, summary=False, code=_export_code(outcome))

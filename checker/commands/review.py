@@ -19,7 +19,6 @@ from typing import Any
 import click
 
 from checker.config import load_config
-from checker.errors import Diagnostic, UsageError
 from checker.history import DEFAULT_FILE, History, default_url
 from checker.review import Point, Review, build_review
 from checker.run import load_rules_for, run
@@ -30,10 +29,11 @@ from ._common import (
     config_option,
     evidence_options,
     guard,
+    pair_outputs,
     print_causes,
     progress_option,
     request_from,
-    write_atomic,
+    write_report,
 )
 
 __all__ = ["review", "review_html", "review_json"]
@@ -102,17 +102,11 @@ def review(config_path: Path, as_of: str | None, formats: tuple[str, ...],
            outputs: tuple[str, ...], history_url: str | None, evidence: Path | None,
            waivers: Path | None, progress: bool | None) -> None:
     """Management-review pack (9.3): trends, new/resolved/overdue, time to close, KPIs."""
-    fmts = list(formats) or ["html"]
-    outs = list(outputs)
-    if len(outs) > len(fmts) or sum(1 for i in range(len(fmts))
-                                    if i >= len(outs) or outs[i] == "-") > 1:
-        raise UsageError(Diagnostic("-o", 0, 0, "E002", "one -o per --format, and at most one "
-                                    "format on standard output",
-                                    "give each --format its own -o FILE"))
+    pairs = pair_outputs(formats, outputs, "html")
     loaded = load_config(config_path)
     outcome = run(request_from(config_path, loaded=loaded, as_of=as_of, progress=progress,
                                evidence=evidence, waivers=waivers, history_url=history_url,
-                               outputs=outs))
+                               outputs=outputs))
     result = outcome.result
     for n in outcome.notes:
         click.echo(n, err=True)
@@ -125,13 +119,9 @@ def review(config_path: Path, as_of: str | None, formats: tuple[str, ...],
         click.echo("note: no history store (record scans with 'aimscheck scan --record'): "
                    "the pack has this scan only", err=True)
     v = build_review(recorded, result, load_rules_for(loaded))
-    rendered = [review_html(v, result) if f == "html" else review_json(v) for f in fmts]
-    for i, text in enumerate(rendered):
-        if i >= len(outs) or outs[i] == "-":
-            click.echo(text, nl=False)
-        else:
-            write_atomic(Path(outs[i]), text)
-            click.echo(f"wrote {fmts[i]} management review to {outs[i]}", err=True)
+    rendered = [review_html(v, result) if f == "html" else review_json(v) for f, _ in pairs]
+    for (fmt, out), text in zip(pairs, rendered, strict=True):
+        write_report(text, out, f"{fmt} management review")
     ttc = v.time_to_close
     click.echo(f"review: {len(v.trend)} scans, {v.open_count} open, {len(v.new)} new, "
                f"{len(v.resolved)} resolved, {len(v.overdue)} overdue, {ttc['closed']} closed "

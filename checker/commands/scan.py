@@ -15,6 +15,7 @@ from ._common import (
     emit_timed,
     finish,
     guard,
+    pair_outputs,
     request_from,
     run_options,
 )
@@ -32,6 +33,7 @@ def scan(config_path: Path, as_of: str | None, formats: tuple[str, ...],
          baseline: Path | None) -> None:
     """Scan all evidence against all rules; findings grouped by who must act."""
     started = time.perf_counter()
+    pair_outputs(formats, outputs, "text")  # before the run: no evidence read in vain
     req = request_from(config_path, as_of=as_of, fail_on=fail_on, progress=progress,
                        evidence=evidence, waivers=waivers, baseline=baseline, record=record,
                        history_url=history_url, outputs=outputs)
@@ -63,6 +65,7 @@ def gate_release(model: str, version: str, config_path: Path, as_of: str | None,
     history apply exactly as in 'scan'.
     """
     started = time.perf_counter()
+    pair_outputs(formats, outputs, "text")  # before the run: no evidence read in vain
     req = request_from(config_path, as_of=as_of, fail_on=fail_on, progress=progress,
                        gate=GateSpec(model, version), evidence=evidence, waivers=waivers,
                        baseline=baseline, record=record, history_url=history_url,

@@ -15,7 +15,6 @@ from pathlib import Path
 import click
 
 from checker.config import load_config
-from checker.errors import Diagnostic, UsageError
 from checker.run import run
 from checker.soa import SoaFile, build_soa, load_soa, render_soa
 
@@ -24,9 +23,10 @@ from ._common import (
     config_option,
     evidence_options,
     guard,
+    pair_outputs,
     print_causes,
     request_from,
-    write_atomic,
+    write_report,
 )
 
 __all__ = ["soa"]
@@ -57,28 +57,18 @@ def soa(config_path: Path, as_of: str | None, soa_path: Path | None,
     if path is None:
         click.echo("note: no SoA file ('soa:' in the config or --soa): every control is "
                    "listed as undecided", err=True)
-    fmts = list(formats) or ["html"]
-    outs = list(outputs)
-    if len(outs) > len(fmts) or sum(1 for i in range(len(fmts))
-                                    if i >= len(outs) or outs[i] == "-") > 1:
-        raise UsageError(Diagnostic("-o", 0, 0, "E002", "one -o per --format, and at most one "
-                                    "format on standard output",
-                                    "give each --format its own -o FILE"))
+    pairs = pair_outputs(formats, outputs, "html")
     outcome = run(request_from(config_path, loaded=loaded, as_of=as_of, progress=progress,
-                               evidence=evidence, waivers=waivers, outputs=outs,
+                               evidence=evidence, waivers=waivers, outputs=outputs,
                                inputs=[path]))
     result = outcome.result
     for n in outcome.notes:
         click.echo(n, err=True)
     print_causes(outcome)
     rows = build_soa(result, decisions)
-    rendered = [render_soa(rows, result, f) for f in fmts]
-    for i, text in enumerate(rendered):
-        if i >= len(outs) or outs[i] == "-":
-            click.echo(text, nl=False)
-        else:
-            write_atomic(Path(outs[i]), text)
-            click.echo(f"wrote {fmts[i]} SoA to {outs[i]}", err=True)
+    rendered = [render_soa(rows, result, f) for f, _ in pairs]
+    for (fmt, out), text in zip(pairs, rendered, strict=True):
+        write_report(text, out, f"{fmt} SoA")
     undecided = sum(1 for r in rows if r.implementation == "undecided")
     gaps = sum(1 for r in rows if r.gaps)
     click.echo(f"SoA: {len(rows)} Annex A controls, {undecided} undecided, {gaps} with gaps",

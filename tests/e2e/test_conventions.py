@@ -111,6 +111,36 @@ def test_format_is_a_choice_and_completes(run_cli: Runner) -> None:
     assert "Default: html." in " ".join(res.stdout.split())
 
 
+# three formats each command has; with a history store named, so a history write would show
+PAIRING = {"scan": ("json", "sarif", "text", "--record"), "review": ("json", "html", "json"),
+           "soa": ("json", "csv", "markdown"), "report": ("html", "json", "markdown", "--record")}
+
+
+@pytest.mark.parametrize("command", list(PAIRING))
+def test_format_and_output_must_pair_up_in_every_command(run_cli: Runner, tmp_path: Path,
+                                                         command: str) -> None:
+    a, b, c, *more = PAIRING[command]
+    one, two = tmp_path / "one", tmp_path / "two"
+    base: list[str | Path] = [command, "-c", CONFIG, "--as-of", AS_OF, *more]
+    if command != "soa":
+        base += ["--history-url", f"sqlite:///{tmp_path / 'history.sqlite'}"]
+    too_many = "-o: error E002 more -o/--output than --format"
+    two_on_stdout = "--format: error E002 only one format can go to standard output"
+    cases: list[tuple[list[str | Path], str, str]] = [
+        (["-f", a, "-o", one, "-o", two], too_many, "give one --format per -o"),
+        (["-o", one, "-o", two], too_many, "give one --format per -o"),  # the default format
+        (["-f", a, "-o", one, "-f", b, "-f", c], two_on_stdout, "give the others an -o FILE"),
+        (["-f", a, "-o", "-", "-f", b], two_on_stdout, "give the others an -o FILE"),
+    ]
+    for args, message, hint in cases:
+        res = run_cli(*base, *args)
+        assert res.returncode == 2, (args, res.stderr)
+        assert message in res.stderr, (args, res.stderr)
+        assert f"hint: {hint}" in res.stderr, (args, res.stderr)
+        assert res.stdout == "", args  # nothing rendered on standard output either
+        assert list(tmp_path.iterdir()) == [], args  # no report, no history
+
+
 def _tty(args: list[str], env: dict[str, str]) -> str:
     """Run with standard output on a pseudo-terminal; return what it printed."""
     master, slave = pty.openpty()
