@@ -60,6 +60,10 @@ class SourceContext:
             recording.
         only_models: A hint that the run needs only these registered models (set by
             ``gate release``); a registry adapter may then read just them. None = all.
+        only_systems: With ``only_models``: AI systems (ids or names, any letter case)
+            whose models, versions and change events the gate also needs, because another
+            source found the gated model in them; a registry adapter reads every model
+            and version it holds on them. None = only the gated models' own systems.
         allow_outside: The source's ``allow_outside: true``: its paths may lie outside the
             config's folder (never in /proc, /sys or /dev).
         allow_empty: The source's ``allow_empty: true``: an export with no records is
@@ -73,6 +77,7 @@ class SourceContext:
     progress: bool = False
     recorder: Callable[[str, bytes], None] | None = None
     only_models: frozenset[str] | None = None
+    only_systems: frozenset[str] | None = None
     allow_outside: bool = False
     allow_empty: bool = False
 
@@ -153,6 +158,14 @@ class Adapter(ABC):
     #: releases name, so that a release recorded twice (in this source and another, in any
     #: letter case) is found and fails the run whatever model is gated.
     honours_only_models: ClassVar[bool] = False
+    #: Set by :meth:`collect` of an adapter that honours ``only_models``: the casefolded
+    #: names of every model the source lists (also those it did not read), so that the
+    #: gate finds a model two sources both hold (a duplicate the scan reports, E314/E332)
+    #: and has both read it. None = not known.
+    listed_models: frozenset[str] | None = None
+    #: Likewise: the AI systems (casefolded) whose models and versions it read beyond the
+    #: gated models, so that the gate has every other registry read those too. None = none.
+    read_systems: frozenset[str] | None = None
 
     def __init__(self, config: Any, ctx: SourceContext) -> None:
         self.config = config

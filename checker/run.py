@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -543,7 +544,15 @@ def _collect_gated(sources: list[tuple[str, Adapter]], hint: frozenset[str],
     an E332 that fails the run closed, whatever model is gated — as the scan of the same
     config does. A registry reading only the gated model would not see the other copy of a
     release another source names, so those sources are read first and their models join
-    the hint. Runs keep the config's order.
+    the hint.
+
+    Then what the registries found decides whether one must read more (rare, so read
+    again): a model that two registries both list (in any letter case) is read by each, so
+    the duplicate the scan reports (E314/E332) fails the gate of any model closed, as a
+    duplicate inside one registry does; and an AI system one registry found a gated model
+    in (``read_systems``) is read by every registry, so that siblings of the gated model
+    held elsewhere (their versions are the system's changes) count as in the scan. Runs
+    keep the config's order.
     """
     runs: dict[int, SourceRun] = {}
     named: set[str] = set()
@@ -552,10 +561,33 @@ def _collect_gated(sources: list[tuple[str, Adapter]], hint: frozenset[str],
             runs[i] = _collect_one(name, adapter, needed, req.progress, req.capture_raw)
             named.update(r.model for r in runs[i].bundle.releases)
     wider = hint | frozenset(named)
-    for i, (name, adapter) in enumerate(sources):
-        if adapter.honours_only_models:
-            adapter.ctx = replace(adapter.ctx, only_models=wider)
+    registries = [i for i, (_, adapter) in enumerate(sources) if adapter.honours_only_models]
+    for i in registries:
+        name, adapter = sources[i]
+        adapter.ctx = replace(adapter.ctx, only_models=wider)
+        runs[i] = _collect_one(name, adapter, needed, req.progress, req.capture_raw)
+    for _ in range(len(registries)):  # each round only widens; the sets are finite
+        holders: dict[str, int] = defaultdict(int)
+        for i in registries:
+            for fold in sources[i][1].listed_models or ():
+                holders[fold] += 1
+        twice = frozenset(f for f, n in holders.items() if n > 1)
+        systems = frozenset().union(*(sources[i][1].read_systems or () for i in registries))
+        again = False
+        for i in registries:
+            name, adapter = sources[i]
+            models = frozenset(adapter.ctx.only_models or ())
+            folds = {m.casefold() for m in models}
+            more = (twice & (adapter.listed_models or frozenset())) - folds
+            had = frozenset(adapter.ctx.only_systems or ())
+            if not more and systems <= (had | (adapter.read_systems or frozenset())):
+                continue
+            adapter.ctx = replace(adapter.ctx, only_models=models | more,
+                                  only_systems=had | systems)
             runs[i] = _collect_one(name, adapter, needed, req.progress, req.capture_raw)
+            again = True
+        if not again:
+            break
     return [runs[i] for i in range(len(sources))]
 
 

@@ -137,7 +137,11 @@ class MlflowAdapter(Adapter):
         return HttpReader(uri, ctx=self.ctx, cfg=cfg)
 
     def collect(self) -> EvidenceBundle:
-        """Read every registered model and model version (or only the gated model's).
+        """Read every registered model and model version, or what a gate needs of them.
+
+        For the gate (``ctx.only_models``): the gated models, registered models whose names
+        collide, and every model and version on the gated models' AI systems (and on
+        ``ctx.only_systems``). Sets :attr:`listed_models` and :attr:`read_systems`.
 
         Raises:
             EvidenceUnavailable: the server cannot be reached, refuses the credentials, or
@@ -176,37 +180,77 @@ class MlflowAdapter(Adapter):
         for body in reader.pages("registered-models/search", model_params):
             for raw in body.get("registered_models") or []:
                 by_fold[_name_of(raw) or ""].append(raw)
-        models: dict[str, _RawModel] = {}
-        exact: list[str] = []  # the registered names of the wanted models
-        for fold, raws in by_fold.items():
-            if wanted is not None and fold not in wanted and len(raws) < 2:
-                continue  # the gate needs other models only when their names collide
-            for raw in raws:
-                m = self._parse(_RawModel, raw, "registered model", diags)
-                if m is None:
-                    continue
-                models[m.name] = m
-                if wanted is not None and fold in wanted:
-                    exact.append(m.name)
+        self.listed_models = frozenset(by_fold)
+        # the AI system each listed model's tag names (raw: the gate parses few models)
+        model_system = {_exact(raw): _raw_system(raw, cfg.tags.system)
+                        for raws in by_fold.values() for raw in raws if isinstance(raw, dict)}
+
+        # The gate of a model in an AI system reads the system's other models too
+        # (``systems``): its AI system's owners and attributes come from all of them, and
+        # with ``events`` every version registered on the system is a change that the
+        # system's risk reviews and the release's sign-off are judged against — a sibling's
+        # new version included. A version's own ``ai_system`` tag may put it on any system,
+        # so with events the gate searches every version (no name filter) and keeps those
+        # on the gated model's systems.
+        sibling_scope = wanted is not None and cfg.systems != "model"
+        systems: set[str] = set()
+        if sibling_scope and wanted is not None:
+            systems |= {_sys_norm(s) for s in self.ctx.only_systems or ()}
+            systems |= {model_system[_exact(raw)] for fold in wanted
+                        for raw in by_fold.get(fold, []) if isinstance(raw, dict)}
+            systems.discard("")
+        all_versions = sibling_scope and cfg.events
 
         version_params: dict[str, Any] = {"max_results": cfg.page_size}
-        if (only is not None and len(only) == 1 and len(exact) <= 1
+        exact = [_exact(raw) for fold in (wanted or ()) for raw in by_fold.get(fold, [])
+                 if isinstance(raw, dict) and isinstance(raw.get("name"), str)]
+        if (only is not None and len(only) == 1 and len(exact) <= 1 and not all_versions
                 and not isinstance(reader, OfflineReader)):
             # one model: only its versions (by its registered name, else the name asked for)
             name_filter = _quote_filter(exact[0] if exact else next(iter(only)))
             if name_filter:
                 version_params["filter"] = f"name = {name_filter}"
-        versions: list[_RawVersion] = []
+        raw_versions: list[Any] = []
         for body in reader.pages("model-versions/search", version_params):
             for raw in body.get("model_versions") or []:
-                if wanted is not None and _name_of(raw) not in wanted:
-                    continue
-                v = self._parse(_RawVersion, raw, "model version", diags)
-                if v is None or (wanted is not None and v.name.casefold() not in wanted):
-                    continue
-                if cfg.filter and v.name not in models:
-                    continue  # the model is outside the configured filter
-                versions.append(v)
+                if wanted is not None and _name_of(raw) not in wanted and not (
+                        all_versions and (_raw_system(raw, cfg.tags.system)
+                                          or model_system.get(_exact(raw)))):
+                    continue  # another model's version, in no AI system the gate may need
+                raw_versions.append(raw)
+        if sibling_scope and wanted is not None:
+            # a gated model's version may name its own AI system in a tag
+            systems |= {_raw_system(raw, cfg.tags.system) for raw in raw_versions
+                        if _name_of(raw) in wanted}
+            systems.discard("")
+            raw_versions = [raw for raw in raw_versions if _name_of(raw) in wanted or (
+                (_raw_system(raw, cfg.tags.system)
+                 or model_system.get(_exact(raw)) or "") in systems)]
+        self.read_systems = frozenset(systems)
+
+        keep = {_name_of(raw) or "" for raw in raw_versions}  # the models of kept versions
+        models: dict[str, _RawModel] = {}
+        for fold, raws in by_fold.items():
+            if (wanted is not None and fold not in wanted and len(raws) < 2
+                    and fold not in keep
+                    and not any(model_system.get(_exact(raw)) in systems for raw in raws)):
+                continue  # the gate needs other models only when their names collide,
+                # or when they share an AI system with the gated model
+            for raw in raws:
+                m = self._parse(_RawModel, raw, "registered model", diags)
+                if m is not None:
+                    models[m.name] = m
+
+        listed = {_exact(raw) for raws in by_fold.values() for raw in raws
+                  if isinstance(raw, dict)}
+        versions: list[_RawVersion] = []
+        for raw in raw_versions:
+            v = self._parse(_RawVersion, raw, "model version", diags)
+            if v is None:
+                continue
+            if cfg.filter and v.name not in listed:
+                continue  # the model is outside the configured filter
+            versions.append(v)
 
         bundle = EvidenceBundle(kinds=self.kinds())
         ordered = sorted(models.values(), key=lambda m: m.name)
@@ -432,6 +476,27 @@ def _tag_time(tags: dict[str, str], tag: str, where: str,
                                 "the deploy pipeline must write ISO 8601 with an "
                                 "offset (2026-10-05T09:00:00+02:00) or epoch ms"))
         return None
+
+
+def _sys_norm(ref: str) -> str:
+    """An AI system reference as the store compares it (``ai_system/`` prefix optional)."""
+    r = ref.strip().casefold()
+    return r.removeprefix("ai_system/")
+
+
+def _raw_system(raw: Any, tag: str) -> str:
+    """The AI system a raw model's or version's ``ai_system`` tag names, normalised; ''."""
+    tags = raw.get("tags") if isinstance(raw, dict) else None
+    for t in tags if isinstance(tags, list) else ():
+        if isinstance(t, dict) and t.get("key") == tag and isinstance(t.get("value"), str):
+            return _sys_norm(t["value"])
+    return ""
+
+
+def _exact(raw: Any) -> str:
+    """A raw record's ``name`` as registered ('' when it has none)."""
+    name = raw.get("name") if isinstance(raw, dict) else None
+    return name if isinstance(name, str) else ""
 
 
 def _name_of(raw: Any) -> str | None:

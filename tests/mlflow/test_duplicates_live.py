@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -93,3 +94,45 @@ def test_a_release_in_a_second_source_fails_every_gate_closed(
     assert proc.returncode == 3, proc.stdout + proc.stderr
     assert f"E332 duplicate release '{other.upper()}:1'" in proc.stderr
     assert f"mlflow: {other}/1" in proc.stderr
+
+
+def test_a_model_in_two_registry_sources_fails_every_gate_closed(
+        mlflow_url: str, tmp_path: Path) -> None:
+    # Two MLflow sources (two registries, here two filtered views of one server) both hold
+    # a model OTHER than the gated one, in two letter cases. The scan reports the duplicate
+    # (E314, E332) and fails closed; so must the gate of a third model, as it does for a
+    # duplicate inside one registry: the inventory is ambiguous.
+    group, group2 = unique("dup"), unique("dup2")
+    clean, other = unique("aimscheck-clean"), unique("aimscheck-twice")
+    version = {"user": "reg.builder", "tags": DEPLOYED, "aliases": ["champion"]}
+    register(mlflow_url, [
+        {"name": clean, "tags": {**MODEL_TAGS, "dupgroup": group}, "versions": [version]},
+        {"name": other, "tags": {**MODEL_TAGS, "dupgroup": group}, "versions": [version]}])
+    cfg = _org(tmp_path, mlflow_url, group, clean)
+    data = yaml.safe_load(cfg.read_text("utf-8"))
+    [src] = [s for s in data["sources"] if s["adapter"] == "mlflow"]
+    data["sources"].append({**src, "name": "mlflow-2", "filter": f"tags.dupgroup = '{group2}'"})
+    cfg.write_text(yaml.safe_dump(data, sort_keys=False), "utf-8")
+    assert gate(cfg, clean, "1").returncode == 0  # the second registry holds nothing yet
+    register(mlflow_url, [{"name": other.upper(), "tags": {**MODEL_TAGS, "dupgroup": group2},
+                           "versions": [version]}])
+    code, scanned = _scan_exit(cfg)
+    assert code == 3
+    sources: Any = scanned["sources"]
+    merge = next(s for s in sources if s["name"] == "(merge)")
+    text = " ".join(merge["diagnostics"])
+    assert f"duplicate subject 'model/{other.upper()}'" in text
+    assert f"E332 duplicate release '{other.upper()}:1'" in text
+    proc = gate(cfg, clean, "1")
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert f"duplicate subject 'model/{other.upper()}'" in proc.stderr
+    assert f"E332 duplicate release '{other.upper()}:1'" in proc.stderr
+    # the same with model subjects switched off: the release alone is the duplicate
+    for s in data["sources"]:
+        if s["adapter"] == "mlflow":
+            s["subjects"] = False
+    cfg.write_text(yaml.safe_dump(data, sort_keys=False), "utf-8")
+    assert _scan_exit(cfg)[0] == 3
+    proc = gate(cfg, clean, "1")
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert f"E332 duplicate release '{other.upper()}:1'" in proc.stderr
