@@ -34,17 +34,23 @@ __all__ = ["loop_scan", "notify", "tickets", "tickets_sync"]
 def loop_scan(loaded: LoadedConfig, as_of: datetime, *, waivers: Path | None,
               history_url: str | None, progress: bool | None
               ) -> tuple[ScanResult, IdentityIndex]:
-    """Scan like ``scan`` does and keep the people.
+    """Scan like ``scan`` does and keep the people the scan saw.
 
     The scan is the one run path (:func:`checker.run.run`): waivers, the record limit and
-    the escalation ladder (from the history) apply exactly as in ``scan``.
+    the escalation ladder (from the history) apply exactly as in ``scan``. The people are
+    the scan's own identity index (``store.identity``): every people source merged as the
+    checks merged them, with the absences of absence sources and undated leave placed at
+    the as-of. Who must act — owner, deputy, escalation target — is decided by the scan
+    (:func:`checker.availability.availability` under the config's settings at its as-of);
+    the index only finds those people's tracker accounts, so a recipient or assignee is
+    always someone the scan could name, never a person it passed over.
     """
     outcome = run(request_from(loaded.path, loaded=loaded, as_of=as_of,
                                progress=progress, waivers=waivers, history_url=history_url))
     for n in outcome.notes:
         click.echo(n, err=True)
     print_causes(outcome)
-    return outcome.result, IdentityIndex(outcome.collected.bundle.people)
+    return outcome.result, outcome.store.identity
 
 
 def _loop_options(fn: Any) -> Any:
