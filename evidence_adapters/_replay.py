@@ -14,24 +14,26 @@ Each adapter describes its system's continuation with a :class:`PageRules`:
 - where a saved body says it sits, when it says so (``startAt``/``startIndex``): such
   bodies are matched to requests by position, in any file order;
 - the continuation a body announces (a cursor, a ``more`` link), when the system pages by
-  cursors: then the bodies of that endpoint are taken in list order, and each request must
-  carry exactly the continuation the previous body announced.
+  cursors.
 
-Saved bodies alone cannot show a missing middle page of a chain whose cursors are opaque
-(Jira's ``nextPageToken``, an xAPI ``more`` link): no body says which request it answered.
-Such rules set ``opaque_cursors``, and their plain bodies are refused (fail closed). The
-responses must then be saved *with their requests*: a HAR file (HTTP Archive 1.2, as browser
-devtools, mitmproxy, Charles, Fiddler or Insomnia export it) lists each request (URL,
-query, JSON body) with its response body, and each live request is answered by exactly the
-recorded response to that request — a request nobody recorded is a gap naming the page
-before it. A HAR's entries that are not 2xx JSON answers of the system (a page's HTML, a
-script, a retried 503) are skipped.
+Saved bodies alone cannot show a missing page of a chain that pages by cursor (Jira's
+``nextPageToken``, an xAPI ``more`` link, MLflow's ``next_page_token``): no body says which
+request it answered, and the last page announces nothing, so a listing whose *first* page
+was deleted replays as a complete one. Plain bodies of such listings are therefore refused
+(fail closed); only listings whose pages say where they sit (``startAt``, ``startIndex``)
+replay from plain bodies. Cursor-paged responses must be saved *with their requests*: a HAR
+file (HTTP Archive 1.2, as browser devtools, mitmproxy, Charles, Fiddler or Insomnia export
+it) lists each request (URL, query, JSON body) with its response body, and each live
+request is answered by exactly the recorded response to that request — a request nobody
+recorded is a gap naming the page before it. A HAR's entries that are not 2xx JSON answers
+of the system (a page's HTML, a script, a retried 503) are skipped.
 
 A broken chain is an :class:`~checker.errors.EvidenceError` naming the file: a body that is
 not complete JSON (truncated), no saved page for a position (a gap, naming the pages
-around it), two pages for one position (a page twice), a continuation with no saved page
-after it (a token leading nowhere), an offset-bearing cursor that skips pages, and — when
-the adapter calls :meth:`ReplayTransport.finish` — a saved page the chain never reached.
+around it), two pages for one position (a page twice), a continuation no recorded request
+answers (a token leading nowhere, naming the page that announced it), no recorded first
+request, and — when the adapter calls :meth:`ReplayTransport.finish` — a saved page the
+chain never reached.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ import binascii
 import glob
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -71,6 +73,7 @@ class SavedBody:
         used: Whether a request was answered with it.
         request: The request it answered, when saved with it (a HAR entry); None for a
             plain body.
+        file: The file as shown in messages, without the HAR entry (``shown`` names both).
     """
 
     path: Path
@@ -80,6 +83,11 @@ class SavedBody:
     index: int
     used: bool = False
     request: httpx.Request | None = None
+    file: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.file:
+            self.file = self.shown
 
 
 class PageRules(Protocol):
@@ -87,9 +95,6 @@ class PageRules(Protocol):
 
     #: What a position is called in messages (``startAt``, ``startIndex`` …).
     position_label: str
-    #: Whether the continuation is opaque (a page says neither where it sits nor anything a
-    #: cursor can be checked against): plain bodies are refused, HAR entries needed.
-    opaque_cursors: bool
 
     def first_request(self, recorded: httpx.Request, live: httpx.Request,
                       endpoint: str) -> bool:
@@ -117,15 +122,7 @@ class PageRules(Protocol):
         ...
 
     def body_next(self, body: SavedBody, endpoint: str) -> Any:
-        """The continuation an opaque-cursor body announces; None on the last page."""
-        ...
-
-    def body_items(self, body: SavedBody, endpoint: str) -> int:
-        """How many items (issues, models …) the body holds."""
-        ...
-
-    def cursor_offset(self, cursor: Any, endpoint: str) -> int | None:
-        """The item offset an opaque cursor encodes, when the system's cursor says it."""
+        """The continuation a cursor-paged body announces; None on the last page."""
         ...
 
 
@@ -268,7 +265,8 @@ def har_bodies(path: Path, shown: str, content: bytes, code: str, start: int
                 extra = {k: str(sent[k]) for k in _BODY_PARAMS
                          if isinstance(sent.get(k), (str, int)) and k not in url.params}
         request = httpx.Request("GET", url.copy_merge_params(extra) if extra else url)
-        out.append(SavedBody(path, where, raw, data, start + len(out), request=request))
+        out.append(SavedBody(path, where, raw, data, start + len(out), request=request,
+                             file=shown))
     return out
 
 
@@ -277,8 +275,6 @@ class _Chain:
     """What has been served of one endpoint."""
 
     last: SavedBody | None = None
-    served_items: int = 0
-    by_content: dict[bytes, SavedBody] = field(default_factory=dict)
 
 
 class ReplayTransport(httpx.BaseTransport):
@@ -336,7 +332,10 @@ class ReplayTransport(httpx.BaseTransport):
             if pos is None and spare:
                 # An empty answer ({}) names no endpoint; it can only be a first page.
                 return spare[0]
-            raise self._fail(self.source, f"no saved response answers {_what(request)}",
+            files = list(dict.fromkeys(b.file for b in self.bodies))
+            where = ", ".join(files[:3]) + (", …" if len(files) > 3 else "") or self.source
+            raise self._fail(where, f"no saved response answers {_what(request)}: that "
+                             f"listing ({ep}) is not in the replay list",
                              "add the saved body of that request to `replay`, or configure "
                              "the source not to ask for it")
         recorded = [b for b in candidates if b.request is not None]
@@ -350,7 +349,7 @@ class ReplayTransport(httpx.BaseTransport):
         placed = [b for b in candidates if rules.body_position(b, ep) is not None]
         if placed:
             return self._by_position(ep, pos, candidates, request)
-        return self._by_cursor(ep, pos, candidates, chain, request)
+        return self._refuse_plain(ep, candidates)
 
     def _by_position(self, ep: str, pos: Any, candidates: list[SavedBody],
                      request: httpx.Request) -> SavedBody:
@@ -413,11 +412,18 @@ class ReplayTransport(httpx.BaseTransport):
             return body
         if pos is None:
             later = ", ".join(b.shown for b in recorded[:2])
+            other = next((b.request for b in recorded if b.request is not None
+                          and rules.request_position(b.request, ep) is None), None)
+            why = (f"the recorded first request {_what(other)} asks for another listing "
+                   "(other parameters, e.g. a narrower `filter`) and cannot stand for it"
+                   if other is not None else
+                   f"the recorded pages ({later}{', …' if len(recorded) > 2 else ''}) "
+                   "answer continuation requests only")
             raise self._fail(recorded[0].shown, f"no recorded response answers the first "
                              f"{ep} request ({_what(request)}): the first page is missing; "
-                             f"the recorded pages ({later}{', …' if len(recorded) > 2 else ''}) "
-                             "answer continuation requests only",
-                             "record the listing from its first request to its last page")
+                             f"{why}",
+                             "record the listing from its first request to its last page, "
+                             "with the parameters the source uses")
         before = next((b for b in recorded if rules.body_next(b, ep) == pos), chain.last)
         raise self._fail(before.shown if before is not None else self.source,
                          f"no recorded response answers {_what(request)} "
@@ -425,62 +431,19 @@ class ReplayTransport(httpx.BaseTransport):
                          "missing", "record every page of the listing, from its first "
                          "request to the page that says it is the last")
 
-    def _by_cursor(self, ep: str, pos: Any, candidates: list[SavedBody], chain: _Chain,
-                   request: httpx.Request) -> SavedBody:
-        rules = self.rules
-        if rules.opaque_cursors:
-            raise self._fail(candidates[0].shown, f"saved {ep} bodies alone cannot be checked: "
-                             "this listing continues by an opaque cursor and a body "
-                             "does not say which request it answered, so a missing page would "
-                             "go unnoticed",
-                             "save the responses with their requests: a HAR file (browser "
-                             "devtools \"Save all as HAR\", mitmproxy, Insomnia …) listed in "
-                             "`replay`; see the adapter README")
-        if pos is None:
-            if chain.last is not None:
-                # The same listing asked for again from its start: replay it again.
-                chain.last, chain.served_items = None, 0
-            body = candidates[0]
-        else:
-            prev = chain.last
-            if prev is None or rules.body_next(prev, ep) != pos:
-                raise self._fail(prev.shown if prev else self.source,
-                                 f"{_what(request)} continues a chain no saved page "
-                                 "announced", "save every page of one listing, in order")
-            later = [b for b in candidates if b.index > prev.index]
-            if not later:
-                raise self._fail(prev.shown, f"this {ep} page announces a next page "
-                                 f"({_short(pos)}) but no saved page follows it: a page is "
-                                 "missing", "save every page up to the one that says it is "
-                                 "the last")
-            body = later[0]
-            offset = rules.cursor_offset(pos, ep)
-            if offset is not None and offset != chain.served_items:
-                raise self._fail(body.shown, f"the page before this one ({prev.shown}) "
-                                 f"continues at item {offset}, but only {chain.served_items} "
-                                 "items came before this page: a page is missing or out of "
-                                 "order", "save every page of the listing, in order")
-        twin = chain.by_content.get(body.content)
-        if twin is not None and twin is not body:
-            raise self._fail(body.shown, f"this page is saved twice (also {twin.shown})",
-                             "keep one copy of each page")
-        chain.by_content[body.content] = body
-        for other in candidates:
-            if other is not body and other.content == body.content:
-                raise self._fail(other.shown, f"this page is saved twice (also {body.shown})",
-                                 "keep one copy of each page")
-        prev = chain.last
-        chain.last = body
-        chain.served_items += rules.body_items(body, ep)
-        nxt = rules.body_next(body, ep)
-        offset = rules.cursor_offset(nxt, ep) if nxt is not None else None
-        if offset is not None and offset != chain.served_items:
-            before = f" after {prev.shown}" if prev is not None else " as the first page"
-            raise self._fail(body.shown, f"this page announces its next page at item {offset}, "
-                             f"but it ends at item {chain.served_items} when replayed{before}: "
-                             "a page is missing or out of order",
-                             "save every page of the listing, in order")
-        return body
+    def _refuse_plain(self, ep: str, candidates: list[SavedBody]) -> SavedBody:
+        """Refuse plain bodies of a cursor-paged listing.
+
+        No body says which request it answered, so a missing page (the first one above
+        all) could not be seen.
+        """
+        raise self._fail(candidates[0].shown, f"saved {ep} bodies alone cannot be checked: "
+                         "this listing continues by a cursor and a body does not say which "
+                         "request it answered, so a missing page (the first one, or any "
+                         "page before the last) would go unnoticed",
+                         "save the responses with their requests: a HAR file (browser "
+                         "devtools \"Save all as HAR\", mitmproxy, Insomnia …) listed in "
+                         "`replay`; see the adapter README")
 
     def finish(self) -> None:
         """Every saved body must have answered a request; else the chain is broken.

@@ -8,6 +8,7 @@ a loopback server like a customer's client and hand the recording to ``replay:``
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,20 @@ def write_har(path: Path, entries: list[dict[str, Any]]) -> Path:
                                         "creator": {"name": "tests", "version": "1"},
                                         "entries": entries}}, indent=1), encoding="utf-8")
     return path
+
+
+def edit_responses(path: Path, edit: Callable[[Any], Any]) -> None:
+    """Rewrite a HAR file's JSON response bodies through ``edit`` (body → new body).
+
+    ``edit`` returns the body to keep (changed in place or new); the requests stay as
+    recorded, as when a recording is altered after the fact.
+    """
+    har = json.loads(path.read_text(encoding="utf-8"))
+    for entry in har["log"]["entries"]:
+        content = entry["response"]["content"]
+        text = json.dumps(edit(json.loads(content["text"])))
+        content["text"], content["size"] = text, len(text)
+    path.write_text(json.dumps(har, indent=1), encoding="utf-8")
 
 
 class HarRecorder(httpx.BaseTransport):

@@ -31,9 +31,6 @@ class JiraRules:
     """Jira's search and changelog continuation."""
 
     position_label = "startAt"
-    #: ``nextPageToken`` is opaque and enhanced-search pages carry no ``startAt``/``total``:
-    #: saved bodies of such a chain need their requests (a HAR).
-    opaque_cursors = True
 
     def first_request(self, recorded: httpx.Request, live: httpx.Request,
                       endpoint: str) -> bool:
@@ -91,12 +88,3 @@ class JiraRules:
         if d.get("isLast") is True:
             return None
         return d.get("nextPageToken") or None
-
-    def body_items(self, body: SavedBody, endpoint: str) -> int:
-        """Issues on a search page."""
-        items = body.data.get("issues") or body.data.get("values") or []
-        return len(items) if isinstance(items, list) else 0
-
-    def cursor_offset(self, cursor: Any, endpoint: str) -> int | None:
-        """Jira's cursors are opaque."""
-        return None

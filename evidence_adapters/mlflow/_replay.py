@@ -1,20 +1,22 @@
-"""How MLflow's REST API 2.0 pages, for replaying saved response bodies.
+"""How MLflow's REST API 2.0 pages, for replaying saved responses.
 
 ``registered-models/search`` and ``model-versions/search`` announce the next page in
-``next_page_token`` (absent on the last page); a page does not say which token fetched it,
-so saved pages of one search are taken in list order and each request must carry exactly
-the token the page before announced. Open-source MLflow's tokens are base64 JSON holding
-the offset of the next page (``{"offset": 100}``): where a token decodes so, the number of
-items before the page must equal it, so a missing or misplaced page is found. ``runs/get``
-bodies name their run (``run.info.run_id``). An empty search answer (``{}``) names neither
-search and can answer a first request only.
+``next_page_token`` and say nothing on the last page. A page does not say which token
+fetched it, and the last page announces nothing, so from plain bodies a listing whose first
+page was deleted would replay as complete (open-source MLflow's tokens carry an offset,
+Databricks' are opaque; neither helps with the first page). Search pages therefore replay
+only from a HAR recording, each request answered by the response recorded for it
+(``page_token`` in the URL); plain search bodies are refused. ``runs/get`` bodies name
+their run (``run.info.run_id``) and replay as plain bodies too. An empty search answer
+(``{}``) names neither search and can answer a first request only.
+
+Requests recorded from the MLflow web UI (``/ajax-api/2.0/mlflow/…``) and from the older
+``/api/2.0/preview/mlflow/…`` prefix name the same endpoints as ``/api/2.0/mlflow/…``.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
+import re
 from typing import Any
 
 import httpx
@@ -23,25 +25,40 @@ from evidence_adapters._replay import SavedBody
 
 __all__ = ["MlflowRules"]
 
+#: Where the API's endpoint names start: the REST API, the web UI's proxy, the old preview.
+_PREFIX = re.compile(r"/(?:ajax-)?api/2\.0/(?:preview/)?mlflow/")
+
 _LISTS = {"registered_models": "registered-models/search",
           "model_versions": "model-versions/search"}
+
+
+def _filter(request: httpx.Request) -> str:
+    """A search's ``filter``, whitespace normalised (``""`` when none)."""
+    return " ".join(request.url.params.get("filter", "").split())
 
 
 class MlflowRules:
     """MLflow's ``next_page_token`` continuation."""
 
     position_label = "run_id"
-    #: Positions are checked (offsets in tokens, ``startIndex`` on pages).
-    opaque_cursors = False
 
     def first_request(self, recorded: httpx.Request, live: httpx.Request,
                       endpoint: str) -> bool:
-        """A search without ``page_token`` is a first request."""
-        return True
+        """Whether a recorded first search lists what the live one asks for.
+
+        Its ``filter`` must be the live request's (whitespace aside): a recording of a
+        narrower search would replay as the whole registry. A versions search recorded
+        without a filter also answers a filtered one (the gate's ``name = '…'``): the
+        adapter keeps only the versions of the models it listed.
+        """
+        want, got = _filter(live), _filter(recorded)
+        return got == want or (endpoint == "model-versions/search" and not got)
 
     def request_endpoint(self, request: httpx.Request) -> str:
-        """The path after ``/api/2.0/mlflow/``."""
-        return request.url.path.split("/api/2.0/mlflow/", 1)[-1]
+        """The path after ``/api/2.0/mlflow/`` (or the UI's ``/ajax-api/2.0/mlflow/``)."""
+        path = request.url.path
+        m = _PREFIX.search(path)
+        return path[m.end():] if m else path
 
     def body_endpoint(self, body: SavedBody) -> str | None:
         """By the list the body holds, or ``runs/get`` for a run."""
@@ -75,20 +92,3 @@ class MlflowRules:
     def body_next(self, body: SavedBody, endpoint: str) -> Any:
         """``next_page_token`` (None on the last page)."""
         return body.data.get("next_page_token") or None
-
-    def body_items(self, body: SavedBody, endpoint: str) -> int:
-        """Models or versions on the page."""
-        for key, ep in _LISTS.items():
-            if ep == endpoint:
-                return len(body.data.get(key) or [])
-        return 0
-
-    def cursor_offset(self, cursor: Any, endpoint: str) -> int | None:
-        """The offset an open-source MLflow token encodes, if it is one."""
-        try:
-            raw = base64.b64decode(str(cursor), validate=True)
-            data = json.loads(raw)
-        except (binascii.Error, ValueError):
-            return None
-        offset = data.get("offset") if isinstance(data, dict) else None
-        return offset if isinstance(offset, int) else None

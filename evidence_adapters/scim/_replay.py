@@ -23,8 +23,6 @@ class ScimRules:
     """SCIM's ``startIndex``/``totalResults`` continuation."""
 
     position_label = "startIndex"
-    #: Positions are checked (offsets in tokens, ``startIndex`` on pages).
-    opaque_cursors = False
 
     def first_request(self, recorded: httpx.Request, live: httpx.Request,
                       endpoint: str) -> bool:
@@ -64,12 +62,4 @@ class ScimRules:
 
     def body_next(self, body: SavedBody, endpoint: str) -> Any:
         """Unused: SCIM pages carry their position."""
-        return None
-
-    def body_items(self, body: SavedBody, endpoint: str) -> int:
-        """Resources on the page."""
-        return len(body.data.get("Resources") or [])
-
-    def cursor_offset(self, cursor: Any, endpoint: str) -> int | None:
-        """Unused."""
         return None

@@ -32,8 +32,6 @@ class XapiRules:
     """xAPI's ``more`` continuation."""
 
     position_label = "more link"
-    #: ``more`` links are opaque and pages carry no position: plain bodies are refused.
-    opaque_cursors = True
 
     def first_request(self, recorded: httpx.Request, live: httpx.Request,
                       endpoint: str) -> bool:
@@ -83,11 +81,3 @@ class XapiRules:
     def body_next(self, body: SavedBody, endpoint: str) -> Any:
         """The ``more`` link, resolved like the live adapter resolves it."""
         return self._next(body)
-
-    def body_items(self, body: SavedBody, endpoint: str) -> int:
-        """Statements on the page."""
-        return len(body.data.get("statements") or [])
-
-    def cursor_offset(self, cursor: Any, endpoint: str) -> int | None:
-        """``more`` links are opaque."""
-        return None

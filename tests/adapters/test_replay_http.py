@@ -47,47 +47,105 @@ def version(i: int) -> dict[str, Any]:
             "user_id": "cleo@x.example", "current_stage": "None", "status": "READY"}
 
 
-def mlflow_chain(root: Path) -> list[Path]:
-    files = []
+MLFLOW = "https://mlflow.x.example/api/2.0/mlflow"
+
+
+def mlflow_pages() -> list[dict[str, Any]]:
+    """Four pages of models, continued by OSS MLflow's offset tokens."""
+    pages = []
     for n in range(4):
         body: dict[str, Any] = {"registered_models": [model(2 * n), model(2 * n + 1)]}
         if n < 3:
             body["next_page_token"] = token(2 * n + 2)
-        files.append(save(root, f"mlflow/models {n + 1}.json", body))
-    files.append(save(root, "mlflow/versions.json",
-                      {"model_versions": [version(i) for i in range(8)]}))
-    return files
+        pages.append(body)
+    return pages
+
+
+def mlflow_entries(prefix: str = MLFLOW) -> list[dict[str, Any]]:
+    """The models search (four pages) and the versions search, as a HAR records them."""
+    entries, url = [], f"{prefix}/registered-models/search?max_results=2"
+    for body in mlflow_pages():
+        entries.append(har_entry(url, body))
+        if "next_page_token" in body:
+            url = f"{prefix}/registered-models/search?max_results=2&page_token=" + \
+                body["next_page_token"].replace("=", "%3D")
+    entries.append(har_entry(f"{prefix}/model-versions/search?max_results=1000",
+                             {"model_versions": [version(i) for i in range(8)]}))
+    return entries
 
 
 def test_mlflow_replay_reads_every_page(ctx: SourceContext, tmp_path: Path) -> None:
-    mlflow_chain(tmp_path)
-    bundle = MlflowAdapter(MlflowConfig(replay=["mlflow/*.json"]), ctx).collect()
+    write_har(tmp_path / "mlflow.har", mlflow_entries())
+    bundle = MlflowAdapter(MlflowConfig(replay="mlflow.har"), ctx).collect()
     assert sorted(s.id for s in bundle.subjects) == [f"m{i}" for i in range(8)]
     assert len(bundle.releases) == 8
     assert bundle.subjects[0].provenance.url is None
 
 
-@pytest.mark.parametrize(("gone", "named"), [(0, "models 2.json"), (1, "models 3.json"),
-                                             (3, "models 3.json")])
-def test_mlflow_missing_page_is_named(ctx: SourceContext, tmp_path: Path, gone: int,
-                                      named: str) -> None:
-    # The page before the last cannot be missed this way: the last page announces nothing.
-    files = mlflow_chain(tmp_path)
-    files[gone].unlink()
+def test_mlflow_ui_recording_replays_too(ctx: SourceContext, tmp_path: Path) -> None:
+    # the web UI asks through /ajax-api/2.0/mlflow/…: the same endpoints
+    ui = "https://mlflow.x.example/ajax-api/2.0/mlflow"
+    write_har(tmp_path / "ui.har", mlflow_entries(ui))
+    bundle = MlflowAdapter(MlflowConfig(replay="ui.har"), ctx).collect()
+    assert len(bundle.subjects) == 8
+
+
+@pytest.mark.parametrize("gone", [0, 1, 2, 3, 4])
+def test_mlflow_any_missing_recorded_page_is_named(ctx: SourceContext, tmp_path: Path,
+                                                   gone: int) -> None:
+    # the first page too, and the page before the last: the last page announces nothing
+    entries = mlflow_entries()
+    del entries[gone]
+    write_har(tmp_path / "mlflow.har", entries)
+    with pytest.raises(EvidenceError) as exc:
+        MlflowAdapter(MlflowConfig(replay="mlflow.har"), ctx).collect()
+    d = exc.value.diagnostics[0]
+    assert d.code == "E364"
+    if gone == 0:  # the recorded pages answer continuations only
+        assert d.file.startswith("mlflow.har entry 1 (GET "), d
+        assert "the first page is missing" in d.message, d
+    elif gone == 4:  # the versions search was not recorded at all
+        assert d.file == "mlflow.har", d
+        assert "model-versions/search" in d.message, d
+    else:  # the entry before the gap, whose token nobody answered
+        assert d.file.startswith(f"mlflow.har entry {gone} (GET "), d
+        assert "page_token=" in d.message, d
+
+
+@pytest.mark.parametrize("kept", [[0, 1, 2, 3], [3], [2, 3], [0]])
+def test_mlflow_plain_bodies_are_refused(ctx: SourceContext, tmp_path: Path,
+                                         kept: list[int]) -> None:
+    # [3]: the first three pages deleted, the last page left — no body can show that
+    pages = mlflow_pages()
+    for n in kept:
+        save(tmp_path, f"mlflow/models {n + 1}.json", pages[n])
+    save(tmp_path, "mlflow/versions.json", {"model_versions": [version(0)]})
     with pytest.raises(EvidenceError) as exc:
         MlflowAdapter(MlflowConfig(replay=["mlflow/*.json"]), ctx).collect()
     d = exc.value.diagnostics[0]
-    assert d.code == "E364"
-    assert d.file.endswith(named), d
+    assert (d.code, d.file) == ("E364", f"mlflow/models {kept[0] + 1}.json")
+    assert "cannot be checked" in d.message
+    assert "HAR" in (d.hint or "")
 
 
-def test_mlflow_truncated_page_is_named(ctx: SourceContext, tmp_path: Path) -> None:
-    files = mlflow_chain(tmp_path)
-    text = files[1].read_text()
-    files[1].write_text(text[:-10])
+def test_mlflow_truncated_recording_is_named(ctx: SourceContext, tmp_path: Path) -> None:
+    entries = mlflow_entries()
+    content = entries[1]["response"]["content"]
+    content["text"] = content["text"][:30]
+    write_har(tmp_path / "mlflow.har", entries)
     with pytest.raises(EvidenceError) as exc:
-        MlflowAdapter(MlflowConfig(replay=["mlflow/*.json"]), ctx).collect()
-    assert exc.value.diagnostics[0].file.endswith("models 2.json")
+        MlflowAdapter(MlflowConfig(replay="mlflow.har"), ctx).collect()
+    d = exc.value.diagnostics[0]
+    assert d.file == "mlflow.har entry 2 (GET /api/2.0/mlflow/registered-models/search)"
+    assert "truncated" in d.message
+
+
+def test_mlflow_truncated_har_file_is_named(ctx: SourceContext, tmp_path: Path) -> None:
+    path = write_har(tmp_path / "mlflow.har", mlflow_entries())
+    path.write_bytes(path.read_bytes()[:-200])
+    with pytest.raises(EvidenceError) as exc:
+        MlflowAdapter(MlflowConfig(replay="mlflow.har"), ctx).collect()
+    assert exc.value.diagnostics[0].file == "mlflow.har"
     assert "truncated" in exc.value.diagnostics[0].message
 
 
@@ -224,3 +282,24 @@ def test_a_glob_cannot_reach_outside_the_config_folder(ctx: SourceContext, tmp_p
         ScimAdapter(ScimConfig(replay="scim/*.json", groups=False, id_from=("id",)),
                     ctx).collect()
     assert exc.value.diagnostics[0].code == "E318"
+
+
+def test_mlflow_recording_of_a_narrower_search_is_refused(ctx: SourceContext,
+                                                         tmp_path: Path) -> None:
+    # the models search recorded with a filter the source does not use: it would replay
+    # as the whole registry
+    entries = [har_entry(f"{MLFLOW}/registered-models/search?filter=name+%3D+%27m0%27",
+                         {"registered_models": [model(0)]}),
+               har_entry(f"{MLFLOW}/model-versions/search",
+                         {"model_versions": [version(0)]})]
+    write_har(tmp_path / "mlflow.har", entries)
+    with pytest.raises(EvidenceError) as exc:
+        MlflowAdapter(MlflowConfig(replay="mlflow.har"), ctx).collect()
+    d = exc.value.diagnostics[0]
+    assert d.code == "E364"
+    assert "asks for another listing" in d.message, d
+    # with the same filter configured, it is the listing asked for
+    bundle = MlflowAdapter(MlflowConfig(replay="mlflow.har", filter="name  =  'm0'"),
+                           ctx).collect()
+    assert [s.id for s in bundle.subjects] == ["m0"]
+    assert [r.version for r in bundle.releases] == ["1"]

@@ -107,8 +107,7 @@ CHAINS: dict[str, tuple[str, ...]] = {
     "scim/users-1.json": ("users-2.json",),
     "scim/users-2.json": ("users-1.json", "users-3.json"),
     "scim/users-3.json": ("users-2.json",),
-    "mlflow/registered-models-search.json": ("registered-models-search.json",),
-    "mlflow/model-versions-search.json": ("model-versions-search.json",),
+    "mlflow/registry.har": ("registry.har",),
     "lrs/statements.har": ("statements.har",),
 }
 
@@ -148,6 +147,49 @@ def test_deleting_a_recorded_lrs_page_names_the_gap(run_cli: Runner, halden_copy
         assert "more=" in out, out
 
 
+@pytest.mark.parametrize("entry", [0, 1, 2, 3])
+def test_deleting_a_recorded_mlflow_page_names_the_gap(run_cli: Runner, halden_copy: Path,
+                                                       tmp_path: Path, entry: int) -> None:
+    # entry 0: the models search (one page); 1–3: the three versions pages
+    har = halden_copy.parent / "exports" / "mlflow" / "registry.har"
+    data = json.loads(har.read_text(encoding="utf-8"))
+    assert len(data["log"]["entries"]) == 4
+    del data["log"]["entries"][entry]
+    har.write_text(json.dumps(data), encoding="utf-8")
+    proc, _ = scan(run_cli, halden_copy, tmp_path)
+    assert proc.returncode == 3, proc.stderr
+    out = proc.stdout + proc.stderr
+    assert "E364" in out, out
+    if entry == 0:
+        assert "registered-models/search" in out, out
+        assert "not in the replay list" in out, out
+    elif entry == 1:
+        assert "the first page is missing" in out, out
+    else:  # the page before the gap names the token nobody answered
+        assert f"registry.har entry {entry} (GET /api/2.0/mlflow/model-versions/search)" \
+            in out, out
+        assert "page_token=" in out, out
+
+
+@pytest.mark.parametrize("kept", [[0, 1, 2, 3], [0, 3]])
+def test_plain_mlflow_bodies_are_refused(run_cli: Runner, halden_copy: Path,
+                                         tmp_path: Path, kept: list[int]) -> None:
+    # [0, 3]: the first two versions pages gone, the last one left — it announces nothing
+    har = halden_copy.parent / "exports" / "mlflow" / "registry.har"
+    entries = json.loads(har.read_text(encoding="utf-8"))["log"]["entries"]
+    for n in kept:
+        (har.parent / f"search-{n}.json").write_text(
+            entries[n]["response"]["content"]["text"], encoding="utf-8")
+    cfg = halden_copy.read_text(encoding="utf-8")
+    halden_copy.write_text(cfg.replace("exports/mlflow/registry.har",
+                                       "exports/mlflow/search-*.json"), encoding="utf-8")
+    proc, _ = scan(run_cli, halden_copy, tmp_path)
+    assert proc.returncode == 3, proc.stderr
+    out = proc.stdout + proc.stderr
+    assert "E364" in out, out
+    assert "cannot be checked" in out, out
+
+
 def test_plain_lrs_pages_are_refused(run_cli: Runner, halden_copy: Path,
                                      tmp_path: Path) -> None:
     har = halden_copy.parent / "exports" / "lrs" / "statements.har"
@@ -166,7 +208,7 @@ def test_plain_lrs_pages_are_refused(run_cli: Runner, halden_copy: Path,
 
 
 @pytest.mark.parametrize("page", ["jira/search-3.json", "scim/users-2.json",
-                                  "mlflow/model-versions-search.json", "lrs/statements.har"])
+                                  "mlflow/registry.har", "lrs/statements.har"])
 def test_truncating_a_page_fails_closed_naming_it(run_cli: Runner, halden_copy: Path,
                                                   tmp_path: Path, page: str) -> None:
     path = halden_copy.parent / "exports" / page

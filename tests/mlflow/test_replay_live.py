@@ -1,16 +1,21 @@
-"""Replay against a real MLflow server: the recorded responses, saved under any names, give
-the same subjects and releases; MLflow's own page tokens let a missing page be found."""
+"""Replay against a real MLflow server: a customer's client pages the real server behind a
+recording proxy (a HAR); the recording gives the same subjects and releases as live, and
+any recorded page deleted — the first one too — is an error naming the gap. The same
+responses saved as plain bodies are refused: a lone last page would look complete."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from checker.adapters import SourceContext
 from checker.errors import EvidenceError
 from evidence_adapters.mlflow import MlflowAdapter, MlflowConfig
+from tests.har import HarRecorder, write_har
 
 from .conftest import register, unique
 
@@ -18,30 +23,58 @@ pytestmark = pytest.mark.services
 NOW = datetime(2026, 11, 30, tzinfo=UTC)
 
 
+def record(mlflow_url: str, model: str) -> list[dict[str, Any]]:
+    """Both searches paged two at a time by a plain client, as a recording proxy saves them."""
+    rec = HarRecorder()
+    api = f"{mlflow_url.rstrip('/')}/api/2.0/mlflow"
+    with httpx.Client(transport=rec) as client:
+        for endpoint in ("registered-models/search", "model-versions/search"):
+            params: dict[str, Any] = {"max_results": 2, "filter": f"name = '{model}'"}
+            while True:
+                body = client.get(f"{api}/{endpoint}", params=params).raise_for_status().json()
+                if not body.get("next_page_token"):
+                    break
+                params = {**params, "page_token": body["next_page_token"]}
+    return rec.entries
+
+
 def test_recorded_responses_replay_like_live(mlflow_url: str, tmp_path: Path) -> None:
     model = unique("aimscheck-replay")
     register(mlflow_url, [{"name": model, "tags": {"owner.primary": "ann@example.org"},
                            "versions": [{"user": "reg.builder"} for _ in range(9)]}])
-    got: dict[str, bytes] = {}
-    ctx = SourceContext(tmp_path, "mlflow", NOW, NOW, recorder=got.__setitem__,
-                        only_models=frozenset({model}))
+    ctx = SourceContext(tmp_path, "mlflow", NOW, NOW, only_models=frozenset({model}))
     live = MlflowAdapter(MlflowConfig(tracking_uri=mlflow_url, page_size=2), ctx).collect()
     assert [r.version for r in live.releases] == [str(i) for i in range(1, 10)]
-    names = []
-    for i, key in enumerate(sorted(got)):
-        name = f"saved/{key.split('/')[0]}-{i}.json"
-        (tmp_path / "saved").mkdir(exist_ok=True)
-        (tmp_path / name).write_bytes(got[key])
-        names.append(name)
-    plain = SourceContext(tmp_path, "mlflow", NOW, NOW, only_models=frozenset({model}))
-    replayed = MlflowAdapter(MlflowConfig(replay=names, page_size=2), plain).collect()
+
+    entries = record(mlflow_url, model)
+    versions = [n for n, e in enumerate(entries) if "model-versions" in e["request"]["url"]]
+    assert len(versions) == 5  # nine versions, two a page: the server paged
+    write_har(tmp_path / "mlflow.har", entries)
+    replayed = MlflowAdapter(MlflowConfig(replay="mlflow.har"), ctx).collect()
     assert [(r.version, r.registered_by) for r in replayed.releases] == \
         [(r.version, r.registered_by) for r in live.releases]
     assert [s.owners for s in replayed.subjects] == [s.owners for s in live.subjects]
-    # the server's own tokens carry the offset: a missing middle page is found
-    pages = [n for n in names if n.startswith("saved/model-versions")]
-    assert len(pages) == 5
+
+    for gone in versions:  # any recorded versions page deleted: an error naming the gap
+        write_har(tmp_path / "mlflow.har", entries[:gone] + entries[gone + 1:])
+        with pytest.raises(EvidenceError) as exc:
+            MlflowAdapter(MlflowConfig(replay="mlflow.har"), ctx).collect()
+        d = exc.value.diagnostics[0]
+        assert d.code == "E364"
+        if gone == versions[0]:
+            assert "the first page is missing" in d.message, d
+        else:
+            assert d.file.startswith(f"mlflow.har entry {gone} "), d
+            assert "a page is missing" in d.message, d
+
+    # the same responses as plain bodies — here only the last versions page, the first
+    # four deleted: it announces no next page, so it would pass as the whole listing
+    (tmp_path / "saved").mkdir()
+    for n, e in enumerate(entries):
+        if n not in versions[:-1]:
+            (tmp_path / "saved" / f"{n}.json").write_text(e["response"]["content"]["text"],
+                                                          encoding="utf-8")
     with pytest.raises(EvidenceError) as exc:
-        MlflowAdapter(MlflowConfig(replay=[n for n in names if n != pages[1]], page_size=2),
-                      plain).collect()
+        MlflowAdapter(MlflowConfig(replay="saved/*.json"), ctx).collect()
     assert exc.value.diagnostics[0].code == "E364"
+    assert "cannot be checked" in exc.value.diagnostics[0].message

@@ -72,8 +72,8 @@ def test_configured_fields_that_must_resolve_still_do(run_cli: Runner,
                                                       tmp_path: Path) -> None:
     # deployers must still resolve: an unknown deployer of a release stays a finding
     config = _variant(tmp_path, {"release": EXCEPT_REGISTRANT})
-    versions = config.parent / "mlflow" / "model-versions-p1.json"
-    versions.write_text(versions.read_text("utf-8").replace(
+    recording = config.parent / "mlflow" / "registry.har"
+    recording.write_text(recording.read_text("utf-8").replace(
         "tom.strand@fjord.example", "ghost@fjord.example"), "utf-8")
     by = _findings(run_cli, config)
     f = by[("AIMS-IDN-001", "release/credit-scorer:2")]

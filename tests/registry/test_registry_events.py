@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from tests.conftest import REPO, Runner
+from tests.har import edit_responses
 
 FIXTURE = REPO / "fixtures" / "registry-only"
 AS_OF = "2026-11-30"
@@ -37,12 +38,13 @@ def _variant(tmp_path: Path, *, registry: dict[str, Any], rules: dict[str, Any])
 
 
 def _version_tags(config: Path, model: str, version: str, tags: dict[str, str]) -> None:
-    path = config.parent / "mlflow" / "model-versions-p1.json"
-    body = json.loads(path.read_text("utf-8"))
-    for v in body["model_versions"]:
-        if (v["name"], v["version"]) == (model, version):
-            v.setdefault("tags", []).extend({"key": k, "value": x} for k, x in tags.items())
-    path.write_text(json.dumps(body, indent=2), "utf-8")
+    def add(body: Any) -> Any:
+        for v in body.get("model_versions", []):
+            if (v["name"], v["version"]) == (model, version):
+                v.setdefault("tags", []).extend({"key": k, "value": x} for k, x in tags.items())
+        return body
+
+    edit_responses(config.parent / "mlflow" / "registry.har", add)
 
 
 def _scan(run_cli: Runner, config: Path, as_of: str = AS_OF) -> dict[str, Any]:
