@@ -27,14 +27,18 @@ def record(mlflow_url: str, model: str) -> list[dict[str, Any]]:
     """Both searches paged two at a time by a plain client, as a recording proxy saves them."""
     rec = HarRecorder()
     api = f"{mlflow_url.rstrip('/')}/api/2.0/mlflow"
+    runs: list[str] = []
     with httpx.Client(transport=rec) as client:
         for endpoint in ("registered-models/search", "model-versions/search"):
             params: dict[str, Any] = {"max_results": 2, "filter": f"name = '{model}'"}
             while True:
                 body = client.get(f"{api}/{endpoint}", params=params).raise_for_status().json()
+                runs += [v["run_id"] for v in body.get("model_versions", []) if v.get("run_id")]
                 if not body.get("next_page_token"):
                     break
                 params = {**params, "page_token": body["next_page_token"]}
+        for run_id in runs:  # the registrant is the run's user (the versions record none)
+            client.get(f"{api}/runs/get", params={"run_id": run_id}).raise_for_status()
     return rec.entries
 
 
@@ -43,14 +47,17 @@ def test_recorded_responses_replay_like_live(mlflow_url: str, tmp_path: Path) ->
     register(mlflow_url, [{"name": model, "tags": {"owner.primary": "ann@example.org"},
                            "versions": [{"user": "reg.builder"} for _ in range(9)]}])
     ctx = SourceContext(tmp_path, "mlflow", NOW, NOW, only_models=frozenset({model}))
-    live = MlflowAdapter(MlflowConfig(tracking_uri=mlflow_url, page_size=2), ctx).collect()
+    only = f"name = '{model}'"  # the server is shared: this test's model only
+    live = MlflowAdapter(MlflowConfig(tracking_uri=mlflow_url, page_size=2, filter=only),
+                         ctx).collect()
     assert [r.version for r in live.releases] == [str(i) for i in range(1, 10)]
 
     entries = record(mlflow_url, model)
     versions = [n for n, e in enumerate(entries) if "model-versions" in e["request"]["url"]]
+    assert sum("runs/get" in e["request"]["url"] for e in entries) == 9
     assert len(versions) == 5  # nine versions, two a page: the server paged
     write_har(tmp_path / "mlflow.har", entries)
-    replayed = MlflowAdapter(MlflowConfig(replay="mlflow.har"), ctx).collect()
+    replayed = MlflowAdapter(MlflowConfig(replay="mlflow.har", filter=only), ctx).collect()
     assert [(r.version, r.registered_by) for r in replayed.releases] == \
         [(r.version, r.registered_by) for r in live.releases]
     assert [s.owners for s in replayed.subjects] == [s.owners for s in live.subjects]
@@ -58,7 +65,7 @@ def test_recorded_responses_replay_like_live(mlflow_url: str, tmp_path: Path) ->
     for gone in versions:  # any recorded versions page deleted: an error naming the gap
         write_har(tmp_path / "mlflow.har", entries[:gone] + entries[gone + 1:])
         with pytest.raises(EvidenceError) as exc:
-            MlflowAdapter(MlflowConfig(replay="mlflow.har"), ctx).collect()
+            MlflowAdapter(MlflowConfig(replay="mlflow.har", filter=only), ctx).collect()
         d = exc.value.diagnostics[0]
         assert d.code == "E364"
         if gone == versions[0]:
@@ -75,6 +82,6 @@ def test_recorded_responses_replay_like_live(mlflow_url: str, tmp_path: Path) ->
             (tmp_path / "saved" / f"{n}.json").write_text(e["response"]["content"]["text"],
                                                           encoding="utf-8")
     with pytest.raises(EvidenceError) as exc:
-        MlflowAdapter(MlflowConfig(replay="saved/*.json"), ctx).collect()
+        MlflowAdapter(MlflowConfig(replay="saved/*.json", filter=only), ctx).collect()
     assert exc.value.diagnostics[0].code == "E364"
     assert "cannot be checked" in exc.value.diagnostics[0].message
