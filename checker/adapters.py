@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,7 +36,30 @@ __all__ = [
     "record_limit",
     "reset_record_limit",
     "set_record_limit",
+    "system_ref",
+    "widen_systems",
 ]
+
+
+def system_ref(ref: str) -> str:
+    """An AI system reference as the store compares it.
+
+    Trimmed, case-folded, without the optional ``ai_system/`` prefix
+    (``AI_System/Pricing `` → ``pricing``).
+    """
+    return ref.strip().casefold().removeprefix("ai_system/")
+
+
+def widen_systems(systems: set[str], aliases: Iterable[frozenset[str]]) -> None:
+    """Add to ``systems`` every other name of a system it holds (``aliases``), to the end."""
+    groups = list(aliases)
+    grew = True
+    while grew:
+        grew = False
+        for g in groups:
+            if g & systems and not g <= systems:
+                systems |= g
+                grew = True
 
 
 class AdapterConfig(BaseModel):
@@ -60,10 +83,14 @@ class SourceContext:
             recording.
         only_models: A hint that the run needs only these registered models (set by
             ``gate release``); a registry adapter may then read just them. None = all.
-        only_systems: With ``only_models``: AI systems (ids or names, any letter case)
+        only_systems: With ``only_models``: AI systems (as :func:`system_ref` gives them)
             whose models, versions and change events the gate also needs, because another
             source found the gated model in them; a registry adapter reads every model
             and version it holds on them. None = only the gated models' own systems.
+        system_aliases: With ``only_models``: groups of references (:func:`system_ref`)
+            that name one AI system — its id and its name, as the other sources describe
+            it — so that a registry whose tags name a system by its name finds the models
+            that name it by its id, and back.
         allow_outside: The source's ``allow_outside: true``: its paths may lie outside the
             config's folder (never in /proc, /sys or /dev).
         allow_empty: The source's ``allow_empty: true``: an export with no records is
@@ -78,6 +105,7 @@ class SourceContext:
     recorder: Callable[[str, bytes], None] | None = None
     only_models: frozenset[str] | None = None
     only_systems: frozenset[str] | None = None
+    system_aliases: tuple[frozenset[str], ...] = ()
     allow_outside: bool = False
     allow_empty: bool = False
 
@@ -163,8 +191,12 @@ class Adapter(ABC):
     #: gate finds a model two sources both hold (a duplicate the scan reports, E314/E332)
     #: and has both read it. None = not known.
     listed_models: frozenset[str] | None = None
-    #: Likewise: the AI systems (casefolded) whose models and versions it read beyond the
-    #: gated models, so that the gate has every other registry read those too. None = none.
+    #: Likewise: the AI systems (:func:`system_ref`) the source would describe as subjects
+    #: (e.g. one per distinct ``ai_system`` tag), so that the gate finds one two sources
+    #: both describe (a duplicate subject, E314) and has both read it. None = not known.
+    listed_systems: frozenset[str] | None = None
+    #: Likewise: the AI systems (:func:`system_ref`) whose models and versions it read
+    #: beyond the gated models, so that the gate has every other registry read those too.
     read_systems: frozenset[str] | None = None
 
     def __init__(self, config: Any, ctx: SourceContext) -> None:

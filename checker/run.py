@@ -40,6 +40,8 @@ from .adapters import (
     adapter_names,
     reset_record_limit,
     set_record_limit,
+    system_ref,
+    widen_systems,
 )
 from .config import Config, LoadedConfig, pydantic_diagnostics
 from .engine import NO_TARGET, evaluate_compact, exit_code_for, summarise
@@ -535,6 +537,31 @@ def _collect(req: ScanRequest, plan: _Plan) -> Collected:
     return _assemble([_limit_source(s, plan.limit) for s in runs])
 
 
+def _gated_systems(hint: frozenset[str], bundles: list[EvidenceBundle]
+                   ) -> tuple[frozenset[str], tuple[frozenset[str], ...]]:
+    """What the sources read before the registries say about the gated models' AI systems.
+
+    Returns the systems they link a gated model to (a model subject's ``system``, a
+    release's ``system``), with every other name of each, and the id/name groups of every
+    AI system they describe (a registry tag may name a system by either).
+    """
+    folds = {m.casefold() for m in hint}
+    seed: set[str] = set()
+    groups: dict[frozenset[str], None] = {}
+    for b in bundles:
+        for s in b.subjects:
+            ref = s.attributes.get("system")
+            if s.kind == "ai_system":
+                groups[frozenset({system_ref(s.id), system_ref(s.name)})] = None
+            elif s.kind == "model" and s.id.casefold() in folds and isinstance(ref, str):
+                seed.add(system_ref(ref))
+        seed.update(system_ref(r.system) for r in b.releases
+                    if r.system and r.model.casefold() in folds)
+    seed.discard("")
+    widen_systems(seed, groups)
+    return frozenset(seed), tuple(groups)
+
+
 def _collect_gated(sources: list[tuple[str, Adapter]], hint: frozenset[str],
                    needed: frozenset[str] | None, req: ScanRequest) -> list[SourceRun]:
     """Collect for ``gate release``: a registry reads the gated model and the others' models.
@@ -549,10 +576,13 @@ def _collect_gated(sources: list[tuple[str, Adapter]], hint: frozenset[str],
     Then what the registries found decides whether one must read more (rare, so read
     again): a model that two registries both list (in any letter case) is read by each, so
     the duplicate the scan reports (E314/E332) fails the gate of any model closed, as a
-    duplicate inside one registry does; and an AI system one registry found a gated model
-    in (``read_systems``) is read by every registry, so that siblings of the gated model
-    held elsewhere (their versions are the system's changes) count as in the scan. Runs
-    keep the config's order.
+    duplicate inside one registry does; likewise an AI system two registries both describe
+    (``listed_systems``: a duplicate subject, E314); and an AI system one registry found a
+    gated model in (``read_systems``) is read by every registry, so that siblings of the
+    gated model held elsewhere (their versions are the system's changes) count as in the
+    scan. The systems the sources read first link a gated model to (a register's model
+    entry), with each system's other name, are passed from the start. Runs keep the
+    config's order.
     """
     runs: dict[int, SourceRun] = {}
     named: set[str] = set()
@@ -561,24 +591,32 @@ def _collect_gated(sources: list[tuple[str, Adapter]], hint: frozenset[str],
             runs[i] = _collect_one(name, adapter, needed, req.progress, req.capture_raw)
             named.update(r.model for r in runs[i].bundle.releases)
     wider = hint | frozenset(named)
+    seed, aliases = _gated_systems(hint, [run.bundle for run in runs.values()])
     registries = [i for i, (_, adapter) in enumerate(sources) if adapter.honours_only_models]
     for i in registries:
         name, adapter = sources[i]
-        adapter.ctx = replace(adapter.ctx, only_models=wider)
+        adapter.ctx = replace(adapter.ctx, only_models=wider, only_systems=seed or None,
+                              system_aliases=aliases)
         runs[i] = _collect_one(name, adapter, needed, req.progress, req.capture_raw)
-    for _ in range(len(registries)):  # each round only widens; the sets are finite
+    for _ in range(2 * len(registries) + 2):  # each round only widens; sets are finite
         holders: dict[str, int] = defaultdict(int)
         for i in registries:
             for fold in sources[i][1].listed_models or ():
                 holders[fold] += 1
         twice = frozenset(f for f, n in holders.items() if n > 1)
-        systems = frozenset().union(*(sources[i][1].read_systems or () for i in registries))
+        described: dict[str, int] = defaultdict(int)
+        for i in registries:
+            for ref in sources[i][1].listed_systems or ():
+                described[ref] += 1
+        shared = frozenset(ref for ref, n in described.items() if n > 1)
+        read = frozenset().union(*(sources[i][1].read_systems or () for i in registries))
         again = False
         for i in registries:
             name, adapter = sources[i]
             models = frozenset(adapter.ctx.only_models or ())
             folds = {m.casefold() for m in models}
             more = (twice & (adapter.listed_models or frozenset())) - folds
+            systems = read | (shared & (adapter.listed_systems or frozenset()))
             had = frozenset(adapter.ctx.only_systems or ())
             if not more and systems <= (had | (adapter.read_systems or frozenset())):
                 continue

@@ -28,7 +28,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from checker.adapters import Adapter, AdapterConfig
+from checker.adapters import Adapter, AdapterConfig, system_ref, widen_systems
 from checker.errors import (
     Diagnostic,
     EvidenceError,
@@ -141,7 +141,8 @@ class MlflowAdapter(Adapter):
 
         For the gate (``ctx.only_models``): the gated models, registered models whose names
         collide, and every model and version on the gated models' AI systems (and on
-        ``ctx.only_systems``). Sets :attr:`listed_models` and :attr:`read_systems`.
+        ``ctx.only_systems``). Sets :attr:`listed_models`, :attr:`listed_systems` and
+        :attr:`read_systems`.
 
         Raises:
             EvidenceUnavailable: the server cannot be reached, refuses the credentials, or
@@ -194,11 +195,23 @@ class MlflowAdapter(Adapter):
         # on the gated model's systems.
         sibling_scope = wanted is not None and cfg.systems != "model"
         systems: set[str] = set()
+        # with systems: tag, each distinct tag is one AI system: two spellings of one
+        # (`Pricing`, `pricing`) are two subjects of one key, a duplicate (E314) the scan
+        # reports; the gate reads their models, whatever is gated, to report it too
+        spellings: dict[str, set[str]] = defaultdict(set)
+        if cfg.systems == "tag":
+            for raws in by_fold.values():
+                for raw in raws:
+                    if value := _raw_tag(raw, cfg.tags.system):
+                        spellings[system_ref(value)].add(value)
+        self.listed_systems = frozenset(spellings)
         if sibling_scope and wanted is not None:
-            systems |= {_sys_norm(s) for s in self.ctx.only_systems or ()}
+            systems |= {ref for ref, values in spellings.items() if len(values) > 1}
+            systems |= {system_ref(s) for s in self.ctx.only_systems or ()}
             systems |= {model_system[_exact(raw)] for fold in wanted
                         for raw in by_fold.get(fold, []) if isinstance(raw, dict)}
             systems.discard("")
+            widen_systems(systems, self.ctx.system_aliases)
         all_versions = sibling_scope and cfg.events
 
         version_params: dict[str, Any] = {"max_results": cfg.page_size}
@@ -223,6 +236,7 @@ class MlflowAdapter(Adapter):
             systems |= {_raw_system(raw, cfg.tags.system) for raw in raw_versions
                         if _name_of(raw) in wanted}
             systems.discard("")
+            widen_systems(systems, self.ctx.system_aliases)
             raw_versions = [raw for raw in raw_versions if _name_of(raw) in wanted or (
                 (_raw_system(raw, cfg.tags.system)
                  or model_system.get(_exact(raw)) or "") in systems)]
@@ -478,19 +492,18 @@ def _tag_time(tags: dict[str, str], tag: str, where: str,
         return None
 
 
-def _sys_norm(ref: str) -> str:
-    """An AI system reference as the store compares it (``ai_system/`` prefix optional)."""
-    r = ref.strip().casefold()
-    return r.removeprefix("ai_system/")
+def _raw_tag(raw: Any, tag: str) -> str:
+    """A raw model's or version's tag value, trimmed ('' when it has none)."""
+    tags = raw.get("tags") if isinstance(raw, dict) else None
+    for t in tags if isinstance(tags, list) else ():
+        if isinstance(t, dict) and t.get("key") == tag and isinstance(t.get("value"), str):
+            return str(t["value"]).strip()
+    return ""
 
 
 def _raw_system(raw: Any, tag: str) -> str:
     """The AI system a raw model's or version's ``ai_system`` tag names, normalised; ''."""
-    tags = raw.get("tags") if isinstance(raw, dict) else None
-    for t in tags if isinstance(tags, list) else ():
-        if isinstance(t, dict) and t.get("key") == tag and isinstance(t.get("value"), str):
-            return _sys_norm(t["value"])
-    return ""
+    return system_ref(_raw_tag(raw, tag))
 
 
 def _exact(raw: Any) -> str:

@@ -136,3 +136,42 @@ def test_a_model_in_two_registry_sources_fails_every_gate_closed(
     proc = gate(cfg, clean, "1")
     assert proc.returncode == 3, proc.stdout + proc.stderr
     assert f"E332 duplicate release '{other.upper()}:1'" in proc.stderr
+
+
+@pytest.mark.parametrize("where", ["one source", "two sources"])
+def test_an_ai_system_described_twice_fails_every_gate_closed(
+        mlflow_url: str, tmp_path: Path, where: str) -> None:
+    # systems: tag — each distinct ai_system tag is an AI system subject. Two OTHER models
+    # tagged with one system in two spellings (one source), or with the same system in two
+    # registry sources, describe one subject twice: the scan reports E314 and exits 3, and
+    # so does the gate of a model of another AI system.
+    group, group2 = unique("dup"), unique("dup2")
+    clean, a, b = unique("aimscheck-clean"), unique("aimscheck-a"), unique("aimscheck-b")
+    system = unique("Scoring")
+    version = {"user": "reg.builder", "tags": DEPLOYED, "aliases": ["champion"]}
+    register(mlflow_url, [{"name": clean, "tags": {**MODEL_TAGS, "dupgroup": group},
+                           "versions": [version]}])
+    cfg = _org(tmp_path, mlflow_url, group, clean)
+    data = yaml.safe_load(cfg.read_text("utf-8"))
+    [src] = [s for s in data["sources"] if s["adapter"] == "mlflow"]
+    src["systems"] = "tag"
+    if where == "two sources":
+        data["sources"].append({**src, "name": "mlflow-2",
+                                "filter": f"tags.dupgroup = '{group2}'"})
+    cfg.write_text(yaml.safe_dump(data, sort_keys=False), "utf-8")
+    assert gate(cfg, clean, "1").returncode == 0, gate(cfg, clean, "1").stdout
+    second = system.lower() if where == "one source" else system
+    register(mlflow_url, [
+        {"name": a, "tags": {**MODEL_TAGS, "dupgroup": group, "ai_system": system},
+         "versions": [version]},
+        {"name": b, "tags": {**MODEL_TAGS, "ai_system": second,
+                             "dupgroup": group if where == "one source" else group2},
+         "versions": [version]}])
+    code, scanned = _scan_exit(cfg)
+    assert code == 3
+    sources: Any = scanned["sources"]
+    merge = " ".join(next(s for s in sources if s["name"] == "(merge)")["diagnostics"])
+    assert f"duplicate subject 'ai_system/{second}'" in merge
+    proc = gate(cfg, clean, "1")
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert f"duplicate subject 'ai_system/{second}'" in proc.stderr

@@ -127,3 +127,49 @@ def test_a_sibling_in_a_second_registry_source_fails_the_gate_too(
     assert gated.returncode == 1, gated.stdout + gated.stderr
     g = _rsk002(json.loads(gated.stdout), system)
     assert (g["status"], g["message"]) == (f["status"], f["message"])
+
+
+@pytest.mark.parametrize("link", ["register", "name"])
+def test_siblings_of_a_system_another_source_names(
+        mlflow_url: str, tmp_path: Path, link: str) -> None:
+    # The register is the inventory (systems: none). The gated model is linked to its AI
+    # system by the register (no ai_system tag), or its tag names the system by its NAME;
+    # the sibling's tag names it by its id. The scan counts the sibling's new version as a
+    # change of the system; the gate, told the system (and its other name) by the register
+    # read before the registry, reads the sibling too.
+    group, system = unique("sib"), unique("pricing")
+    title = f"Price engine {system[-4:]}"
+    model, sibling = unique("aimscheck-gated"), unique("aimscheck-sibling")
+    base = {**OWNERS, "grp": group}
+    gated_tags = base if link == "register" else {**base, "ai_system": title.upper()}
+    register(mlflow_url, [{"name": model, "tags": gated_tags, "versions": [GATED]}])
+    cfg = _org(tmp_path, mlflow_url, group, model, system)
+    entry: dict[str, Any] = {
+        "id": system, "name": title, "risk_tier": "low", "lifecycle": "production",
+        "owners": {"primary": "pia.primary@example.org", "backup": "bo.backup@example.org",
+                   "risk_owner": "rita.riskowner@example.org"}}
+    reg: dict[str, Any] = {"ai_systems": [entry]}
+    if link == "register":
+        reg["models"] = [{"id": model, "name": "Pricing model", "system": system,
+                          "lifecycle": "production",
+                          "owners": {"primary": "pia.primary@example.org",
+                                     "backup": "bo.backup@example.org"}}]
+    (tmp_path / "register.yaml").write_text(yaml.safe_dump(reg), "utf-8")
+    data = yaml.safe_load(cfg.read_text("utf-8"))
+    data["sources"].insert(0, {"adapter": "register", "path": "register.yaml"})
+    [src] = [s for s in data["sources"] if s["adapter"] == "mlflow"]
+    src["systems"] = "none"
+    cfg.write_text(yaml.safe_dump(data, sort_keys=False), "utf-8")
+    proc = gate(cfg, model, "1")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"(AI system {system})" in proc.stdout.splitlines()[0]
+    register(mlflow_url, [{"name": sibling, "tags": {**base, "ai_system": system},
+                           "versions": [SIBLING]}])
+    _, scanned = _scan(cfg)
+    f = _rsk002(scanned, system)
+    assert f["status"] == "fail", f
+    assert f"model version registered on {system} at 2026-10-20" in f["message"]
+    gated = gate(cfg, model, "1", "--format", "json")
+    assert gated.returncode == 1, gated.stdout + gated.stderr
+    g = _rsk002(json.loads(gated.stdout), system)
+    assert (g["status"], g["message"]) == (f["status"], f["message"])
