@@ -2,8 +2,7 @@
 
 Commands build a :class:`checker.run.ScanRequest` with :func:`request_from`, call
 :func:`checker.run.run`, render the result, then :func:`finish` prints the notes, each
-distinct cause of a failed source once, the summary line (unless the text report just
-printed it where stderr shows too), and records the history — after
+distinct cause of a failed source once, the summary line, and records the history — after
 the reports are written, so a history failure never loses a report nor changes the exit
 code. Only this package writes to the terminal.
 """
@@ -13,7 +12,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import stat
 import sys
 import time
 import traceback
@@ -165,29 +163,6 @@ def pair_outputs(formats: Sequence[str], outputs: Sequence[str],
     return pairs
 
 
-_SUMMARY_ON_STDOUT = "aimscheck.summary_on_stdout"
-
-
-def _summary_on_stdout(line: str) -> bool:
-    """Whether the text report on standard output ended with ``line`` where stderr shows too.
-
-    Then :func:`finish` does not repeat the line on stderr: on a terminal, in a pipe and in
-    a CI log that merges both streams it would stand twice. It still does when standard
-    output is a file (or device) of its own, e.g. ``> report.txt``: there nobody sees the
-    verdict unless stderr says it.
-    """
-    ctx = click.get_current_context(silent=True)
-    if ctx is None or ctx.meta.get(_SUMMARY_ON_STDOUT) != line:
-        return False
-    try:
-        out, err = os.fstat(sys.stdout.fileno()), os.fstat(sys.stderr.fileno())
-    except (AttributeError, OSError, ValueError):  # an in-memory stream: read like a pipe
-        return True
-    if (out.st_dev, out.st_ino) == (err.st_dev, err.st_ino) or sys.stdout.isatty():
-        return True
-    return not (stat.S_ISREG(out.st_mode) or stat.S_ISCHR(out.st_mode))
-
-
 def write_report(text: str, output: str | None, what: str) -> None:
     """``text`` to the file ``output``, saying so on stderr (None or ``-``: standard output)."""
     if output is None or output == "-":
@@ -201,7 +176,6 @@ def emit(result: ScanResult, formats: tuple[str, ...], outputs: tuple[str, ...])
     """Render each format (all first, so a failing reporter writes nothing) and write them."""
     from checker.reporters import load_plugins as load_reporter_plugins
     from checker.reporters import reporter_registry
-    from checker.reporters._common import summary_line
 
     ctx = click.get_current_context(silent=True)
     if ctx is not None and ctx.meta.get(_SARIF_ROOT) is not None:
@@ -235,9 +209,6 @@ def emit(result: ScanResult, formats: tuple[str, ...], outputs: tuple[str, ...])
     rendered = [redact(r.render(result)) for r in reporters]
     for i, ((fmt, out), text) in enumerate(zip(pairs, rendered, strict=True)):
         if out is None:
-            last = text.rstrip("\n").rpartition("\n")[2]
-            if ctx is not None and fmt == "text" and last == summary_line(result):
-                ctx.meta[_SUMMARY_ON_STDOUT] = last
             if fmt == "text" and sys.stdout.isatty():
                 from ._terminal import present
 
@@ -553,8 +524,7 @@ def finish(outcome: RunOutcome, *, quiet: bool = False, summary: bool = True,
     Args:
         outcome: The run.
         quiet: Leave out the notes and the summary line (causes are always printed).
-        summary: Print the scan's one-line summary (not when the text report on standard
-            output just ended with it, where stderr shows too: see :func:`_summary_on_stdout`).
+        summary: Print the scan's one-line summary.
         code: The exit code (default: the result's).
     """
     from checker.reporters._common import summary_line
@@ -564,9 +534,8 @@ def finish(outcome: RunOutcome, *, quiet: bool = False, summary: bool = True,
         for n in outcome.notes:
             click.echo(n, err=True)
     print_causes(outcome)
-    verdict = summary_line(outcome.result)
-    if summary and not quiet and not _summary_on_stdout(verdict):
-        click.echo(verdict, err=True)
+    if summary and not quiet:
+        click.echo(summary_line(outcome.result), err=True)
     if outcome.request.record:
         try:
             line = record_history(outcome)
