@@ -28,12 +28,13 @@ demo: $(STAMP) system-deps
 	@$(BIN)/aimscheck scan -c fixtures/demo/aimscheck.yaml --as-of $(DEMO_PREVIOUS) --quiet \
 	    --record --history-url $(DEMO_HISTORY) -f json -o build/demo/findings-$(DEMO_PREVIOUS).json \
 	    || [ $$? -eq 1 ]
+	@# --quiet: the text report already ends with the summary line, which stderr would repeat
 	@echo "== aimscheck scan of the demo organisation (fixtures/demo), as of $(DEMO_AS_OF)"
 	@set +e; $(BIN)/aimscheck scan -c fixtures/demo/aimscheck.yaml --as-of $(DEMO_AS_OF) \
 	    --record --history-url $(DEMO_HISTORY) \
 	    --format junit -o build/demo/report.xml --format json -o build/demo/findings.json \
 	    --format html -o build/demo/report.html \
-	    --format text; rc=$$?; set -e; echo; \
+	    --format text --quiet; rc=$$?; set -e; echo; \
 	if [ $$rc -eq 1 ]; then echo "make demo: the scan exited 1, as expected — the demo organisation has deliberate accountability gaps (see 'Who must act' above)."; \
 	elif [ $$rc -eq 0 ]; then echo "make demo: the scan passed (exit 0)."; \
 	else echo "make demo: the scan exited $$rc (2 = config or rule error, 3 = evidence incomplete)"; exit $$rc; fi; \
