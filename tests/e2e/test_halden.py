@@ -171,40 +171,31 @@ def test_deleting_a_recorded_mlflow_page_names_the_gap(run_cli: Runner, halden_c
         assert "page_token=" in out, out
 
 
-@pytest.mark.parametrize("kept", [[0, 1, 2, 3], [0, 3]])
-def test_plain_mlflow_bodies_are_refused(run_cli: Runner, halden_copy: Path,
-                                         tmp_path: Path, kept: list[int]) -> None:
-    # [0, 3]: the first two versions pages gone, the last one left — it announces nothing
-    har = halden_copy.parent / "exports" / "mlflow" / "registry.har"
+@pytest.mark.parametrize(("recording", "kept", "code"), [
+    ("lrs/statements.har", [0, 1], "E345"),
+    ("mlflow/registry.har", [0, 1, 2, 3], "E364"),
+    # the first two versions pages gone, the last one left: it announces nothing
+    ("mlflow/registry.har", [0, 3], "E364"),
+])
+def test_plain_bodies_of_cursor_pages_are_refused(run_cli: Runner, halden_copy: Path,
+                                                  tmp_path: Path, recording: str,
+                                                  kept: list[int], code: str) -> None:
+    # the recorded responses saved as plain bodies: no body says which request it answered
+    har = halden_copy.parent / "exports" / recording
     entries = json.loads(har.read_text(encoding="utf-8"))["log"]["entries"]
     for n in kept:
-        (har.parent / f"search-{n}.json").write_text(
+        (har.parent / f"saved-{n + 1}.json").write_text(
             entries[n]["response"]["content"]["text"], encoding="utf-8")
     cfg = halden_copy.read_text(encoding="utf-8")
-    halden_copy.write_text(cfg.replace("exports/mlflow/registry.har",
-                                       "exports/mlflow/search-*.json"), encoding="utf-8")
+    halden_copy.write_text(cfg.replace(f"exports/{recording}",
+                                       f"exports/{Path(recording).parent}/saved-*.json"),
+                           encoding="utf-8")
     proc, _ = scan(run_cli, halden_copy, tmp_path)
     assert proc.returncode == 3, proc.stderr
     out = proc.stdout + proc.stderr
-    assert "E364" in out, out
+    assert code in out, out
+    assert f"saved-{kept[0] + 1}.json" in out, out
     assert "cannot be checked" in out, out
-
-
-def test_plain_lrs_pages_are_refused(run_cli: Runner, halden_copy: Path,
-                                     tmp_path: Path) -> None:
-    har = halden_copy.parent / "exports" / "lrs" / "statements.har"
-    entries = json.loads(har.read_text(encoding="utf-8"))["log"]["entries"]
-    for n, e in enumerate(entries, 1):
-        (har.parent / f"statements-{n}.json").write_text(e["response"]["content"]["text"],
-                                                          encoding="utf-8")
-    cfg = halden_copy.read_text(encoding="utf-8")
-    halden_copy.write_text(cfg.replace("exports/lrs/statements.har",
-                                       "exports/lrs/statements-*.json"), encoding="utf-8")
-    proc, _ = scan(run_cli, halden_copy, tmp_path)
-    assert proc.returncode == 3, proc.stderr
-    out = proc.stdout + proc.stderr
-    assert "statements-1.json" in out
-    assert "cannot be checked" in out
 
 
 @pytest.mark.parametrize("page", ["jira/search-3.json", "scim/users-2.json",
