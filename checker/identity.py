@@ -40,6 +40,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from .evidence import Absence, Period, Person
+from .timeutil import END_OF_TIME
 
 __all__ = [
     "Conflict",
@@ -88,10 +89,15 @@ def origin_of(record: Person, origins: Mapping[int, str] | None = None) -> str:
 
 
 def day_period(day: date, tz: tzinfo, kind: str | None, last: date | None = None) -> Period:
-    """The days ``day`` … ``last`` (inclusive; ``last`` None = just ``day``) in ``tz``."""
+    """The days ``day`` … ``last`` (inclusive; ``last`` None = just ``day``) in ``tz``.
+
+    A last day of 9999-12-31 ("open-ended" in many exports) ends at the end of time, as
+    :func:`checker.timeutil.day_end` does for HR exports.
+    """
     end = last or day
     start = datetime.combine(day, time.min, tzinfo=tz)
-    stop = datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz)
+    stop = (END_OF_TIME if end >= date.max
+            else datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz))
     return Period(start=start, end=stop, kind=kind)
 
 
