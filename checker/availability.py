@@ -17,11 +17,17 @@ The tests run in this order and the first that fails decides the status:
 Absence semantics (what counts as "not present") live here and only here:
 :func:`availability` for one instant, :func:`employed_spans` / :func:`present_spans` for
 intervals.
+
+A leave is worded by its last day, as the absence exports give it: ``on leave through
+2026-12-11`` for a leave whose last day is the 11th (internally the period ends at the
+midnight after it, in the organisation's time zone or in UTC, depending on the adapter).
+Back-to-back periods read as one absence; an open-ended one names no end; a period ending
+within a day names that instant (``until 2026-12-11 14:00Z``, the first instant back).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta, tzinfo
 from functools import lru_cache
 from typing import Literal, NamedTuple
 
@@ -30,6 +36,7 @@ from .evidence import Person
 from .identity import IdentityIndex
 from .intervals import Interval, clip, subtract
 from .regex import Pattern, compile_pattern
+from .timeutil import END_OF_TIME
 
 __all__ = [
     "IDENTITY_PROBLEMS",
@@ -93,6 +100,41 @@ def _when(t: datetime) -> str:
     return t.strftime("%Y-%m-%d %H:%MZ")
 
 
+def _absence_end(p: Person, at: datetime) -> datetime | None:
+    """The end of the leave ``p`` is on at ``at``: back-to-back periods count as one.
+
+    None when the absence is open-ended (or undated). Leave periods are half-open
+    ``[start, end)``: the returned instant is the first one the person is back.
+    """
+    end: datetime | None = at
+    while end is not None:
+        covering = [lp.end for lp in p.leave if lp.contains(end)]
+        if not covering:
+            return None if end == at else end
+        if None in covering:
+            return None
+        end = max(e for e in covering if e is not None)
+    return None
+
+
+def _leave_until(end: datetime | None, tz: tzinfo) -> str:
+    """How a leave ending (exclusively) at ``end`` is worded: its last day, inclusive.
+
+    Adapters turn a leave's inclusive last day into the midnight after it: in the
+    organisation's time zone (``absence_csv``, an undated HR ``on_leave`` status) or in UTC
+    (``hr_csv`` and ``scim`` leave exports). Either midnight is worded as the day before
+    (``through 2026-12-11`` for a leave whose last day is the 11th, ending at the 12th's
+    midnight); a leave ending at another instant is worded by that instant (``until
+    2026-12-11 14:00Z``, the first instant the person is back).
+    """
+    if end is None or end >= END_OF_TIME:
+        return ""
+    for zone_end in (end.astimezone(tz), end):
+        if zone_end.hour == zone_end.minute == zone_end.second == zone_end.microsecond == 0:
+            return f" through {(zone_end - timedelta(days=1)).strftime('%Y-%m-%d')}"
+    return f" until {_when(end)}"
+
+
 @lru_cache(maxsize=64)
 def _compiled(patterns: tuple[str, ...]) -> list[Pattern]:
     """The patterns as one RE2 alternation (one linear scan per handle), else one each."""
@@ -136,7 +178,7 @@ def availability(identity: IdentityIndex, handle: str | None, at: datetime,
         return Availability("nobody", "nobody named", None)
     # The same owners are asked about at the same instants by many checks and findings:
     # answer each (handle, instant, policy) once per index (cleared when people change).
-    key = (handle, at, tuple(s.shared_mailbox_patterns), s.allow_contractors)
+    key = (handle, at, tuple(s.shared_mailbox_patterns), s.allow_contractors, s.timezone)
     cache = identity.availability_cache
     hit = cache.get(key)
     if hit is None:
@@ -176,8 +218,7 @@ def _availability(identity: IdentityIndex, handle: str, at: datetime, s: Setting
         since = f" since {_when(p.terminated)}" if p.terminated is not None else ""
         return Availability("terminated", f"{who} is terminated{since}", p)
     if not p.active_at(at):
-        ends = [lp.end for lp in p.leave if lp.contains(at) and lp.end is not None]
-        until = f" until {_when(max(ends))}" if ends else ""
+        until = _leave_until(_absence_end(p, at), s.tz)
         return Availability("on_leave", f"{who} is on leave{until}", p)
     if p.employment_type == "contractor" and not s.allow_contractors:
         return Availability("contractor", f"{who} is a contractor and contractors may not "
