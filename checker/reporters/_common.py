@@ -269,6 +269,33 @@ class Worklist:
     owner: OwnerRef
     items: list[Finding] = field(default_factory=list)
 
+    @property
+    def rows(self) -> list[Finding | FactGroup]:
+        """The items with this person's findings of one cause folded into one group.
+
+        One row per fact (naming the rules it fails and its one fix), every other finding
+        a row of its own; in the order of ``items`` (a group stands where its most severe
+        finding stood). Every item appears exactly once.
+        """
+        return fact_groups(self.items)
+
+    @property
+    def counts(self) -> str:
+        """``9 findings, 6 to fix (4 from one shared cause)``: findings, rows, and why fewer.
+
+        The first figure counts findings (as JSON, JUnit and SARIF do); the second counts
+        the rows, each one thing to fix.
+        """
+        n = len(self.items)
+        text = f"{n} finding{'s' if n != 1 else ''}"
+        groups = [r for r in self.rows if isinstance(r, FactGroup)]
+        if not groups:
+            return text
+        shared = sum(len(g.findings) for g in groups)
+        k = len(groups)
+        why = ("one shared cause" if k == 1 else f"{k} shared causes")
+        return f"{text}, {n - shared + k} to fix ({shared} from {why})"
+
 
 #: The message of an ``error`` finding whose evidence was incomplete (``checker.engine``).
 _INCOMPLETE = re.compile(r"^evidence incomplete \([^)]*\): (?P<cause>.+)$", re.DOTALL)
@@ -336,6 +363,18 @@ class FactGroup:
     def evidence(self) -> tuple[str, ...]:
         """The evidence locators of every finding, first seen first."""
         return tuple(dict.fromkeys(e for f in self.findings for e in f.evidence))
+
+    @property
+    def deputies(self) -> tuple[OwnerRef, ...]:
+        """The deputies of the findings, each once, first seen first."""
+        return tuple({f.deputy.id: f.deputy for f in self.findings
+                      if f.deputy is not None}.values())
+
+    @property
+    def escalated_to(self) -> tuple[OwnerRef, ...]:
+        """Whom the findings were escalated to, each once, first seen first."""
+        return tuple({f.escalated_to.id: f.escalated_to for f in self.findings
+                      if f.escalated_to is not None}.values())
 
     @property
     def rules(self) -> str:
