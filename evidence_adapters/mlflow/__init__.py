@@ -194,6 +194,12 @@ class MlflowAdapter(Adapter):
         # so with events the gate searches every version (no name filter) and keeps those
         # on the gated model's systems.
         sibling_scope = wanted is not None and cfg.systems != "model"
+        if wanted is not None and cfg.systems == "model":
+            # each model is its own AI system: a system another source found the gated
+            # model in is a model to read here (by any of its names)
+            named = {system_ref(s) for s in self.ctx.only_systems or ()}
+            widen_systems(named, self.ctx.system_aliases)
+            wanted |= {fold for fold in by_fold if system_ref(fold) in named}
         systems: set[str] = set()
         # with systems: tag, each distinct tag is one AI system: two spellings of one
         # (`Pricing`, `pricing`) are two subjects of one key, a duplicate (E314) the scan
@@ -240,6 +246,10 @@ class MlflowAdapter(Adapter):
             raw_versions = [raw for raw in raw_versions if _name_of(raw) in wanted or (
                 (_raw_system(raw, cfg.tags.system)
                  or model_system.get(_exact(raw)) or "") in systems)]
+        if wanted is not None and cfg.systems == "model":
+            # the gated models are the systems: other registries read their siblings
+            systems = {system_ref(fold) for fold in wanted if fold in by_fold}
+            widen_systems(systems, self.ctx.system_aliases)
         self.read_systems = frozenset(systems)
 
         keep = {_name_of(raw) or "" for raw in raw_versions}  # the models of kept versions

@@ -173,3 +173,31 @@ def test_siblings_of_a_system_another_source_names(
     assert gated.returncode == 1, gated.stdout + gated.stderr
     g = _rsk002(json.loads(gated.stdout), system)
     assert (g["status"], g["message"]) == (f["status"], f["message"])
+
+
+def test_a_model_that_is_its_system_has_its_siblings_in_another_registry_read(
+        mlflow_url: str, tmp_path: Path) -> None:
+    # Registry 1 (systems: model): the gated model IS its AI system. Registry 2 holds a
+    # model tagged with that system; its new version is a change of the system in the scan,
+    # and so in the gate.
+    group, other_group = unique("sib"), unique("sib2")
+    model, sibling = unique("aimscheck-gated"), unique("aimscheck-sibling")
+    register(mlflow_url, [
+        {"name": model, "tags": {**OWNERS, "grp": group}, "versions": [GATED]},
+        {"name": sibling, "tags": {"grp": other_group, "ai_system": model},
+         "versions": [SIBLING]}])
+    cfg = _org(tmp_path, mlflow_url, group, model, model)
+    data = yaml.safe_load(cfg.read_text("utf-8"))
+    [src] = [s for s in data["sources"] if s["adapter"] == "mlflow"]
+    src["systems"] = "model"
+    data["sources"].append({**src, "name": "mlflow-2", "systems": "none",
+                            "filter": f"tags.grp = '{other_group}'"})
+    cfg.write_text(yaml.safe_dump(data, sort_keys=False), "utf-8")
+    _, scanned = _scan(cfg)
+    f = _rsk002(scanned, model)
+    assert f["status"] == "fail", f
+    assert f"model version registered on {model} at 2026-10-20" in f["message"]
+    gated = gate(cfg, model, "1", "--format", "json")
+    assert gated.returncode == 1, gated.stdout + gated.stderr
+    g = _rsk002(json.loads(gated.stdout), model)
+    assert (g["status"], g["message"]) == (f["status"], f["message"])
