@@ -33,6 +33,7 @@ from typing import Literal, NamedTuple
 
 from .config import Settings
 from .evidence import Person
+from .findings import OwnerStatus
 from .identity import IdentityIndex
 from .intervals import Interval, clip, subtract
 from .regex import Pattern, compile_pattern
@@ -46,6 +47,7 @@ __all__ = [
     "availability",
     "display",
     "employed_spans",
+    "owner_status",
     "present_spans",
     "shared_mailbox",
 ]
@@ -62,6 +64,18 @@ IDENTITY_PROBLEMS: frozenset[str] = frozenset(
 PRESENCE_PROBLEMS: frozenset[str] = frozenset({"not_hired", "terminated", "on_leave"})
 
 _DEFAULT = Settings()
+
+#: The verdicts in the owner vocabulary (:data:`checker.findings.OwnerStatus`), the words
+#: the accountability matrix and ``aimscheck owners`` share: a handle naming nobody or
+#: several people is ``unknown``, a group, service account or shared mailbox
+#: ``not_individual``, someone not employed at the instant (left, or not yet hired)
+#: ``terminated``, a contractor who may not own ``contractor``.
+_OWNER_STATUS: dict[str, OwnerStatus] = {
+    "unknown": "unknown", "ambiguous": "unknown", "nobody": "unknown",
+    "not_individual": "not_individual", "shared_mailbox": "not_individual",
+    "not_hired": "terminated", "terminated": "terminated", "on_leave": "on_leave",
+    "contractor": "contractor", "available": "active",
+}
 
 
 class Availability(NamedTuple):
@@ -85,6 +99,21 @@ class Availability(NamedTuple):
     def present(self) -> bool:
         """True for an individual who is employed and not absent at the instant."""
         return self.individual and self.status not in PRESENCE_PROBLEMS
+
+    @property
+    def detail(self) -> str:
+        """The reason when the person cannot be accountable, else empty."""
+        return "" if self.ok else self.reason
+
+
+def owner_status(a: Availability) -> OwnerStatus:
+    """The verdict in the owner vocabulary the matrix and ``aimscheck owners`` share.
+
+    One mapping, so a person gets the same word in a matrix cell and in their own report
+    at the same as-of under the same settings (the matrix may still say ``untrained`` for
+    a role whose training the person lacks; that is a fact about the role, not the person).
+    """
+    return _OWNER_STATUS[a.status]
 
 
 def display(person: Person | None, handle: str | None) -> str:

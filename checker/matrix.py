@@ -1,11 +1,13 @@
 """The accountability matrix: every subject, its owners by role and their status at as-of.
 
-A person's status comes from :func:`checker.availability.availability` (the test the
-checks apply): ``unknown`` (the handle resolves to nobody, or to more than one person),
-``not_individual`` (a group, service account or shared mailbox), ``terminated`` (not
-employed at as-of, or not yet hired), ``on_leave``, ``contractor`` (when contractors may not
-own), then ``untrained`` (lacks a course that an ``owner_trained`` check of the loaded rules
-requires for that role) or ``active``. ``detail`` gives the reason.
+A person's status is :func:`checker.availability.availability`'s verdict (the test the
+checks apply) in the owner vocabulary of :func:`checker.availability.owner_status`, the
+words ``aimscheck owners`` uses too: ``unknown`` (the handle resolves to nobody, or to
+more than one person), ``not_individual`` (a group, service account or shared mailbox),
+``terminated`` (not employed at as-of, or not yet hired), ``on_leave``, ``contractor`` (when
+contractors may not own), then ``untrained`` (lacks a course that an ``owner_trained``
+check of the loaded rules requires for that role) or ``active``. ``detail`` gives the
+reason.
 
 The matrix is a grid of subject × owner role. The roles a subject must have come from the
 loaded rules (:func:`required_roles`): the role an ``owner_assigned`` check requires of its
@@ -26,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from .availability import availability
+from .availability import availability, owner_status
 from .checks.base import EvalContext
 from .checks.training import OwnerTrained, TrainedArgs, training_outcome
 from .config import Settings
@@ -110,22 +112,14 @@ def _training_requirements(rules: Iterable[CompiledRule]) -> list[_Requirement]:
     return out
 
 
-_MATRIX_STATUS: dict[str, OwnerStatus] = {
-    "unknown": "unknown", "ambiguous": "unknown", "nobody": "unknown",
-    "not_individual": "not_individual", "shared_mailbox": "not_individual",
-    "not_hired": "terminated", "terminated": "terminated", "on_leave": "on_leave",
-    "contractor": "contractor", "available": "active",
-}
-
-
 def _owner(store: EvidenceStore, ctx: EvalContext, role: str, handle: str,
            reqs: list[_Requirement], applies: bool) -> MatrixOwner:
     a = availability(store.identity, handle, ctx.as_of, ctx.settings)
     p = a.person
     if p is None:
-        return MatrixOwner(role=role, handle=handle, status="unknown", detail=a.reason)
-    status = _MATRIX_STATUS[a.status]
-    notes = [] if a.ok else [a.reason]
+        return MatrixOwner(role=role, handle=handle, status=owner_status(a), detail=a.reason)
+    status: OwnerStatus = owner_status(a)
+    notes = [a.detail] if a.detail else []
     if a.ok and applies:
         missing: list[str] = []
         for req in reqs:

@@ -23,7 +23,7 @@ from typing import Any
 import click
 from pydantic import ValidationError
 
-from checker.availability import availability
+from checker.availability import availability, owner_status
 from checker.config import Settings
 from checker.errors import Diagnostic, EvidenceError, UsageError
 from checker.evidence import Person
@@ -256,9 +256,6 @@ def _person_report(person: Person, result: ScanResult, store: EvidenceStore,
     # the config's availability policy (shared-mailbox patterns, contractors), as the scan,
     # its owner resolution and its matrix rows judged this person
     avail = availability(store.identity, person.id, at, settings)
-    status = {"available": "active", "contractor": "active", "on_leave": "on_leave",
-              "not_hired": "not_hired", "terminated": "terminated"}.get(avail.status,
-                                                                        avail.status)
     roles: list[dict[str, str]] = []
     for m in result.matrix:
         for o in m.owners:
@@ -289,8 +286,10 @@ def _person_report(person: Person, result: ScanResult, store: EvidenceStore,
         elif f.deputy is not None and f.deputy.id == person.id:
             deputy_for.append(item)
     return {
+        # the matrix's words for the same verdict (one mapping: owner_status), and its
+        # reason when the person cannot be accountable (as a matrix cell's detail)
         "person": {"id": person.id, "name": person.name, "email": person.primary_email,
-                   "status": status},
+                   "status": owner_status(avail), "detail": avail.detail},
         "as_of": result.as_of,
         "owns": [r for r in roles if r["role"] != "backup"],
         "backs_up": [r for r in roles if r["role"] == "backup"],
@@ -302,8 +301,11 @@ def _person_report(person: Person, result: ScanResult, store: EvidenceStore,
 
 def _person_text(d: dict[str, Any]) -> str:
     p = d["person"]
-    out = [f"{p['name']} <{p['email']}> ({p['id']}), {p['status'].replace('_', ' ')} "
-           f"as of {d['as_of']}", ""]
+    out = [f"{p['name']} <{p['email']}> ({p['id']}), {STATUS_LABEL[p['status']]} "
+           f"as of {d['as_of']}"]
+    if p["detail"]:
+        out.append(f"  {p['detail']}")
+    out.append("")
 
     def roles(title: str, items: list[dict[str, str]]) -> None:
         out.append(f"{title} ({len(items)})")

@@ -109,15 +109,61 @@ def test_owners_judges_the_person_by_the_configs_availability_settings(
                   AS_OF, "-f", "json")
     assert res.returncode == 0, res.stderr
     d = json.loads(res.stdout)
-    assert d["person"]["status"] == "shared_mailbox"
-    # the matrix rows of his roles, built by the scan under the same settings, agree (the
-    # matrix words a shared mailbox 'not_individual')
+    # the matrix's word for a shared mailbox (owners and matrix share one vocabulary), and
+    # availability()'s reason as the detail
+    assert d["person"]["status"] == "not_individual"
+    assert d["person"]["detail"].endswith("looks like a shared mailbox or team account")
+    # the matrix rows of his roles, built by the scan under the same settings, agree
     assert d["owns"]
     assert {r["status"] for r in d["owns"]} == {"not_individual"}
     text_out = run_cli("owners", "daniel.okafor@northwind.example", "-c", demo_copy,
                        "--as-of", AS_OF).stdout
-    assert "shared mailbox as of" in text_out
+    assert "not an individual as of" in text_out
+    assert "looks like a shared mailbox or team account" in text_out
     # the built-in settings (the demo as shipped): the same person is active
     res = run_cli("owners", "daniel.okafor@northwind.example", "-c", CONFIG, "--as-of",
                   AS_OF, "-f", "json")
     assert json.loads(res.stdout)["person"]["status"] == "active"
+    assert json.loads(res.stdout)["person"]["detail"] == ""
+
+
+def test_owners_and_matrix_give_a_person_the_same_status_word(run_cli: Runner,
+                                                             demo_copy: Path) -> None:
+    """One vocabulary: ``owners`` says what the person's matrix cells say, with the reason.
+
+    With ``allow_contractors: false`` Ben Carter (a contractor who owns a vendor) is a
+    ``contractor`` — the scan will not accept him as owner — not ``active``; with a
+    shared-mailbox pattern on Daniel Okafor's address he is ``not_individual``, not
+    ``shared_mailbox``. A leaver and someone not yet hired get the matrix's
+    ``terminated``.
+    """
+    text = demo_copy.read_text("utf-8")
+    assert "\nsettings:\n" in text
+    demo_copy.write_text(text.replace(
+        "\nsettings:\n", "\nsettings:\n  allow_contractors: false\n"
+        "  shared_mailbox_patterns: ['^daniel\\.okafor@']\n"), "utf-8")
+    res = run_cli("matrix", "-c", demo_copy, "--as-of", AS_OF, "-f", "json")
+    assert res.returncode == 0, res.stderr
+    cells: dict[str, set[tuple[str, str]]] = {}
+    for m in json.loads(res.stdout)["matrix"]:
+        for o in m["owners"]:
+            if o.get("email"):
+                cells.setdefault(o["email"], set()).add((o["status"], o["detail"]))
+    expected = {"ben.carter@northwind.example": "contractor",
+                "daniel.okafor@northwind.example": "not_individual",
+                "marco.rossi@northwind.example": "terminated",
+                "samuel.adeyemi@northwind.example": "terminated"}
+    scan = run_cli("scan", "-c", demo_copy, "--as-of", AS_OF, "-f", "json", "-o", "-")
+    messages = "\n".join(f["message"] for f in json.loads(scan.stdout)["findings"])
+    for email, status in expected.items():
+        res = run_cli("owners", email, "-c", demo_copy, "--as-of", AS_OF, "-f", "json")
+        assert res.returncode == 0, res.stderr
+        person = json.loads(res.stdout)["person"]
+        assert person["status"] == status, person
+        assert person["detail"], person
+        if email in cells:  # every matrix cell of theirs: the same word and the same reason
+            assert cells[email] == {(status, person["detail"])}, (email, cells[email])
+        if status != "terminated":  # the scan judged them so too
+            assert person["detail"] in messages, person["detail"]
+    assert "ben.carter@northwind.example" in cells
+    assert "daniel.okafor@northwind.example" in cells

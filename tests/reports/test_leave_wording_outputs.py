@@ -75,12 +75,13 @@ def test_every_output_names_the_last_day_of_leave(run_cli: Runner, on_leave: Pat
     assert {o["status"] for o in cells} == {"on_leave"}
     _worded("\n".join(o["detail"] for o in cells), ZOE, ANNA)
 
-    for who in ("zoe.mueller@northwind.example", "anna.kowalska@northwind.example"):
+    for who, reason in (("zoe.mueller@northwind.example", ZOE),
+                        ("anna.kowalska@northwind.example", ANNA)):
         res = run_cli("owners", who, "-c", cfg, "--as-of", AS_OF, "-f", "json")
         assert res.returncode == 0, res.stderr
-        assert json.loads(res.stdout)["person"]["status"] == "on_leave"
-        _worded(res.stdout)
-        _worded(run_cli("owners", who, "-c", cfg, "--as-of", AS_OF).stdout)
+        person = json.loads(res.stdout)["person"]
+        assert (person["status"], person["detail"]) == ("on_leave", reason)
+        _worded(run_cli("owners", who, "-c", cfg, "--as-of", AS_OF).stdout, reason)
 
     for fmt in ("json", "html"):
         res = run_cli("review", "-c", cfg, "--as-of", AS_OF, "--history-url", hist,
