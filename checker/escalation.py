@@ -131,7 +131,7 @@ def apply_escalation(findings: Sequence[Finding], steps: Sequence[EscalationStep
 
 def age_from_history(loaded: LoadedConfig, findings: Sequence[Finding], as_of: datetime,
                      identity: IdentityIndex, history_url: str | None,
-                     passes: Iterable[PassRecord] = (),
+                     passes: Iterable[PassRecord] = (), *, notes: list[str] | None = None,
                      ) -> tuple[list[Finding], tuple[ClosedFinding, ...]]:
     """Age every failing finding and list the ones this scan closes (10.2).
 
@@ -142,17 +142,29 @@ def age_from_history(loaded: LoadedConfig, findings: Sequence[Finding], as_of: d
     Without a store, only a configured ladder applies (everything starts failing now).
     ``identity`` is the scan's index (``store.identity``): the people, their merged HR
     records and their absences, as the checks saw them.
+
+    The store is only read, never created: a ``--history-url`` naming a SQLite file that
+    does not exist yet counts as no store, and ``notes`` gets one line saying so
+    (``scan --record`` creates the file after the reports).
     """
     cfg = loaded.config
-    has_store = bool(history_url) or (loaded.base_dir / DEFAULT_HISTORY_FILE).exists()
-    if not has_store and not cfg.escalation:
+    history = None
+    if history_url or (loaded.base_dir / DEFAULT_HISTORY_FILE).exists():
+        from .history import History, default_url  # SQLAlchemy: only when there is a store
+
+        history = History(history_url or default_url(loaded.path))
+        absent = history.missing()
+        if absent is not None:  # as if there were no store: this scan starts every age
+            history = None
+            if notes is not None:
+                notes.append(f"note: history: no store at {absent} yet; nothing to compare "
+                             "with")
+    if history is None and not cfg.escalation:
         return list(findings), ()
-    from .history import History, default_url  # SQLAlchemy: only when there is a store
     check_ladder(cfg.escalation, loaded.located)
     since: dict[Key, str] = {}
-    if has_store:
-        since = History(history_url or default_url(loaded.path)).failing_since(
-            format_ts(as_of))
+    if history is not None:
+        since = history.failing_since(format_ts(as_of))
     aged = apply_escalation(findings, cfg.escalation, since, as_of, identity,
                             cfg.accountable_executive, cfg.settings)
     now = format_ts(as_of)

@@ -16,6 +16,12 @@ The schema is versioned: ``aimscheck_schema`` holds one row per applied migratio
 step is idempotent (``CREATE … IF NOT EXISTS``) and a concurrent opener that already
 applied a step is not an error, so two ``scan --record`` on a fresh database never race.
 A store written by a newer aimscheck (an unknown version) is refused, not altered.
+
+Only recording writes. Every read (``history``, ``diff``, the ages and closed findings of a
+scan, ``review``) opens the store read-only — SQLite with ``mode=ro``, PostgreSQL in a
+read-only transaction — and never creates or migrates anything: a SQLite file that does not
+exist yet, or a database without the tables, reads as a store with no recorded scan
+(:meth:`History.missing` tells the caller which, to say so).
 """
 
 from __future__ import annotations
@@ -25,7 +31,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
+from urllib.parse import quote, unquote
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -127,6 +134,24 @@ def _engine_url(url: str) -> str:
     return url
 
 
+def _sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names (None: not SQLite, in memory, or unparseable)."""
+    try:
+        u = sa.make_url(url)
+    except ArgumentError:
+        return None
+    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
+        return None
+    if str(u.query.get("uri", "")).lower() in ("true", "1"):
+        if not u.database.startswith("file:") or u.query.get("mode") == "memory":
+            return None
+        name = unquote(u.database[len("file:"):].partition("?")[0])
+        if name.startswith("//"):  # file://host/path: only an empty host or localhost
+            name = "/" + name[2:].partition("/")[2]
+        return Path(name) if name and name != ":memory:" else None
+    return Path(u.database)
+
+
 def shown_url(url: str) -> str:
     """The URL without its password, for messages."""
     try:
@@ -198,6 +223,7 @@ class History:
         self.url = url
         register_url_secrets(url)
         self._ready = False
+        self._reader: Engine | None = None
         # SQLite: wait for a concurrent writer (another scan --record) instead of failing
         args: dict[str, Any] = {"timeout": 60} if url.startswith("sqlite") else {}
         try:
@@ -216,8 +242,35 @@ class History:
                                         "use sqlite:///PATH or postgresql://USER@HOST/DB"
                                         )) from None
 
-    def _migrate(self) -> None:
-        """Bring the schema to :data:`SCHEMA_VERSION`, tolerating concurrent openers."""
+    def missing(self) -> Path | None:
+        """The SQLite file this store names when it does not exist yet (else None).
+
+        Reading such a store creates nothing and finds no recorded scan; only
+        :meth:`record` creates the file.
+        """
+        path = _sqlite_file(self.url)
+        return path if path is not None and not path.exists() else None
+
+    def _read_engine(self) -> Engine:
+        """The engine for reads: SQLite opened with ``mode=ro`` (never creates the file)."""
+        if self._reader is None:
+            self._reader = self.engine
+            url = sa.make_url(_engine_url(self.url))
+            if url.get_backend_name() == "sqlite" and _sqlite_file(self.url) is not None:
+                query = dict(url.query)
+                if str(query.get("uri", "")).lower() not in ("true", "1"):
+                    path = Path(url.database or "").absolute().as_posix()
+                    url = url.set(database="file:" + quote(path, safe="/:"))
+                query.update(mode="ro", uri="true")
+                self._reader = sa.create_engine(url.set(query=query), connect_args={
+                    "timeout": 60})
+        return self._reader
+
+    def migrate(self) -> None:
+        """Create the store or bring its schema to :data:`SCHEMA_VERSION` (a write).
+
+        Tolerates concurrent openers. Readers never call it: :meth:`record` does.
+        """
         if self._ready:
             return
         for attempt in range(3):
@@ -227,12 +280,7 @@ class History:
                 with self.engine.begin() as conn:
                     done = {int(r[0]) for r in conn.execute(
                         sa.select(schema_versions.c.version))}
-                    unknown = sorted(v for v in done if v > SCHEMA_VERSION)
-                    if unknown:
-                        raise UsageError(Diagnostic(
-                            shown_url(self.url), 0, 0, "E388", f"the history store has schema "
-                            f"version {unknown[-1]}; this aimscheck knows up to "
-                            f"{SCHEMA_VERSION}", "upgrade aimscheck, or use another store"))
+                    self._refuse_newer(done)
                     for version, description, step in MIGRATIONS:
                         if version not in done:
                             step(conn)
@@ -248,15 +296,9 @@ class History:
                     raise
 
     @contextmanager
-    def _conn(self, write: bool = False) -> Iterator[Connection]:
+    def _failures(self) -> Iterator[None]:
         try:
-            self._migrate()
-            if write:
-                with self.engine.begin() as conn:
-                    yield conn
-            else:
-                with self.engine.connect() as conn:
-                    yield conn
+            yield
         except SQLAlchemyError as exc:
             cause = getattr(exc, "orig", None) or exc
             text = (str(cause).splitlines() or [type(cause).__name__])[0]
@@ -265,11 +307,44 @@ class History:
                 "check the URL, that the database is reachable and that the user may create "
                 "tables")) from None
 
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self._failures():
+            self.migrate()
+            with self.engine.begin() as conn:
+                yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection | None]:
+        """A read-only connection; None when there is no store or no scans table yet."""
+        if self.missing() is not None:
+            yield None
+            return
+        with self._failures(), self._read_engine().connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn = conn.execution_options(postgresql_readonly=True)
+            tables = set(sa.inspect(conn).get_table_names())
+            if schema_versions.name in tables:
+                done = {int(r[0]) for r in conn.execute(
+                    sa.select(schema_versions.c.version))}
+                self._refuse_newer(done)
+            # a later migration that readers depend on must refuse an older store here
+            # ("record a scan to upgrade it"): reads never migrate
+            yield conn if scans.name in tables else None
+
+    def _refuse_newer(self, done: set[int]) -> None:
+        unknown = sorted(v for v in done if v > SCHEMA_VERSION)
+        if unknown:
+            raise UsageError(Diagnostic(
+                shown_url(self.url), 0, 0, "E388", f"the history store has schema "
+                f"version {unknown[-1]}; this aimscheck knows up to "
+                f"{SCHEMA_VERSION}", "upgrade aimscheck, or use another store"))
+
     def record(self, result: ScanResult, recorded_at: datetime | None = None) -> int:
         """Store a scan and its findings; return its id."""
         s = result.summary
         when = format_ts(recorded_at or datetime.now(UTC))
-        with self._conn(write=True) as conn:
+        with self._write() as conn:
             scan_id = conn.execute(scans.insert().values(
                 recorded_at=when, as_of=result.as_of, organisation=result.organisation,
                 mode=result.mode, tool_version=result.tool_version,
@@ -295,8 +370,9 @@ class History:
         q = sa.select(scans).order_by(scans.c.id.desc())
         if limit:
             q = q.limit(limit)
-        with self._conn() as conn:
-            rows = [ScanRow(**dict(r._mapping)) for r in conn.execute(q)]
+        with self._read() as conn:
+            rows = [] if conn is None else [ScanRow(**dict(r._mapping))
+                                            for r in conn.execute(q)]
         return list(reversed(rows))
 
     def failing_since(self, as_of: str) -> dict[tuple[str, str, str], str]:
@@ -306,7 +382,9 @@ class History:
         answer depends on the as-of and the recorded scans, never on the clock. A key
         missing from the answer was not failing in the latest of those scans.
         """
-        with self._conn() as conn:
+        with self._read() as conn:
+            if conn is None:
+                return {}
             limit = parse_ts(as_of)
             rows = [(parse_ts(str(r[1])), int(r[0]), str(r[1])) for r in conn.execute(
                 sa.select(scans.c.id, scans.c.as_of).where(scans.c.mode == "scan"))]
@@ -334,7 +412,9 @@ class History:
         the as-of and the recorded scans, never on the clock.
         """
         limit = parse_ts(as_of)
-        with self._conn() as conn:
+        with self._read() as conn:
+            if conn is None:
+                return []
             latest: dict[str, int] = {}
             for sid, text in conn.execute(sa.select(scans.c.id, scans.c.as_of)
                                           .where(scans.c.mode == "scan")
@@ -354,17 +434,32 @@ class History:
                                                                              str(r[5]))
         return [(text, by_scan[i]) for text, i in order]
 
+    def _where_missing(self) -> str:
+        path = self.missing()
+        return f" (no store at {path} yet)" if path is not None else ""
+
+    @staticmethod
+    def _no_scan(scan_id: int | None) -> NoReturn:
+        raise UsageError(Diagnostic(str(scan_id), 0, 0, "E389",
+                                    f"no recorded scan #{scan_id}",
+                                    "see 'aimscheck history' for the scan ids"))
+
     def _scan(self, conn: Connection, scan_id: int) -> ScanRow:
         r = conn.execute(sa.select(scans).where(scans.c.id == scan_id)).first()
         if r is None:
-            raise UsageError(Diagnostic(str(scan_id), 0, 0, "E389",
-                                        f"no recorded scan #{scan_id}",
-                                        "see 'aimscheck history' for the scan ids"))
+            self._no_scan(scan_id)
         return ScanRow(**dict(r._mapping))
 
     def diff(self, a: int | None = None, b: int | None = None) -> DiffResult:
         """Compare two recorded scans (default: the last two)."""
-        with self._conn() as conn:
+        with self._read() as conn:
+            if conn is None:
+                if a is not None or b is not None:
+                    self._no_scan(a if a is not None else b)
+                raise UsageError(Diagnostic(shown_url(self.url), 0, 0, "E389",
+                                            "0 recorded scan(s); a diff needs two"
+                                            + self._where_missing(),
+                                            "record scans with 'aimscheck scan --record'"))
             if a is None or b is None:
                 ids = [r[0] for r in conn.execute(
                     sa.select(scans.c.id).order_by(scans.c.id.desc()).limit(2))]

@@ -918,7 +918,7 @@ def run(req: ScanRequest) -> RunOutcome:
 
     try:
         findings, closed = age_from_history(req.loaded, findings, as_of, store.identity,
-                                            req.history_url, passes)
+                                            req.history_url, passes, notes=notes)
     except UsageError as exc:
         if not any(d.code == "E388" for d in exc.diagnostics):
             raise

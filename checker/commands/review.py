@@ -5,7 +5,10 @@ scans recorded in the history store up to the as-of (``scan --record``), and wri
 by severity and clause, new / resolved / overdue findings, time to close and KPI tiles —
 a printable HTML page (every figure is text, nothing only in a hover) or JSON. Exits 0
 when written, 3 when evidence could not be collected (the figures would be incomplete),
-2 on a usage or history-store error. The pack never records itself in the history.
+2 on a usage or history-store error. The pack never records itself in the history and
+reads it read-only: without a store beside the config it says so and shows this scan only;
+a ``--history-url`` naming a SQLite file that does not exist is an error (exit 2), and no
+file is created.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from typing import Any
 import click
 
 from checker.config import load_config
-from checker.history import DEFAULT_FILE, History, default_url
+from checker.errors import Diagnostic, UsageError
+from checker.history import DEFAULT_FILE, History, default_url, shown_url
 from checker.review import Point, Review, build_review
 from checker.run import load_rules_for, run
 from checker.severity import SEVERITY_NAMES
@@ -104,6 +108,15 @@ def review(config_path: Path, as_of: str | None, formats: tuple[str, ...],
     """Management-review pack (9.3): trends, new/resolved/overdue, time to close, KPIs."""
     pairs = pair_outputs(formats, outputs, "html")
     loaded = load_config(config_path)
+    if history_url:  # a store named outright must be there: reading never creates one
+        absent = History(history_url).missing()
+        if absent is not None:
+            raise UsageError(Diagnostic(
+                "--history-url", 0, 0, "E388",
+                f"no history store at {absent}: the management review reads the scans "
+                "recorded there",
+                "record scans with `aimscheck scan --record --history-url "
+                f"{shown_url(history_url)}` first, or correct the URL"))
     outcome = run(request_from(config_path, loaded=loaded, as_of=as_of, progress=progress,
                                evidence=evidence, waivers=waivers, history_url=history_url,
                                outputs=outputs))

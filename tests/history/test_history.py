@@ -122,7 +122,17 @@ def test_history_postgresql(run_cli: Runner, demo_copy: Path) -> None:
 
     engine = sa.create_engine(_engine_url(url))
     with engine.begin() as conn:  # a clean history for this run
-        conn.execute(sa.text("DROP TABLE IF EXISTS aimscheck_findings, aimscheck_scans"))
+        conn.execute(sa.text("DROP TABLE IF EXISTS aimscheck_findings, aimscheck_scans, "
+                             "aimscheck_schema"))
+    # reads (in a read-only transaction) find no scan and create no table
+    empty = run_cli("history", "-c", demo_copy, "--history-url", url, "-f", "json")
+    assert empty.returncode == 0, empty.stderr
+    assert json.loads(empty.stdout) == []
+    scan = run_cli("scan", "-c", demo_copy, "--as-of", "2026-11-30", "--history-url", url,
+                   "-f", "json", "-o", demo_copy.parent / "read.json")
+    assert scan.returncode == 1, scan.stderr
+    assert "E388" not in scan.stderr
+    assert not {"aimscheck_scans", "aimscheck_schema"} & set(sa.inspect(engine).get_table_names())
     scenario(run_cli, demo_copy, url)
     assert not (demo_copy.parent / ".aimscheck-history.sqlite").exists()
 

@@ -1,9 +1,10 @@
 """History store robustness (issue 17): parallel first use, versioned schema, no secrets.
 
 Two ``scan --record`` processes start together on a fresh SQLite file: both are recorded
-(schema creation is idempotent, the second writer waits for the first). The schema carries
-its migration versions; a store from a newer aimscheck is refused with a located E388
-instead of being altered.
+(schema creation is idempotent, the second writer waits for the first). Only writers
+migrate; a read never creates or alters the store (tests/history/test_read_only.py). The
+schema carries its migration versions; a store from a newer aimscheck is refused with a
+located E388 instead of being altered.
 """
 
 from __future__ import annotations
@@ -42,7 +43,10 @@ def test_two_parallel_first_records_both_land(demo_copy: Path, tmp_path: Path) -
 
 def test_schema_creation_is_idempotent_and_versioned(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'h.sqlite'}"
-    for _ in range(3):  # every opener migrates; nothing is created twice
+    assert History(url).scans() == []  # a read creates nothing
+    assert not (tmp_path / "h.sqlite").exists()
+    for _ in range(3):  # every writer migrates; nothing is created twice
+        History(url).migrate()
         assert History(url).scans() == []
     with sqlite3.connect(tmp_path / "h.sqlite") as conn:
         rows = conn.execute("select version, description from aimscheck_schema").fetchall()
@@ -53,10 +57,14 @@ def test_pre_versioning_store_is_adopted(tmp_path: Path) -> None:
     """A store created before migrations were versioned keeps its scans and gets a version."""
     db = tmp_path / "old.sqlite"
     url = f"sqlite:///{db}"
-    History(url).scans()
+    History(url).migrate()
     with sqlite3.connect(db) as conn:
         conn.execute("drop table aimscheck_schema")
-    assert History(url).scans() == []
+    assert History(url).scans() == []  # read as it is: a read never migrates
+    with sqlite3.connect(db) as conn:
+        tables = {r[0] for r in conn.execute("select name from sqlite_master")}
+    assert "aimscheck_schema" not in tables
+    History(url).migrate()  # what `scan --record` does first
     with sqlite3.connect(db) as conn:
         assert conn.execute("select max(version) from aimscheck_schema").fetchone() == (
             SCHEMA_VERSION,)
@@ -65,7 +73,7 @@ def test_pre_versioning_store_is_adopted(tmp_path: Path) -> None:
 def test_store_from_a_newer_aimscheck_is_refused(run_cli: Runner, demo_copy: Path,
                                                   tmp_path: Path) -> None:
     db = tmp_path / "newer.sqlite"
-    History(f"sqlite:///{db}").scans()
+    History(f"sqlite:///{db}").migrate()
     with sqlite3.connect(db) as conn:
         conn.execute("insert into aimscheck_schema values (?, 'from the future')",
                      (SCHEMA_VERSION + 1,))
