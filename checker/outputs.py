@@ -10,6 +10,7 @@ folder in the way, a full disk) is a located E404, not an internal error.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -111,17 +112,50 @@ def check_outputs(outputs: Sequence[str], inputs: Iterable[Path | None]) -> None
         raise UsageError(diags)
 
 
+def _through_link(path: Path) -> Path | None:
+    """Where a symbolic link leads for writing: its final target, or None to write in place.
+
+    In place (None) when any hop of the link lies in ``/proc`` or ``/dev`` (``/dev/stdout``
+    → ``/proc/self/fd/1``: a stream of this process, whatever file it is), or when the
+    target exists and is not a regular file (a device, a FIFO).
+    """
+    hop, seen = path.absolute(), 0
+    while hop.is_symlink() and seen < 40:
+        if hop.parts[1:2] in (("proc",), ("dev",)):
+            return None
+        hop, seen = (hop.parent / os.readlink(hop)).absolute(), seen + 1
+    if hop.parts[1:2] in (("proc",), ("dev",)):
+        return None
+    final = Path(os.path.realpath(path))
+    try:
+        mode = final.stat().st_mode
+    except OSError:
+        return final  # a link to a file not yet written: it is created there
+    return final if stat.S_ISREG(mode) else None
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write a file so that readers never see a half-written one.
 
     Raises:
         UsageError: E404 when the file cannot be written (the OS's reason is named).
 
-    An existing target that is not a regular file (``/dev/null``, ``/dev/stdout``, a FIFO)
-    is written to in place: replacing it would turn a device node into a plain file.
+    An existing target that is not a regular file (``/dev/null``, a FIFO) is written to in
+    place: replacing it would turn a device node into a plain file. A symbolic link is
+    written through, never replaced: to the file it names (atomically), or in place when it
+    leads into ``/proc`` or ``/dev`` — ``/dev/stdout`` links to ``/proc/self/fd/1``, which
+    is a regular file when standard output is redirected to one, and replacing the link
+    would turn ``/dev/stdout`` itself into a plain file.
     """
     tmp: str | None = None
     try:
+        if path.is_symlink():
+            target = _through_link(path)
+            if target is None:
+                with open(path, "w", encoding="utf-8", newline="\n") as out:
+                    out.write(text)
+                return
+            path = target
         if path.exists() and not path.is_file() and not path.is_dir():
             with open(path, "w", encoding="utf-8", newline="\n") as out:
                 out.write(text)

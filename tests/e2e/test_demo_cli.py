@@ -206,6 +206,51 @@ def test_output_to_a_fifo_writes_into_it_and_keeps_it(run_cli: Runner, tmp_path:
     assert json.loads(got[0])["organisation"] == "Northwind Analytics GmbH"
 
 
+def test_output_through_a_link_to_a_stream_keeps_the_link(tmp_path: Path) -> None:
+    """``-o /dev/stdout`` with standard output redirected to a file: the link stays a link.
+
+    ``/dev/stdout`` links to ``/proc/self/fd/1``, a regular file when stdout is redirected
+    to one; replacing the link turned the machine's ``/dev/stdout`` into a plain file. The
+    same shape here, without touching ``/dev``: a link to ``/proc/self/fd/1``.
+    """
+    import os
+    import subprocess
+
+    from tests.conftest import aimscheck_exe
+
+    link = tmp_path / "stdout"
+    link.symlink_to("/proc/self/fd/1")
+    captured = tmp_path / "captured.json"
+    with captured.open("wb") as out:
+        proc = subprocess.run([aimscheck_exe(), "scan", "-c", str(DEMO / "aimscheck.yaml"),
+                               "--as-of", AS_OF, "-f", "json", "-o", str(link)],
+                              stdout=out, stderr=subprocess.PIPE, text=True, check=False,
+                              env={**os.environ, "CI": "true"}, timeout=300)
+    assert proc.returncode == 1, proc.stderr
+    assert link.is_symlink()
+    assert os.readlink(link) == "/proc/self/fd/1"
+    assert json.loads(captured.read_text("utf-8"))["organisation"] == \
+        "Northwind Analytics GmbH"
+
+
+def test_output_to_a_link_writes_its_target(run_cli: Runner, tmp_path: Path) -> None:
+    """A link to a report file is written through (its target replaced atomically)."""
+    target = tmp_path / "reports" / "findings.json"
+    target.parent.mkdir()
+    target.write_text("old", "utf-8")
+    link = tmp_path / "latest.json"
+    link.symlink_to(target)
+    dangling = tmp_path / "next.json"
+    dangling.symlink_to(tmp_path / "reports" / "next-findings.json")
+    proc = run_cli("scan", "-c", DEMO / "aimscheck.yaml", "--as-of", AS_OF, "-f", "json",
+                   "-o", link, "-f", "junit", "-o", dangling)
+    assert proc.returncode == 1, proc.stderr
+    assert link.is_symlink()
+    assert dangling.is_symlink()
+    assert json.loads(target.read_text("utf-8"))["organisation"] == "Northwind Analytics GmbH"
+    assert (tmp_path / "reports" / "next-findings.json").read_text("utf-8").startswith("<?xml")
+
+
 def test_deputy_is_never_the_cause_of_the_finding(run_cli: Runner, tmp_path: Path) -> None:
     """The self-approver and the non-independent auditor are never named as the deputy."""
     js = tmp_path / "f.json"
