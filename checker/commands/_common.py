@@ -68,6 +68,9 @@ __all__ = [
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+#: Exit code when standard output's reader went away mid-report (as a SIGPIPE death: 128+13).
+BROKEN_PIPE = 141
+
 
 def fail(exc: AimscheckError) -> None:
     """Print an error's diagnostics and exit with its code."""
@@ -89,6 +92,13 @@ def guard(fn: F) -> F:
             fail(exc)
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
+        except BrokenPipeError:
+            # The reader of standard output went away (`aimscheck diff … | head`): stop
+            # quietly, as a process killed by SIGPIPE does (128 + 13), never with a verdict.
+            # Standard output is pointed at /dev/null so the final flush cannot fail again.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(BROKEN_PIPE)
         except Exception as exc:
             if os.environ.get("AIMSCHECK_DEBUG"):
                 click.echo(redact(traceback.format_exc()), err=True)

@@ -206,6 +206,25 @@ def test_output_to_a_fifo_writes_into_it_and_keeps_it(run_cli: Runner, tmp_path:
     assert json.loads(got[0])["organisation"] == "Northwind Analytics GmbH"
 
 
+def test_a_reader_that_goes_away_ends_the_run_quietly(tmp_path: Path) -> None:
+    """`aimscheck … | head`: the pipe closes early; exit 141 (SIGPIPE's), no internal error."""
+    import os
+    import subprocess
+
+    from tests.conftest import aimscheck_exe
+
+    proc = subprocess.Popen([aimscheck_exe(), "scan", "-c", str(DEMO / "aimscheck.yaml"),
+                             "--as-of", AS_OF, "-f", "json"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env={**os.environ, "CI": "true"})
+    assert proc.stdout is not None
+    assert proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before the report is written
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=300) == 141, err
+    assert "internal error" not in err
+    assert "Exception ignored" not in err
+
+
 def test_output_through_a_link_to_a_stream_keeps_the_link(tmp_path: Path) -> None:
     """``-o /dev/stdout`` with standard output redirected to a file: the link stays a link.
 
