@@ -95,7 +95,9 @@ free_port() {
     "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-random_secret() { "$PY" -c 'import secrets; print(secrets.token_urlsafe(24))'; }
+# Hex: a secret passed on a command line must never start with '-' (token_urlsafe may: then
+# scim2-server's argparse took it for an option and the services did not start, 1 run in 64).
+random_secret() { "$PY" -c 'import secrets; print(secrets.token_hex(24))'; }
 
 pid_of() { if [[ -f "$STATE/$1.pid" ]]; then cat "$STATE/$1.pid"; fi; }
 
@@ -202,7 +204,7 @@ start_scim() {
     token=$(random_secret)
     (umask 077 && printf '%s\n' "$token" >"$dir/token")
     launch scim "$VENVS/scim/bin/scim2-server" \
-        --hostname 127.0.0.1 --port "$port" --bearer-token "$token"
+        --hostname 127.0.0.1 --port "$port" --bearer-token="$token"
 }
 
 stop_service() {
