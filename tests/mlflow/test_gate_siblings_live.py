@@ -74,6 +74,19 @@ def _rsk002(data: dict[str, Any], system: str) -> dict[str, Any]:
     return found[0]
 
 
+def _gate_blocks_as_the_scan_fails(cfg: Path, model: str, system: str) -> None:
+    """The scan fails the system's AIMS-RSK-002 on the sibling's version; the gate of
+    ``model`` version 1 blocks on the same finding, word for word."""
+    _, scanned = _scan(cfg)
+    f = _rsk002(scanned, system)
+    assert f["status"] == "fail", f
+    assert f"model version registered on {system} at 2026-10-20" in f["message"]
+    gated = gate(cfg, model, "1", "--format", "json")
+    assert gated.returncode == 1, gated.stdout + gated.stderr
+    g = _rsk002(json.loads(gated.stdout), system)
+    assert (g["status"], g["message"]) == (f["status"], f["message"])
+
+
 def test_a_sibling_version_after_the_risk_review_fails_gate_as_scan(
         mlflow_url: str, tmp_path: Path) -> None:
     group, system = unique("sib"), unique("pricing")
@@ -119,14 +132,7 @@ def test_a_sibling_in_a_second_registry_source_fails_the_gate_too(
     data["sources"].append({**src, "name": "mlflow-2", "systems": "none",
                             "filter": f"tags.grp = '{other_group}'"})
     cfg.write_text(yaml.safe_dump(data, sort_keys=False), "utf-8")
-    _, scanned = _scan(cfg)
-    f = _rsk002(scanned, system)
-    assert f["status"] == "fail", f
-    assert f"model version registered on {system} at 2026-10-20" in f["message"]
-    gated = gate(cfg, model, "1", "--format", "json")
-    assert gated.returncode == 1, gated.stdout + gated.stderr
-    g = _rsk002(json.loads(gated.stdout), system)
-    assert (g["status"], g["message"]) == (f["status"], f["message"])
+    _gate_blocks_as_the_scan_fails(cfg, model, system)
 
 
 @pytest.mark.parametrize("link", ["register", "name"])
@@ -165,14 +171,7 @@ def test_siblings_of_a_system_another_source_names(
     assert f"(AI system {system})" in proc.stdout.splitlines()[0]
     register(mlflow_url, [{"name": sibling, "tags": {**base, "ai_system": system},
                            "versions": [SIBLING]}])
-    _, scanned = _scan(cfg)
-    f = _rsk002(scanned, system)
-    assert f["status"] == "fail", f
-    assert f"model version registered on {system} at 2026-10-20" in f["message"]
-    gated = gate(cfg, model, "1", "--format", "json")
-    assert gated.returncode == 1, gated.stdout + gated.stderr
-    g = _rsk002(json.loads(gated.stdout), system)
-    assert (g["status"], g["message"]) == (f["status"], f["message"])
+    _gate_blocks_as_the_scan_fails(cfg, model, system)
 
 
 def test_a_model_that_is_its_system_has_its_siblings_in_another_registry_read(
@@ -193,11 +192,4 @@ def test_a_model_that_is_its_system_has_its_siblings_in_another_registry_read(
     data["sources"].append({**src, "name": "mlflow-2", "systems": "none",
                             "filter": f"tags.grp = '{other_group}'"})
     cfg.write_text(yaml.safe_dump(data, sort_keys=False), "utf-8")
-    _, scanned = _scan(cfg)
-    f = _rsk002(scanned, model)
-    assert f["status"] == "fail", f
-    assert f"model version registered on {model} at 2026-10-20" in f["message"]
-    gated = gate(cfg, model, "1", "--format", "json")
-    assert gated.returncode == 1, gated.stdout + gated.stderr
-    g = _rsk002(json.loads(gated.stdout), model)
-    assert (g["status"], g["message"]) == (f["status"], f["message"])
+    _gate_blocks_as_the_scan_fails(cfg, model, model)
