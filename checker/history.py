@@ -296,20 +296,22 @@ class History:
                     raise
 
     @contextmanager
-    def _failures(self) -> Iterator[None]:
+    def _failures(self, *, writing: bool) -> Iterator[None]:
         try:
             yield
         except SQLAlchemyError as exc:
             cause = getattr(exc, "orig", None) or exc
             text = (str(cause).splitlines() or [type(cause).__name__])[0]
+            need = ("may create tables and write" if writing else
+                    "may read the store's tables (a read never creates or changes them)")
             raise UsageError(Diagnostic(
                 shown_url(self.url), 0, 0, "E388", f"history store failed: {redact(text)}",
-                "check the URL, that the database is reachable and that the user may create "
-                "tables")) from None
+                f"check the URL, that the database is reachable and that the user {need}")
+                              ) from None
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        with self._failures():
+        with self._failures(writing=True):
             self.migrate()
             with self.engine.begin() as conn:
                 yield conn
@@ -320,7 +322,7 @@ class History:
         if self.missing() is not None:
             yield None
             return
-        with self._failures(), self._read_engine().connect() as conn:
+        with self._failures(writing=False), self._read_engine().connect() as conn:
             if conn.dialect.name == "postgresql":
                 conn = conn.execution_options(postgresql_readonly=True)
             tables = set(sa.inspect(conn).get_table_names())

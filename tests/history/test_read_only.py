@@ -127,3 +127,18 @@ def test_reads_leave_an_existing_store_untouched(run_cli: Runner, demo_copy: Pat
 def _trend(path: Path) -> list[dict[str, str]]:
     trend: list[dict[str, str]] = json.loads(path.read_text("utf-8"))["trend"]
     return trend
+
+
+def test_a_store_that_cannot_be_read_says_what_a_read_needs(run_cli: Runner, demo_copy: Path,
+                                                            tmp_path: Path) -> None:
+    # a read needs to read, not to create tables: the hint says so, and the file is kept
+    bad = tmp_path / "not-a-store.sqlite"
+    bad.write_bytes(b"not a database, only some bytes that look like a file header" * 4)
+    before = bad.read_bytes()
+    res = run_cli("history", "-c", demo_copy, "--history-url", f"sqlite:///{bad}")
+    assert res.returncode == 2, res.stderr
+    assert "E388" in res.stderr
+    assert "file is not a database" in res.stderr
+    assert "may read the store's tables" in res.stderr
+    assert "create tables" not in res.stderr
+    assert bad.read_bytes() == before
