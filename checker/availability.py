@@ -37,7 +37,7 @@ from .findings import OwnerStatus
 from .identity import IdentityIndex
 from .intervals import Interval, clip, subtract
 from .regex import Pattern, compile_pattern
-from .timeutil import END_OF_TIME
+from .timeutil import END_OF_TIME, is_midnight
 
 __all__ = [
     "IDENTITY_PROBLEMS",
@@ -159,7 +159,7 @@ def _leave_until(end: datetime | None, tz: tzinfo) -> str:
     if end is None or end >= END_OF_TIME:
         return ""
     for zone_end in (end.astimezone(tz), end):
-        if zone_end.hour == zone_end.minute == zone_end.second == zone_end.microsecond == 0:
+        if is_midnight(zone_end):
             return f" through {(zone_end - timedelta(days=1)).strftime('%Y-%m-%d')}"
     return f" until {_when(end)}"
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 __all__ = ["END_OF_TIME", "UTC", "day_end", "day_start", "duration_text", "ensure_utc",
-           "format_ts", "parse_as_of", "parse_ts"]
+           "format_ts", "is_midnight", "parse_as_of", "parse_ts"]
+
+
+def is_midnight(t: datetime) -> bool:
+    """Whether ``t`` is the start of a day on its own clock (a whole-day boundary)."""
+    return t.hour == t.minute == t.second == t.microsecond == 0
 
 
 def ensure_utc(value: datetime) -> datetime:

@@ -45,7 +45,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 import httpx
 
@@ -349,7 +349,7 @@ class ReplayTransport(httpx.BaseTransport):
         placed = [b for b in candidates if rules.body_position(b, ep) is not None]
         if placed:
             return self._by_position(ep, pos, candidates, request)
-        return self._refuse_plain(ep, candidates)
+        self._refuse_plain(ep, candidates)
 
     def _by_position(self, ep: str, pos: Any, candidates: list[SavedBody],
                      request: httpx.Request) -> SavedBody:
@@ -431,7 +431,7 @@ class ReplayTransport(httpx.BaseTransport):
                          "missing", "record every page of the listing, from its first "
                          "request to the page that says it is the last")
 
-    def _refuse_plain(self, ep: str, candidates: list[SavedBody]) -> SavedBody:
+    def _refuse_plain(self, ep: str, candidates: list[SavedBody]) -> NoReturn:
         """Refuse plain bodies of a cursor-paged listing.
 
         No body says which request it answered, so a missing page (the first one above

@@ -17,6 +17,7 @@ from checker.availability import availability, employed_spans, present_spans
 from checker.causes import Fact, person_fact
 from checker.evidence import OwnershipSpan, Person, Subject
 from checker.intervals import Interval, clip, complement, union
+from checker.timeutil import is_midnight
 
 from .base import Check, CheckArgs, EvalContext, Outcome, combine_all, locator, register
 from .training import training_outcome
@@ -34,7 +35,7 @@ __all__ = [
 
 def fmt_time(t: datetime) -> str:
     """A date when ``t`` is midnight UTC, else ``YYYY-MM-DD HH:MMZ``."""
-    if _midnight(t):
+    if is_midnight(t):
         return t.strftime("%Y-%m-%d")
     return t.strftime("%Y-%m-%d %H:%MZ")
 
@@ -43,16 +44,13 @@ def _fmt_gap(iv: Interval) -> str:
     days = iv.duration / timedelta(days=1)
     n, unit = (days, "day") if days >= 1 else (iv.duration.total_seconds() / 3600, "hour")
     size = f"{n:g} {unit}" + ("" if n == 1 else "s")
-    if _midnight(iv.start) and _midnight(iv.end):  # whole days: worded by the last day
+    if is_midnight(iv.start) and is_midnight(iv.end):  # whole days: worded by the last day
         last = iv.end - timedelta(days=1)
         span = fmt_time(iv.start) if last == iv.start else \
             f"{fmt_time(iv.start)} through {fmt_time(last)}"
         return f"{span} ({size})"
     return f"{fmt_time(iv.start)} until {fmt_time(iv.end)} ({size})"
 
-
-def _midnight(t: datetime) -> bool:
-    return t.hour == t.minute == t.second == t.microsecond == 0
 
 
 @dataclass(frozen=True)

@@ -182,9 +182,11 @@ class MlflowAdapter(Adapter):
             for raw in body.get("registered_models") or []:
                 by_fold[_name_of(raw) or ""].append(raw)
         self.listed_models = frozenset(by_fold)
-        # the AI system each listed model's tag names (raw: the gate parses few models)
+        # the AI system each listed model's tag names (raw: the gate parses few models);
+        # only the gate asks (a scan keeps every model and version)
         model_system = {_exact(raw): _raw_system(raw, cfg.tags.system)
-                        for raws in by_fold.values() for raw in raws if isinstance(raw, dict)}
+                        for raws in by_fold.values() for raw in raws
+                        if isinstance(raw, dict)} if wanted is not None else {}
 
         # The gate of a model in an AI system reads the system's other models too
         # (``systems``): its AI system's owners and attributes come from all of them, and
@@ -523,8 +525,8 @@ def _exact(raw: Any) -> str:
 
 
 def _name_of(raw: Any) -> str | None:
-    name = raw.get("name") if isinstance(raw, dict) else None
-    return name.casefold() if isinstance(name, str) else None
+    """A raw record's ``name``, case-folded (None when it has none)."""
+    return _exact(raw).casefold() or None
 
 
 def _vkey(version: str) -> tuple[int, str]:
